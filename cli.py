@@ -1,0 +1,78 @@
+"""recur's command line. Commands parse, call one pipeline function, and print; heavy libraries load only
+inside the pipelines that need them, so `--help` and the listing commands answer at once."""
+
+from __future__ import annotations
+
+import click
+
+from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
+from commands.data import corpus, series
+from commands.store import db, doctor
+from db.errors import RecurError
+from db.settings import Settings
+from reports.text import table
+
+
+class RecurGroup(click.Group):
+    """Turns domain errors into a one-line message and exit code 1."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except RecurError as exc:
+            raise click.ClickException(str(exc)) from exc
+
+
+@click.group(cls=RecurGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--home", type=click.Path(file_okay=False), envvar="RECUR_HOME", help="Data directory [RECUR_HOME]."
+)
+@click.option(
+    "--db", "db_url", envvar="RECUR_DB", help="SQLAlchemy URL [RECUR_DB]; default: SQLite in the home."
+)
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.version_option("0.1.0", prog_name="recur")
+@click.pass_context
+def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool) -> None:
+    """recur: recurrent sequence models, run day after day.
+
+    \b
+    Examples:
+      recur series ingest data/airline_passengers.csv --name airline
+      recur series show airline
+      recur --json series list
+    """
+    ctx.meta["home_given"] = home is not None
+    ctx.obj = Settings.resolve(home, db_url, json=as_json)
+
+
+@main.command()
+@pass_settings
+@click.pass_context
+def demo(ctx: click.Context, settings: Settings) -> None:
+    """The bundled data through recur, in a home of its own unless --home is given.
+
+    Example: recur demo
+    """
+    from jobs.demo import demo_home, run_demo
+
+    if not ctx.meta["home_given"]:
+        settings = Settings.resolve(demo_home(), json=settings.json)
+    result = run_demo(settings, say=(lambda _m: None) if settings.json else click.echo)
+    home = result["home"]
+    text = "\n\n".join(
+        [
+            table(result["series"], SERIES_COLUMNS),
+            table(result["corpora"], CORPUS_COLUMNS),
+            f"The demo store is in {home}. Try:\n  recur --home {home} series show ETTh1/OT"
+            f"\n  recur --home {home} corpus show shakespeare\n  recur --home {home} db info",
+        ]
+    )
+    emit(settings, result, "\n" + text)
+
+
+for command in (doctor, db, series, corpus):
+    main.add_command(command)
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,1 @@
+"""Click command groups; cli.py assembles them. Each command parses, calls one pipeline, prints."""

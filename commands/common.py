@@ -1,0 +1,17 @@
+"""What every command shares: the Settings object and how results are printed."""
+
+from __future__ import annotations
+
+import click
+
+from db.settings import Settings
+from reports.text import keyvalues, to_json
+
+pass_settings = click.make_pass_decorator(Settings)
+SERIES_COLUMNS = ["name", "group", "freq", "n_obs", "first", "last", "gaps"]
+CORPUS_COLUMNS = ["name", "n_chars", "n_lines", "vocabulary_size", "updated"]
+
+
+def emit(settings: Settings, data, text: str | None = None) -> None:
+    """JSON under --json; otherwise the given text, or the data as key/value lines."""
+    click.echo(to_json(data) if settings.json else (text if text is not None else keyvalues(data)))

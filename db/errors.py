@@ -1,0 +1,26 @@
+"""Domain errors. The CLI turns a RecurError into a one-line message and exit code 1."""
+
+
+class RecurError(Exception):
+    """Something the user can fix; the message says what and how."""
+
+
+class InputError(RecurError):
+    """A file or value the user gave cannot be accepted as it is."""
+
+
+class NotFoundError(RecurError):
+    """A named series, group, corpus or model does not exist."""
+
+
+class ConflictError(RecurError):
+    """The request contradicts what is already stored."""
+
+
+def did_you_mean(kind: str, name: str, existing: list[str], limit: int = 20) -> str:
+    """A not-found message that lists what does exist."""
+    if not existing:
+        return f"no {kind} named {name!r}; there are none yet"
+    shown = ", ".join(repr(n) for n in existing[:limit])
+    more = f" (and {len(existing) - limit} more)" if len(existing) > limit else ""
+    return f"no {kind} named {name!r}; existing: {shown}{more}"

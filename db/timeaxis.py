@@ -1,0 +1,107 @@
+"""Time axes: parsing a time column into integer stamps, inferring the frequency, finding gaps.
+
+Stamps are int64: seconds since the epoch (UTC) for datetime series, the step index itself for integer
+series. A series' frequency is a pandas offset alias ('h', 'D', 'MS', ...) or, for integer series, the step.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from db.errors import InputError
+
+_DAY = 86_400
+# Calendar frequencies whose steps are not a fixed number of seconds: (min days, max days, start, end).
+_CALENDAR = [(28, 31, "MS", "ME"), (89, 92, "QS", "QE"), (365, 366, "YS", "YE")]
+
+
+@dataclass(frozen=True)
+class TimeParser:
+    kind: str  # 'datetime' | 'int'
+    fmt: str | None = None
+
+    @classmethod
+    def detect(cls, first: str, time_format: str | None) -> TimeParser:
+        if time_format:
+            return cls("datetime", time_format)
+        if _is_integer(first):
+            return cls("int")
+        from pandas.tseries.api import guess_datetime_format
+
+        return cls("datetime", guess_datetime_format(first) or "ISO8601")
+
+    def parse(self, raw: pd.Series) -> tuple[np.ndarray, np.ndarray]:
+        """Stamps and a mask of the values that could not be parsed."""
+        if self.kind == "int":
+            num = pd.to_numeric(raw, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+            bad = ~np.isfinite(num) | (num != np.round(num))
+            return np.where(bad, 0, num).astype(np.int64), bad
+        stamps = pd.to_datetime(raw, format=self.fmt, errors="coerce", utc=True)
+        micros = stamps.dt.as_unit("us").to_numpy(dtype="int64", na_value=np.iinfo(np.int64).min)
+        bad = stamps.isna().to_numpy()
+        return micros // 1_000_000, bad | ((micros % 1_000_000 != 0) & ~bad)
+
+    def describe(self) -> str:
+        return "an integer step" if self.kind == "int" else f"a date/time like {self.fmt!r}"
+
+
+def _is_integer(text: str) -> bool:
+    try:
+        value = float(text)
+    except ValueError:
+        return False
+    return np.isfinite(value) and value == int(value)
+
+
+def to_offset(freq: str):
+    try:
+        return pd.tseries.frequencies.to_offset(freq)
+    except ValueError as exc:
+        raise InputError(
+            f"--freq {freq!r} is not a pandas frequency (examples: h, D, W, MS, QS, YS, 15min)"
+        ) from exc
+
+
+def infer_freq(ts: np.ndarray, kind: str) -> str | None:
+    """The most common step between sorted, distinct stamps, as an offset alias (or the integer step)."""
+    if len(ts) < 2:
+        return None
+    steps, counts = np.unique(np.diff(ts), return_counts=True)
+    step = int(steps[np.argmax(counts)])
+    if kind == "int":
+        return str(step)
+    days = step / _DAY
+    for lo, hi, start, end in _CALENDAR:
+        if lo <= days <= hi:
+            stamps = pd.to_datetime(ts[:1000], unit="s")
+            if (stamps.day == 1).all():
+                return start
+            if stamps.is_month_end.all():
+                return end
+    return fixed_alias(step)
+
+
+def fixed_alias(seconds: int) -> str:
+    """'D', '7D', 'h', '15min', '30s': the largest whole unit, as people write it."""
+    for unit, size in (("D", _DAY), ("h", 3600), ("min", 60), ("s", 1)):
+        if seconds % size == 0:
+            n = seconds // size
+            return unit if n == 1 else f"{n}{unit}"
+    raise AssertionError("unreachable: every step is whole seconds")
+
+
+def grid(first: int, last: int, kind: str, freq: str) -> np.ndarray:
+    """Every stamp a regular series with this frequency has between first and last."""
+    if kind == "int":
+        return np.arange(first, last + 1, int(freq), dtype=np.int64)
+    index = pd.date_range(pd.Timestamp(first, unit="s"), pd.Timestamp(last, unit="s"), freq=to_offset(freq))
+    return index.as_unit("s").asi8
+
+
+def off_grid(ts: np.ndarray, full: np.ndarray) -> np.ndarray:
+    """Positions of stamps that do not fall on the grid."""
+    pos = np.clip(np.searchsorted(full, ts), 0, len(full) - 1)
+    return np.flatnonzero(full[pos] != ts)

@@ -1,0 +1,1 @@
+"""Forecasting models: pure computation on arrays (no database, no CLI, no pyplot)."""

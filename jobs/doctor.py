@@ -1,0 +1,57 @@
+"""`recur doctor`: what this installation runs on, and whether the store is reachable and current."""
+
+from __future__ import annotations
+
+import platform
+import shutil
+import sys
+from importlib import metadata
+
+from db.settings import Settings
+from jobs.store import db_info
+
+
+def _version(package: str) -> str | None:
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def gpu_devices() -> tuple[str, list[str]]:
+    """The Keras backend and the GPUs it sees (this imports the backend: seconds, not milliseconds)."""
+    import keras
+
+    backend = keras.backend.backend()
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return backend, [d.name for d in tf.config.list_physical_devices("GPU")]
+    if backend == "jax":
+        import jax
+
+        return backend, [str(d) for d in jax.devices() if d.platform == "gpu"]
+    if backend == "torch":
+        import torch
+
+        return backend, [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
+    return backend, []
+
+
+def doctor(settings: Settings, devices: bool = True) -> dict:
+    report: dict = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "tensorflow": _version("tensorflow"),
+        "keras": _version("keras"),
+        "sqlalchemy": _version("sqlalchemy"),
+        "home": str(settings.home),
+    }
+    if devices:
+        report["backend"], report["gpus"] = gpu_devices()
+    info = db_info(settings)
+    report["db"] = info["url"]
+    report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"
+    free = shutil.disk_usage(settings.home if settings.home.exists() else settings.home.parent).free
+    report["disk_free_gb"] = round(free / 1e9, 1)
+    return report

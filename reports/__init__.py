@@ -1,0 +1,1 @@
+"""Presentation: text tables for the terminal now; plots and report writers draw from the same data."""

@@ -1,0 +1,157 @@
+"""Series ingest from the CLI on bundled and generated data: formats, appending, repairs."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import DATA, daily_csv
+
+
+def test_single_series_from_bundled_csv(recur):
+    out = recur.json("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    assert out["series"][0] | {} == out["series"][0]
+    [s] = recur.json("series", "list")
+    assert (s["name"], s["freq"], s["n_obs"], s["first"], s["last"]) == (
+        "airline",
+        "MS",
+        144,
+        "1949-01-01",
+        "1960-12-01",
+    )
+    show = recur.json("series", "show", "airline")["series"][0]
+    assert show["max"] == 622 and show["min"] == 104
+
+
+def test_wide_file_becomes_a_group(recur):
+    report = recur.json("series", "ingest", DATA / "ETTh1.csv")
+    assert report["group"] == "ETTh1"
+    names = [s["name"] for s in recur.json("series", "list")]
+    assert names == sorted(f"ETTh1/{c}" for c in ["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"])
+    group = recur.json("series", "show", "ETTh1")
+    assert group["group"] and len(group["series"]) == 7
+    assert all(s["n_obs"] == 17420 and s["freq"] == "h" for s in group["series"])
+
+
+def test_long_format_one_series_per_id(recur, write):
+    rows = ["store,day,sales"] + [f"s{k},2024-02-{d:02d},{k * 100 + d}" for d in range(1, 29) for k in range(5)]
+    path = write("sales.csv", "\n".join(rows) + "\n")
+    report = recur.json("series", "ingest", path, "--id-col", "store", "--time-col", "day")
+    assert report["group"] == "sales"
+    listed = {s["name"]: s for s in recur.json("series", "list")}
+    assert sorted(listed) == [f"sales/s{k}" for k in range(5)]
+    assert all(s["n_obs"] == 28 and s["freq"] == "D" for s in listed.values())
+    assert recur.json("series", "show", "sales/s3")["series"][0]["max"] == 328
+
+
+def test_integer_time_column(recur):
+    recur("series", "ingest", DATA / "sunspots_yearly.csv", "--name", "sunspots")
+    [s] = recur.json("series", "list")
+    assert (s["time_kind"], s["freq"], s["first"], s["last"], s["n_obs"]) == ("int", "1", "1700", "2008", 309)
+
+
+def test_appending_newer_rows_and_reingest_is_a_no_op(recur, write):
+    first = write("a.csv", daily_csv(20))
+    full = write("b.csv", daily_csv(30))
+    recur("series", "ingest", first, "--name", "x")
+    out = recur.json("series", "ingest", full, "--name", "x")["series"][0]
+    assert (out["inserted"], out["unchanged"], out["n_obs"]) == (10, 20, 30)
+    again = recur.json("series", "ingest", full, "--name", "x")["series"][0]
+    assert (again["inserted"], again["unchanged"], again["n_obs"]) == (0, 30, 30)
+
+
+def test_append_after_a_gap_is_caught_against_stored_data(recur, write):
+    recur("series", "ingest", write("a.csv", daily_csv(10)), "--name", "x")
+    later = write("b.csv", daily_csv(5, start="2024-01-15"))
+    message = recur.fails("series", "ingest", later, "--name", "x")
+    assert "4 missing time steps" in message and "2024-01-11" in message and "--fill" in message
+    out = recur.json("series", "ingest", later, "--name", "x", "--fill", "ffill")["series"][0]
+    assert (out["inserted"], out["filled"], out["n_obs"]) == (9, 4, 19)
+
+
+def test_changed_point_is_refused_unless_replace(recur, write, home):
+    recur("series", "ingest", write("a.csv", daily_csv(10)), "--name", "x")
+    changed = write("b.csv", daily_csv(10, value=lambda i: 99.0 if i == 3 else float(i)))
+    message = recur.fails("series", "ingest", changed, "--name", "x")
+    assert "line 5" in message and "2024-01-04" in message and "3.0" in message and "99.0" in message
+    assert "--on-conflict replace" in message
+    out = recur.json("series", "ingest", changed, "--name", "x", "--on-conflict", "replace")["series"][0]
+    assert (out["replaced"], out["inserted"], out["unchanged"]) == (1, 0, 9)
+    assert recur.json("series", "show", "x")["series"][0]["max"] == 99.0
+
+
+@pytest.mark.parametrize(
+    ("fill", "expected"),
+    [("ffill", [0.0, 1.0, 1.0, 1.0, 4.0]), ("interpolate", [0.0, 1.0, 2.0, 3.0, 4.0])],
+)
+def test_fill_gaps(recur, write, tmp_path, fill, expected):
+    path = write("g.csv", daily_csv(5, skip=(2, 3)))
+    out = recur.json("series", "ingest", path, "--name", "g", "--fill", fill)["series"][0]
+    assert out["filled"] == 2
+    recur("series", "export", "g", "--out", tmp_path / "g-out.csv")
+    values = [float(line.split(",")[1]) for line in (tmp_path / "g-out.csv").read_text().splitlines()[1:]]
+    assert values == expected
+
+
+def test_fill_none_keeps_gaps_and_show_lists_them(recur, write):
+    recur("series", "ingest", write("g.csv", daily_csv(10, skip=(3, 4, 7))), "--name", "g", "--fill", "none")
+    show = recur.json("series", "show", "g")["series"][0]
+    assert show["gaps"] == 3 and show["n_obs"] == 7
+    assert show["gap_list"] == [{"after": "2024-01-03", "missing": 2}, {"after": "2024-01-07", "missing": 1}]
+
+
+@pytest.mark.parametrize(("policy", "value"), [("first", 1.0), ("last", 3.0), ("mean", 2.0)])
+def test_duplicate_policies(recur, write, policy, value):
+    path = write("d.csv", "t,v\n1,0\n2,1\n2,3\n3,5\n")
+    recur("series", "ingest", path, "--name", "d", "--on-duplicate", policy)
+    show = recur.json("series", "show", "d")["series"][0]
+    assert show["n_obs"] == 3 and show["median"] == value
+
+
+def test_missing_rows_can_be_dropped_and_filled(recur, write):
+    rows = "2024-01-01,1\n2024-01-02,\n2024-01-03,3\n2024-01-04,4\n"
+    path = write("m.csv", "date,value\n" + rows)
+    out = recur.json("series", "ingest", path, "--name", "m", "--missing", "drop", "--fill", "interpolate")
+    assert out["series"][0]["filled"] == 1 and out["series"][0]["n_obs"] == 4
+    assert recur.json("series", "show", "m")["series"][0]["min"] == 1.0
+
+
+def test_selected_value_columns_and_parquet(recur, tmp_path):
+    import pandas as pd
+
+    frame = pd.read_csv(DATA / "ETTh1.csv").head(48)
+    frame.to_parquet(tmp_path / "ett.parquet")
+    recur("series", "ingest", tmp_path / "ett.parquet", "--name", "ett", "--value-col", "OT", "--value-col", "HUFL")
+    assert [s["name"] for s in recur.json("series", "list")] == ["ett/HUFL", "ett/OT"]
+
+
+def test_export_group_and_delete(recur, tmp_path):
+    recur("series", "ingest", DATA / "ETTh1.csv")
+    out = recur.json("series", "export", "ETTh1", "--out", tmp_path / "ett.csv")
+    assert (out["rows"], out["columns"]) == (17420, 7)
+    header = (tmp_path / "ett.csv").read_text().splitlines()[0]
+    assert header == "time,HUFL,HULL,MUFL,MULL,LUFL,LULL,OT"
+    deleted = recur.json("series", "delete", "ETTh1", "--yes")
+    assert deleted["points"] == 7 * 17420
+    assert recur.json("series", "list") == [] and recur.count("observation") == 0
+
+
+def test_export_round_trips_through_ingest(recur, tmp_path):
+    recur("series", "ingest", DATA / "daily_min_temperatures_melbourne.csv", "--name", "t", "--fill", "interpolate")
+    recur("series", "export", "t", "--out", tmp_path / "t.csv")
+    recur("series", "ingest", tmp_path / "t.csv", "--name", "t2")
+    a, b = recur.json("series", "show", "t")["series"][0], recur.json("series", "show", "t2")["series"][0]
+    assert {k: a[k] for k in ("n_obs", "first", "last", "mean", "freq")} == {
+        k: b[k] for k in ("n_obs", "first", "last", "mean", "freq")
+    }
+
+
+def test_unknown_series_lists_the_existing_ones(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    message = recur.fails("series", "show", "airlines")
+    assert "no series or group named 'airlines'" in message and "'airline'" in message
+
+
+def test_group_and_series_names_cannot_collide(recur, write):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "ETTh1")
+    message = recur.fails("series", "ingest", DATA / "ETTh1.csv")
+    assert "'ETTh1' is already a series" in message and "--name" in message

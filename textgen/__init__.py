@@ -1,0 +1,1 @@
+"""Character-level text generation: pure computation on strings and arrays (no database, no CLI)."""
