@@ -10,7 +10,7 @@ import pandas as pd
 
 from db.csvread import IngestOptions, Table
 from db.errors import ConflictError, InputError
-from db.timeaxis import grid, infer_freq, off_grid
+from db.timeaxis import contains, grid, infer_freq, off_grid
 from db.timefmt import format_ts
 
 
@@ -154,9 +154,11 @@ def _check_grid(name, ts, values, lines, kind, freq, stored, opts, path):
             f"{name!r} (irregular spacing); pass --freq to choose the grid, or resample the file first"
         )
     known = ts if anchor is None else np.r_[anchor[0], ts]
-    known_set = np.isin(full, known)
+    if len(full) == len(known):  # every grid point is there: the common case, no search needed
+        return ts, values, 0, 0
+    known_set = contains(known, full)
     if stored is not None and len(stored.overlap_ts):
-        known_set |= np.isin(full, stored.overlap_ts)
+        known_set |= contains(stored.overlap_ts, full)
     missing = full[~known_set]
     if len(missing) == 0 or opts.fill == "none":
         return ts, values, 0, len(missing)

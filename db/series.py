@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 from sqlalchemy import delete, func, select, update
@@ -91,10 +92,13 @@ def write_points(session: Session, series_id: int, ts: np.ndarray, values: np.nd
         chunk_ts = ts[start : start + INSERT_BATCH].tolist()
         chunk_v = values[start : start + INSERT_BATCH].tolist()
         if conn.dialect.name == "sqlite":
-            conn.exec_driver_sql(
+            # The DBAPI cursor of this same transaction takes a lazy iterator of rows.
+            cursor = conn.connection.driver_connection.cursor()
+            cursor.executemany(
                 "INSERT INTO observation (series_id, ts, value) VALUES (?, ?, ?)",
-                [(series_id, t, v) for t, v in zip(chunk_ts, chunk_v, strict=True)],
+                zip(repeat(series_id), chunk_ts, chunk_v),
             )
+            cursor.close()
         else:
             conn.execute(
                 table.insert(),

@@ -33,7 +33,9 @@ class Recur:
     def __call__(self, *args: str, ok: bool = True, input: str | None = None):
         result = self.runner.invoke(main, [str(a) for a in args], input=input, catch_exceptions=False)
         if ok and result.exit_code != 0:
-            raise AssertionError(f"recur {' '.join(map(str, args))} failed ({result.exit_code}):\n{result.output}")
+            raise AssertionError(
+                f"recur {' '.join(map(str, args))} failed ({result.exit_code}):\n{result.output}"
+            )
         return result
 
     def json(self, *args: str):
@@ -75,7 +77,9 @@ def write(tmp_path: Path):
     return _write
 
 
-def daily_csv(days: int, start: str = "2024-01-01", skip: tuple[int, ...] = (), value=lambda i: float(i)) -> str:
+def daily_csv(
+    days: int, start: str = "2024-01-01", skip: tuple[int, ...] = (), value=lambda i: float(i)
+) -> str:
     import pandas as pd
 
     dates = pd.date_range(start, periods=days, freq="D")

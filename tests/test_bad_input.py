@@ -61,7 +61,8 @@ CASES = {
         ["1 missing time steps", "2024-01-05", "after line 5", "--fill ffill|interpolate", "--fill none"],
     ),
     "irregular spacing": (
-        "t,v\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-03 00:00,3\n2024-01-03 05:00,4\n2024-01-04 00:00,5\n",
+        "t,v\n2024-01-01 00:00,1\n2024-01-02 00:00,2\n2024-01-03 00:00,3\n"
+        "2024-01-03 05:00,4\n2024-01-04 00:00,5\n",
         ["line 5", "2024-01-03 05:00:00", "not on the 'D' grid", "irregular", "--freq"],
     ),
     "header only": ("date,value\n", ["header but no data rows"]),
@@ -78,7 +79,7 @@ def test_bad_file_is_refused_with_a_precise_message(recur, write, case):
 
 
 def test_undecodable_bytes_name_line_column_and_byte(recur, write):
-    path = write("latin.csv", "date,city\n2024-01-01,1\n".encode() + "2024-01-02,caf\xe9\n".encode("latin-1"))
+    path = write("latin.csv", b"date,city\n2024-01-01,1\n" + "2024-01-02,caf\xe9\n".encode("latin-1"))
     message = refused(recur, path)
     assert "line 3, column 15" in message and "0xe9" in message and "--encoding" in message
 
@@ -128,7 +129,7 @@ def test_empty_corpus_is_refused(recur, write, content, fragment):
 
 
 def test_non_utf8_corpus_names_line_column_and_byte(recur, write):
-    path = write("poem.txt", "first line\nsecond line\n".encode() + "caf\xe9 au lait\n".encode("latin-1"))
+    path = write("poem.txt", b"first line\nsecond line\n" + "caf\xe9 au lait\n".encode("latin-1"))
     message = recur.fails("corpus", "ingest", path)
     assert str(path) in message and "line 3, column 4" in message and "0xe9" in message
     assert recur.count("corpus") == 0

@@ -33,7 +33,9 @@ def test_wide_file_becomes_a_group(recur):
 
 
 def test_long_format_one_series_per_id(recur, write):
-    rows = ["store,day,sales"] + [f"s{k},2024-02-{d:02d},{k * 100 + d}" for d in range(1, 29) for k in range(5)]
+    rows = ["store,day,sales"] + [
+        f"s{k},2024-02-{d:02d},{k * 100 + d}" for d in range(1, 29) for k in range(5)
+    ]
     path = write("sales.csv", "\n".join(rows) + "\n")
     report = recur.json("series", "ingest", path, "--id-col", "store", "--time-col", "day")
     assert report["group"] == "sales"
@@ -120,7 +122,17 @@ def test_selected_value_columns_and_parquet(recur, tmp_path):
 
     frame = pd.read_csv(DATA / "ETTh1.csv").head(48)
     frame.to_parquet(tmp_path / "ett.parquet")
-    recur("series", "ingest", tmp_path / "ett.parquet", "--name", "ett", "--value-col", "OT", "--value-col", "HUFL")
+    recur(
+        "series",
+        "ingest",
+        tmp_path / "ett.parquet",
+        "--name",
+        "ett",
+        "--value-col",
+        "OT",
+        "--value-col",
+        "HUFL",
+    )
     assert [s["name"] for s in recur.json("series", "list")] == ["ett/HUFL", "ett/OT"]
 
 
@@ -136,7 +148,15 @@ def test_export_group_and_delete(recur, tmp_path):
 
 
 def test_export_round_trips_through_ingest(recur, tmp_path):
-    recur("series", "ingest", DATA / "daily_min_temperatures_melbourne.csv", "--name", "t", "--fill", "interpolate")
+    recur(
+        "series",
+        "ingest",
+        DATA / "daily_min_temperatures_melbourne.csv",
+        "--name",
+        "t",
+        "--fill",
+        "interpolate",
+    )
     recur("series", "export", "t", "--out", tmp_path / "t.csv")
     recur("series", "ingest", tmp_path / "t.csv", "--name", "t2")
     a, b = recur.json("series", "show", "t")["series"][0], recur.json("series", "show", "t2")["series"][0]

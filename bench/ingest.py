@@ -1,0 +1,153 @@
+"""Ingest speed and memory, and how fast the light commands answer.
+
+    python bench/ingest.py [--rows 1000000] [--repeat 3] [--big-rows 10000000]
+
+1. A 1,000,000-row single-series CSV: recur's ingest (validation included) against the bare reference, a
+   `pandas.read_csv` plus `sqlite3.executemany` into an equivalent table (same WAL/synchronous settings,
+   same WITHOUT ROWID primary key), run alternately in the same process; medians and the ratio.
+2. Peak memory (max RSS of a child process) ingesting a --big-rows file (0 skips it).
+3. Median wall time of `recur --help`, `series list`, `corpus list`, `db info` over 10 runs each.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import resource
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+
+def make_csv(path: Path, rows: int) -> None:
+    import numpy as np
+    import pandas as pd
+
+    chunk = 1_000_000
+    with open(path, "w") as fh:
+        fh.write("time,value\n")
+        for start in range(0, rows, chunk):
+            n = min(chunk, rows - start)
+            stamps = pd.date_range("2000-01-01", periods=rows, freq="min")[start : start + n]
+            values = np.round(np.sin(np.arange(start, start + n) / 100.0) * 50 + 100, 4)
+            pd.DataFrame({"time": stamps.strftime("%Y-%m-%d %H:%M:%S"), "value": values}).to_csv(
+                fh, header=False, index=False
+            )
+
+
+def reference(csv: Path, db: Path) -> float:
+    import pandas as pd
+
+    started = time.perf_counter()
+    conn = sqlite3.connect(db)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(
+        "CREATE TABLE observation (series_id INTEGER, ts TEXT, value REAL, "
+        "PRIMARY KEY (series_id, ts)) WITHOUT ROWID"
+    )
+    frame = pd.read_csv(csv)
+    rows = zip([1] * len(frame), frame.iloc[:, 0].tolist(), frame.iloc[:, 1].tolist(), strict=True)
+    with conn:
+        conn.executemany("INSERT INTO observation VALUES (?, ?, ?)", rows)
+    conn.close()
+    return time.perf_counter() - started
+
+
+def recur_ingest(csv: Path, home: Path) -> float:
+    from db.settings import Settings
+    from jobs.ingest import IngestOptions, ingest_series
+
+    settings = Settings.resolve(home)
+    settings.engine.dispose()  # creates the schema: not part of an ingest
+    started = time.perf_counter()
+    report = ingest_series(settings, csv, IngestOptions(name="bench"))
+    elapsed = time.perf_counter() - started
+    assert report.series[0].n_obs > 0
+    settings.engine.dispose()
+    return elapsed
+
+
+def speed(rows: int, repeat: int, work: Path) -> None:
+    csv = work / "one.csv"
+    make_csv(csv, rows)
+    ref, ours = [], []
+    for i in range(repeat):
+        ref.append(reference(csv, work / f"ref{i}.db"))
+        ours.append(recur_ingest(csv, work / f"home{i}"))
+        (work / f"ref{i}.db").unlink()
+        shutil.rmtree(work / f"home{i}")
+    r, o = statistics.median(ref), statistics.median(ours)
+    print(f"ingest {rows:,} rows: reference read_csv+executemany median {r:.2f} s, recur median {o:.2f} s")
+    print(f"  runs: reference {[round(x, 2) for x in ref]}, recur {[round(x, 2) for x in ours]}")
+    print(f"  ratio recur/reference: {o / r:.2f}x (target <= 1.50x)")
+
+
+def memory(rows: int, work: Path) -> None:
+    csv = work / "big.csv"
+    make_csv(csv, rows)
+    code = (
+        "import sys; from db.settings import Settings; from jobs.ingest import IngestOptions, ingest_series;"
+        f"ingest_series(Settings.resolve({str(work / 'bighome')!r}), {str(csv)!r}, IngestOptions(name='big'))"
+    )
+    started = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-c", code], check=True, cwd=ROOT, env=os.environ | {"PYTHONPATH": str(ROOT)}
+    )
+    elapsed = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(
+        f"ingest {rows:,} rows ({csv.stat().st_size / 1e6:.0f} MB): {elapsed:.1f} s, "
+        f"peak RSS {peak_mb:.0f} MB (target < 1024 MB)"
+    )
+
+
+def light_commands(work: Path) -> None:
+    home = work / "lighthome"
+    env = os.environ | {"RECUR_HOME": str(home)}
+    recur = [sys.executable, str(ROOT / "cli.py")]
+    subprocess.run(
+        [*recur, "series", "ingest", str(ROOT / "data" / "ETTh1.csv")],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    for args in (["--help"], ["series", "list"], ["corpus", "list"], ["db", "info"]):
+        times = []
+        for _ in range(10):
+            started = time.perf_counter()
+            subprocess.run([*recur, *args], env=env, check=True, capture_output=True)
+            times.append(time.perf_counter() - started)
+        print(
+            f"recur {' '.join(args):12s} median {statistics.median(times) * 1000:4.0f} ms (target < 500 ms)"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--big-rows", type=int, default=10_000_000)
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="recur-bench-"))
+    try:
+        speed(args.rows, args.repeat, work)
+        if args.big_rows:
+            memory(args.big_rows, work)
+        light_commands(work)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,137 @@
+"""The store: connection settings (RELIABILITY 2, 3), file modes (5), migrations, backups, info."""
+
+from __future__ import annotations
+
+import sqlite3
+import stat
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from db.engine import read_session, write_session
+from db.revision import HEAD
+from db.settings import Settings
+from tests.conftest import DATA
+
+
+def mode(path) -> int:
+    return stat.S_IMODE(path.stat().st_mode)
+
+
+@pytest.fixture
+def settings(home) -> Settings:
+    return Settings.resolve(home)
+
+
+def test_every_pooled_connection_has_the_pragmas(settings):
+    engine = settings.engine
+    conns = [engine.connect() for _ in range(3)]  # three distinct pooled connections
+    try:
+        for conn in conns:
+            pragmas = {
+                p: conn.exec_driver_sql(f"PRAGMA {p}").scalar() for p in ("journal_mode", "foreign_keys")
+            }
+            pragmas["busy_timeout"] = conn.exec_driver_sql("PRAGMA busy_timeout").scalar()
+            assert pragmas == {"journal_mode": "wal", "foreign_keys": 1, "busy_timeout": 30000}
+            conn.rollback()
+    finally:
+        for conn in conns:
+            conn.close()
+
+
+def test_foreign_keys_are_enforced_on_every_connection(settings):
+    for _ in range(3):
+        with pytest.raises(IntegrityError), write_session(settings) as session:
+            session.execute(text("INSERT INTO observation (series_id, ts, value) VALUES (999, 1, 1.0)"))
+        settings.engine.dispose()  # the next round gets a brand-new connection
+
+
+def test_writes_begin_immediate_and_reads_do_not(settings):
+    seen: list[str] = []
+    from sqlalchemy import event
+
+    event.listen(settings.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    with write_session(settings) as session:
+        session.execute(text("SELECT 1"))
+    with read_session(settings) as session:
+        session.execute(text("SELECT 1"))
+    assert [s for s in seen if s.startswith("BEGIN")] == ["BEGIN IMMEDIATE", "BEGIN"]
+
+
+def test_database_file_and_directory_modes(recur, home):
+    recur("series", "ingest", DATA / "airline_passengers.csv")
+    # A second connection keeps -wal and -shm alive while we look at them.
+    keep = sqlite3.connect(home / "recur.db")
+    keep.execute("SELECT count(*) FROM series").fetchone()
+    try:
+        assert mode(home) == 0o700
+        for name in ("recur.db", "recur.db-wal", "recur.db-shm"):
+            assert mode(home / name) == 0o600, name
+    finally:
+        keep.close()
+
+
+def test_migrations_head_matches_the_code_and_upgrade_is_idempotent(recur):
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from db.schema import MIGRATIONS
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(cfg).get_current_head() == HEAD
+    assert recur.json("db", "upgrade") == {"before": HEAD, "after": HEAD}
+
+
+def test_models_and_migrations_agree(settings):
+    """Autogenerate against the migrated store finds nothing to do: no model change without a migration."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.migration import MigrationContext
+
+    from db.models import Base
+
+    with settings.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
+    assert diff == []
+
+
+def test_backup_is_a_complete_consistent_copy(recur, tmp_path):
+    recur("series", "ingest", DATA / "ETTh1.csv")
+    out = recur.json("db", "backup", "--out", tmp_path / "backup.db")
+    assert out["path"] == str(tmp_path / "backup.db") and mode(tmp_path / "backup.db") == 0o600
+    copy = sqlite3.connect(tmp_path / "backup.db")
+    assert copy.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert copy.execute("SELECT count(*) FROM observation").fetchone()[0] == 7 * 17420
+    assert not list(tmp_path.glob(".backup.db*"))
+
+
+def test_backup_refuses_a_directory(recur, tmp_path):
+    assert "is a directory" in recur.fails("db", "backup", "--out", tmp_path, code=2)
+
+
+def test_db_info_counts_rows(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv")
+    info = recur.json("db", "info")
+    assert info["schema_revision"] == HEAD and info["rows"]["observation"] == 144
+    assert info["rows"]["series"] == 1 and info["bytes"] > 0
+
+
+def test_db_option_and_environment_pick_the_database(recur, tmp_path, monkeypatch):
+    url = f"sqlite:///{tmp_path / 'other.db'}"
+    recur("--db", url, "series", "ingest", DATA / "airline_passengers.csv")
+    assert recur.json("series", "list") == []
+    monkeypatch.setenv("RECUR_DB", url)
+    assert [s["name"] for s in recur.json("series", "list")] == ["airline_passengers"]
+
+
+def test_doctor_reports_versions_and_store(recur):
+    out = recur.json("doctor", "--no-devices")
+    assert out["python"].startswith("3.11") and out["keras"] and out["tensorflow"]
+    assert out["schema"].startswith(HEAD) and out["disk_free_gb"] > 0
+
+
+@pytest.mark.slow
+def test_doctor_lists_devices(recur):
+    out = recur.json("doctor")
+    assert out["backend"] == "tensorflow" and isinstance(out["gpus"], list)
