@@ -94,7 +94,7 @@ def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[Table]:
     with reader:
         for frame in reader:
             frame = frame[usecols]
-            lines = np.arange(offset, offset + len(frame), dtype=np.int64)
+            lines = np.arange(offset, offset + len(frame), dtype=np.int32)
             offset += len(frame)
             frame = frame.reset_index(drop=True)
             keep = ~frame.isna().all(axis=1).to_numpy()  # blank lines
@@ -199,18 +199,26 @@ def _resolve_columns(path: Path, columns: list[str], opts: IngestOptions) -> tup
 def _assemble(path, parts: list[Table], time_col, value_cols, opts) -> Table:
     if not parts:
         raise InputError(f"{path}: the file has a header but no data rows")
-    first = parts[0]
-    return Table(
-        path=path,
-        parser=first.parser,
-        time_col=time_col,
-        value_cols=value_cols,
-        id_col=opts.id_col,
-        ts=np.concatenate([p.ts for p in parts]),
-        values=np.concatenate([p.values for p in parts]),
-        lines=np.concatenate([p.lines for p in parts]),
-        ids=np.concatenate([p.ids for p in parts]) if opts.id_col else None,
+
+    def gather(field: str) -> np.ndarray:
+        # One field at a time, freeing the chunks' copies as we go: peak memory stays near one copy.
+        whole = np.concatenate([getattr(p, field) for p in parts])
+        for p in parts:
+            setattr(p, field, None)
+        return whole
+
+    table = Table(
+        path,
+        parts[0].parser,
+        time_col,
+        value_cols,
+        opts.id_col,
+        *[gather(f) for f in ("ts", "values", "lines")],
+        None,
     )
+    table.ids = gather("ids") if opts.id_col else None
+    parts.clear()
+    return table
 
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")

@@ -10,7 +10,7 @@ import pandas as pd
 
 from db.csvread import IngestOptions, Table
 from db.errors import ConflictError, InputError
-from db.timeaxis import contains, grid, infer_freq, off_grid
+from db.timeaxis import contains, grid, grid_size, infer_freq, off_grid
 from db.timefmt import format_ts
 
 
@@ -70,8 +70,14 @@ def split(table: Table, opts: IngestOptions, group: str) -> tuple[str | None, li
 
 
 def dedupe(table: Table, rows: np.ndarray, policy: str, key: str | None):
-    order = rows[np.argsort(table.ts[rows], kind="stable")]
-    ts, values, lines = table.ts[order], table.values[order], table.lines[order]
+    ts = table.ts[rows] if len(rows) != len(table.ts) else table.ts
+    if np.all(ts[1:] >= ts[:-1]):  # files are usually in time order: no sort, no copies
+        values, lines = (
+            (table.values, table.lines) if ts is table.ts else (table.values[rows], table.lines[rows])
+        )
+    else:
+        order = rows[np.argsort(ts, kind="stable")]
+        ts, values, lines = table.ts[order], table.values[order], table.lines[order]
     dup = np.flatnonzero(ts[1:] == ts[:-1])
     if len(dup) == 0:
         return ts, values, lines
@@ -145,8 +151,7 @@ def _merge_overlap(rows: SeriesRows, stored: Stored, opts: IngestOptions, path, 
 def _check_grid(name, ts, values, lines, kind, freq, stored, opts, path):
     anchor = stored.prev if stored is not None and stored.prev is not None else None
     first = anchor[0] if anchor is not None else int(ts[0])
-    full = grid(first, int(ts[-1]), kind, freq)
-    off = off_grid(ts, full)
+    off = off_grid(ts, first, kind, freq)
     if len(off):
         i = off[0]
         raise InputError(
@@ -154,8 +159,9 @@ def _check_grid(name, ts, values, lines, kind, freq, stored, opts, path):
             f"{name!r} (irregular spacing); pass --freq to choose the grid, or resample the file first"
         )
     known = ts if anchor is None else np.r_[anchor[0], ts]
-    if len(full) == len(known):  # every grid point is there: the common case, no search needed
+    if grid_size(first, int(ts[-1]), kind, freq) == len(known):  # no gaps: the common case
         return ts, values, 0, 0
+    full = grid(first, int(ts[-1]), kind, freq)
     known_set = contains(known, full)
     if stored is not None and len(stored.overlap_ts):
         known_set |= contains(stored.overlap_ts, full)

@@ -15,7 +15,7 @@ from db.models import Series
 from db.names import check_name
 from db.prepare import Plan, SeriesRows, Stored, plan, split
 from db.settings import Settings
-from db.timeaxis import grid
+from db.timeaxis import grid_size
 
 
 @dataclass
@@ -104,7 +104,7 @@ def _apply(session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, 
         q.delete_points(session, series.id, p.replace_ts)
     q.write_points(session, series.id, p.insert_ts, p.insert_values)
     n, first, last = q.point_stats(session, series.id)
-    gaps = 0 if series.freq is None or first is None else len(grid(first, last, kind, series.freq)) - n
+    gaps = 0 if series.freq is None or first is None else grid_size(first, last, kind, series.freq) - n
     q.set_stats(session, series.id, n, first, last, gaps)
     inserted = len(p.insert_ts) - len(p.replace_ts)
     return SeriesOutcome(

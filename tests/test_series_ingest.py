@@ -175,3 +175,22 @@ def test_group_and_series_names_cannot_collide(recur, write):
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "ETTh1")
     message = recur.fails("series", "ingest", DATA / "ETTh1.csv")
     assert "'ETTh1' is already a series" in message and "--name" in message
+
+
+def test_rows_out_of_order_are_sorted(recur, write, tmp_path):
+    recur("series", "ingest", write("u.csv", "t,v\n3,30\n1,10\n2,20\n4,40\n"), "--name", "u")
+    recur("series", "export", "u", "--out", tmp_path / "u-out.csv")
+    assert (tmp_path / "u-out.csv").read_text().splitlines()[1:] == ["1,10.0", "2,20.0", "3,30.0", "4,40.0"]
+
+
+def test_calendar_frequency_off_grid_is_irregular(recur, write):
+    rows = "m,v\n2024-01-01,1\n2024-02-01,2\n2024-03-01,3\n2024-03-15,4\n2024-04-01,5\n"
+    message = recur.fails("series", "ingest", write("m.csv", rows))
+    assert "line 5" in message and "2024-03-15" in message and "'MS' grid" in message
+
+
+def test_explicit_freq_finds_gaps_that_inference_cannot(recur, write):
+    path = write("w.csv", "t,v\n2024-01-01,1\n2024-01-03,2\n2024-01-05,3\n")
+    assert recur.json("series", "ingest", path, "--name", "two")["series"][0]["freq"] == "2D"
+    message = recur.fails("series", "ingest", path, "--name", "daily", "--freq", "D")
+    assert "2 missing time steps" in message
