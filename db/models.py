@@ -133,6 +133,7 @@ class ModelVersion(Base):
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
     training_run_id: Mapped[int | None] = mapped_column(ForeignKey("training_run.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    promoted_at: Mapped[datetime | None] = mapped_column(DateTime)  # last time it became champion
 
 
 class Forecast(Base):

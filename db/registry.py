@@ -1,0 +1,111 @@
+"""The model registry: versions with their artifact bytes and sha256, aliases (champion, challenger).
+Query functions take a session first and never commit."""
+
+from __future__ import annotations
+
+import hashlib
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from db.errors import NotFoundError, RecurError
+from db.models import ModelVersion, TrainingRun, utcnow
+
+
+def add_version(session: Session, *, artifact: bytes, **fields) -> ModelVersion:
+    """Row and bytes in one transaction: a crash never leaves a registered model without its file."""
+    version = ModelVersion(artifact=artifact, sha256=hashlib.sha256(artifact).hexdigest(), status="ready", **fields)
+    session.add(version)
+    session.flush()
+    return version
+
+
+def get_version(session: Session, version_id: int) -> ModelVersion:
+    version = session.get(ModelVersion, version_id)
+    if version is None:
+        raise NotFoundError(f"no model version {version_id}; `recur models list` shows them")
+    return version
+
+
+def verified_bytes(version: ModelVersion) -> bytes:
+    """The artifact, refused unless its sha256 matches the one stored when it was written."""
+    if version.status != "ready" or version.artifact is None:
+        raise RecurError(f"model version {version.id} is {version.status}, not ready")
+    digest = hashlib.sha256(version.artifact).hexdigest()
+    if digest != version.sha256:
+        raise RecurError(
+            f"model version {version.id}: artifact sha256 {digest[:12]}... does not match the stored "
+            f"{(version.sha256 or '')[:12]}...: the artifact is corrupt; promote another version or retrain"
+        )
+    return version.artifact
+
+
+def champion(session: Session, kind: str, subject: str) -> ModelVersion | None:
+    return session.scalar(
+        select(ModelVersion).where(
+            ModelVersion.kind == kind,
+            ModelVersion.subject == subject,
+            ModelVersion.alias == "champion",
+            ModelVersion.status == "ready",
+        )
+    )
+
+
+def list_versions(session: Session, kind: str | None = None, subject: str | None = None) -> list[ModelVersion]:
+    query = select(ModelVersion).order_by(ModelVersion.id)
+    if kind:
+        query = query.where(ModelVersion.kind == kind)
+    if subject:
+        query = query.where(ModelVersion.subject == subject)
+    return list(session.scalars(query))
+
+
+def promote(session: Session, version: ModelVersion) -> ModelVersion | None:
+    """Make `version` the champion of its subject; the previous champion becomes a challenger."""
+    if version.status != "ready":
+        raise RecurError(f"model version {version.id} is {version.status}; only ready versions can be promoted")
+    previous = champion(session, version.kind, version.subject)
+    session.execute(
+        update(ModelVersion)
+        .where(
+            ModelVersion.kind == version.kind,
+            ModelVersion.subject == version.subject,
+            ModelVersion.alias == "champion",
+        )
+        .values(alias="challenger")
+    )
+    version.alias, version.promoted_at = "champion", utcnow()
+    session.flush()
+    return previous if previous is None or previous.id != version.id else None
+
+
+def rollback(session: Session, kind: str, subject: str) -> tuple[ModelVersion, ModelVersion]:
+    """Bring back the champion before the current one; returns (restored, retired)."""
+    current = champion(session, kind, subject)
+    if current is None:
+        raise RecurError(f"{subject!r} has no champion to roll back")
+    earlier = session.scalar(
+        select(ModelVersion)
+        .where(
+            ModelVersion.kind == kind,
+            ModelVersion.subject == subject,
+            ModelVersion.id != current.id,
+            ModelVersion.promoted_at.is_not(None),
+            ModelVersion.status == "ready",
+        )
+        .order_by(ModelVersion.promoted_at.desc())
+        .limit(1)
+    )
+    if earlier is None:
+        raise RecurError(f"{subject!r} has had no other champion; nothing to roll back to")
+    current.alias, current.promoted_at = "none", None
+    earlier.alias = "champion"
+    session.flush()
+    return earlier, current
+
+
+def start_run(session: Session, kind: str, subject: str) -> TrainingRun:
+    run = TrainingRun(kind=kind, subject=subject, status="running")
+    session.add(run)
+    session.flush()
+    return run

@@ -1,0 +1,127 @@
+"""Keras 3 functional builders for every forecaster, registered by their --model name. Every layer is
+named, so inference models (seq2seq decoding, attention weights) are assembled with get_layer(name)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import keras
+from keras import layers, ops
+
+from forecaster.config import ForecastConfig
+
+
+@keras.saving.register_keras_serializable(package="recur")
+class AttentionPooling(layers.Layer):
+    """Additive attention over time (Bahdanau): a context vector and the weight of every step."""
+
+    def __init__(self, units: int = 32, **kwargs):
+        super().__init__(**kwargs)
+        self.units = units
+
+    def build(self, input_shape):
+        features = input_shape[-1]
+        self.w = self.add_weight(name="w", shape=(features, self.units), initializer="glorot_uniform")
+        self.b = self.add_weight(name="b", shape=(self.units,), initializer="zeros")
+        self.v = self.add_weight(name="v", shape=(self.units, 1), initializer="glorot_uniform")
+
+    def call(self, states):
+        scores = ops.squeeze(ops.matmul(ops.tanh(ops.matmul(states, self.w) + self.b), self.v), axis=-1)
+        weights = ops.softmax(scores, axis=-1)
+        context = ops.sum(states * ops.expand_dims(weights, -1), axis=1)
+        return context, weights
+
+    def get_config(self):
+        return super().get_config() | {"units": self.units}
+
+
+CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
+
+
+def _recurrent(cell: str, cfg: ForecastConfig, name: str, return_sequences: bool, **kw):
+    """cuDNN-compatible by default: tanh/sigmoid, no recurrent dropout, GRU reset_after=True."""
+    options = {"recurrent_dropout": cfg.recurrent_dropout, "return_sequences": return_sequences, "name": name}
+    if cell == "gru":
+        options["reset_after"] = True
+    return CELLS[cell](cfg.units, **options, **kw)
+
+
+def _stack(x, cfg: ForecastConfig, cell: str, last_sequences: bool, bidirectional: bool = False):
+    for i in range(cfg.layers):
+        keep_seq = last_sequences or i < cfg.layers - 1
+        layer = _recurrent(cell, cfg, f"{cell}_{i}", keep_seq)
+        x = layers.Bidirectional(layer, name=f"bi{cell}_{i}")(x) if bidirectional else layer(x)
+        if cfg.norm == "batch":
+            x = layers.BatchNormalization(name=f"norm_{i}")(x)
+        elif cfg.norm == "layer":
+            x = layers.LayerNormalization(name=f"norm_{i}")(x)
+        if cfg.dropout:
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    return x
+
+
+def _inputs(cfg: ForecastConfig, features: int):
+    return keras.Input(shape=(cfg.lookback, features), name="history")
+
+
+def _direct(cell: str, bidirectional: bool = False) -> Callable[[ForecastConfig, int], keras.Model]:
+    def build(cfg: ForecastConfig, features: int) -> keras.Model:
+        inputs = _inputs(cfg, features)
+        x = _stack(inputs, cfg, cell, last_sequences=False, bidirectional=bidirectional)
+        outputs = layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
+        return keras.Model(inputs, outputs, name=f"{'bi' if bidirectional else ''}{cell}")
+
+    return build
+
+
+def build_attention(cfg: ForecastConfig, features: int) -> keras.Model:
+    inputs = _inputs(cfg, features)
+    states = _stack(inputs, cfg, "lstm", last_sequences=True)
+    context, _weights = AttentionPooling(cfg.units, name="attention")(states)
+    outputs = layers.Dense(cfg.horizon, name="forecast", dtype="float32")(context)
+    return keras.Model(inputs, outputs, name="attention")
+
+
+def attention_weights_model(model: keras.Model) -> keras.Model:
+    """The same network, returning where it looked: (batch, lookback) weights."""
+    attention = model.get_layer("attention")
+    _context, weights = attention.output
+    return keras.Model(model.input, weights)
+
+
+def build_seq2seq(cfg: ForecastConfig, features: int) -> keras.Model:
+    """LSTM encoder hands its state to an LSTM decoder fed the previous target value (teacher forcing in
+    training; its own previous output when decoding, see `decode_seq2seq`)."""
+    encoder_in = _inputs(cfg, features)
+    decoder_in = keras.Input(shape=(cfg.horizon, 1), name="decoder_input")
+    _seq, h, c = layers.LSTM(cfg.units, return_state=True, name="encoder")(encoder_in)
+    seq = layers.LSTM(cfg.units, return_sequences=True, return_state=True, name="decoder")(
+        decoder_in, initial_state=[h, c]
+    )[0]
+    if cfg.dropout:
+        seq = layers.Dropout(cfg.dropout, name="decoder_dropout")(seq)
+    out = layers.Dense(1, name="step", dtype="float32")(seq)
+    outputs = layers.Reshape((cfg.horizon,), name="forecast")(out)
+    return keras.Model([encoder_in, decoder_in], outputs, name="seq2seq")
+
+
+BUILDERS: dict[str, Callable[[ForecastConfig, int], keras.Model]] = {
+    "rnn": _direct("rnn"),
+    "lstm": _direct("lstm"),
+    "gru": _direct("gru"),
+    "bilstm": _direct("lstm", bidirectional=True),
+    "bigru": _direct("gru", bidirectional=True),
+    "attention": build_attention,
+    "seq2seq": build_seq2seq,
+}
+
+
+def build(cfg: ForecastConfig, features: int) -> keras.Model:
+    if cfg.recurrent_dropout > 0:
+        warnings.warn(
+            f"recurrent_dropout={cfg.recurrent_dropout} disables the fused cuDNN kernel on GPU (often ~25x "
+            "slower); --dropout adds dropout between layers instead",
+            stacklevel=2,
+        )
+    return BUILDERS[cfg.model](cfg, features)
