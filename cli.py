@@ -3,10 +3,13 @@ inside the pipelines that need them, so `--help` and the listing commands answer
 
 from __future__ import annotations
 
+import os
+
 import click
 
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
+from commands.forecast import forecast, models
 from commands.store import db, doctor
 from db.errors import RecurError
 from db.settings import Settings
@@ -43,6 +46,7 @@ def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool
       recur --json series list
     """
     ctx.meta["home_given"] = home is not None
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
     ctx.obj = Settings.resolve(home, db_url, json=as_json)
 
 
@@ -71,7 +75,7 @@ def demo(ctx: click.Context, settings: Settings) -> None:
     emit(settings, result, "\n" + text)
 
 
-for command in (doctor, db, series, corpus):
+for command in (doctor, db, series, corpus, forecast, models):
     main.add_command(command)
 
 if __name__ == "__main__":

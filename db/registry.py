@@ -14,7 +14,9 @@ from db.models import ModelVersion, TrainingRun, utcnow
 
 def add_version(session: Session, *, artifact: bytes, **fields) -> ModelVersion:
     """Row and bytes in one transaction: a crash never leaves a registered model without its file."""
-    version = ModelVersion(artifact=artifact, sha256=hashlib.sha256(artifact).hexdigest(), status="ready", **fields)
+    version = ModelVersion(
+        artifact=artifact, sha256=hashlib.sha256(artifact).hexdigest(), status="ready", **fields
+    )
     session.add(version)
     session.flush()
     return version
@@ -51,7 +53,9 @@ def champion(session: Session, kind: str, subject: str) -> ModelVersion | None:
     )
 
 
-def list_versions(session: Session, kind: str | None = None, subject: str | None = None) -> list[ModelVersion]:
+def list_versions(
+    session: Session, kind: str | None = None, subject: str | None = None
+) -> list[ModelVersion]:
     query = select(ModelVersion).order_by(ModelVersion.id)
     if kind:
         query = query.where(ModelVersion.kind == kind)
@@ -63,7 +67,9 @@ def list_versions(session: Session, kind: str | None = None, subject: str | None
 def promote(session: Session, version: ModelVersion) -> ModelVersion | None:
     """Make `version` the champion of its subject; the previous champion becomes a challenger."""
     if version.status != "ready":
-        raise RecurError(f"model version {version.id} is {version.status}; only ready versions can be promoted")
+        raise RecurError(
+            f"model version {version.id} is {version.status}; only ready versions can be promoted"
+        )
     previous = champion(session, version.kind, version.subject)
     session.execute(
         update(ModelVersion)

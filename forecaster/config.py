@@ -29,10 +29,15 @@ class ForecastConfig:
     calendar: bool = True
     covariates: tuple[str, ...] = field(default_factory=tuple)
     validation: float = 0.2
+    skip: str = "seasonal"  # add the seasonal-naive forecast to the output: the net learns corrections
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:
-            raise InputError(f"unknown model {self.model!r}; choose one of: {', '.join((*ARCHITECTURES, 'auto'))}")
+            raise InputError(
+                f"unknown model {self.model!r}; choose one of: {', '.join((*ARCHITECTURES, 'auto'))}"
+            )
+        if self.skip not in ("seasonal", "none"):
+            raise InputError(f"--skip {self.skip!r}: choose seasonal or none")
         if self.norm not in NORMS:
             raise InputError(f"--norm {self.norm!r}: choose one of {', '.join(NORMS)}")
         checks = [

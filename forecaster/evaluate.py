@@ -45,10 +45,14 @@ def check_length(name: str, n: int, cfg: ForecastConfig, windows: int, stride: i
 
 def check_not_constant(name: str, values: np.ndarray) -> None:
     if np.ptp(values) == 0:
-        raise InputError(f"series {name!r} is constant (every value is {values[0]!r}): there is nothing to learn")
+        raise InputError(
+            f"series {name!r} is constant (every value is {values[0]!r}): there is nothing to learn"
+        )
 
 
-def split(cfg: ForecastConfig, names: list[str], panels: list[Panel], windows: int, stride: int, season: int) -> Split:
+def split(
+    cfg: ForecastConfig, names: list[str], panels: list[Panel], windows: int, stride: int, season: int
+) -> Split:
     origins, train_starts, val_starts, test_starts = [], [], [], []
     for name, panel in zip(names, panels, strict=True):
         n = len(panel)
@@ -69,9 +73,14 @@ def split(cfg: ForecastConfig, names: list[str], panels: list[Panel], windows: i
     actual = test.denormalise(test.y.astype(np.float64))
     context = min(int(o[0]) for o in origins)
     hist = np.concatenate(
-        [np.stack([p.target[o - context : o] for o in origin]) for p, origin in zip(panels, origins, strict=True)]
+        [
+            np.stack([p.target[o - context : o] for o in origin])
+            for p, origin in zip(panels, origins, strict=True)
+        ]
     )
-    scales = np.array([metrics.naive_scale(p.target[: o[0]], season) for p, o in zip(panels, origins, strict=True)])
+    scales = np.array(
+        [metrics.naive_scale(p.target[: o[0]], season) for p, o in zip(panels, origins, strict=True)]
+    )
     return Split(origins, train, val, test, actual, hist, scales, season)
 
 
@@ -86,10 +95,14 @@ def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) ->
     for i, name in enumerate(names):
         rows = series_idx == i
         per_series[name] = {
-            method: metrics.score(sp.test_actual[rows], pred[rows], sp.scales[i]) for method, pred in forecasts.items()
+            method: metrics.score(sp.test_actual[rows], pred[rows], sp.scales[i])
+            for method, pred in forecasts.items()
         }
     overall = {
-        method: {m: float(np.mean([per_series[n][method][m] for n in names])) for m in ("mae", "rmse", "smape", "mase")}
+        method: {
+            m: float(np.mean([per_series[n][method][m] for n in names]))
+            for m in ("mae", "rmse", "smape", "mase")
+        }
         for method in forecasts
     }
     by_step = {method: metrics.by_step(sp.test_actual, pred) for method, pred in forecasts.items()}

@@ -16,7 +16,9 @@ def rmse(actual: np.ndarray, pred: np.ndarray) -> float:
 def smape(actual: np.ndarray, pred: np.ndarray) -> float:
     """Symmetric MAPE in percent (0..200); a step where both are zero counts as no error."""
     denom = np.abs(actual) + np.abs(pred)
-    ratio = np.divide(2 * np.abs(actual - pred), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0)
+    ratio = np.divide(
+        2 * np.abs(actual - pred), denom, out=np.zeros_like(denom, dtype=float), where=denom > 0
+    )
     return float(100 * np.mean(ratio))
 
 

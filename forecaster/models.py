@@ -36,6 +36,35 @@ class AttentionPooling(layers.Layer):
         return super().get_config() | {"units": self.units}
 
 
+@keras.saving.register_keras_serializable(package="recur")
+class SeasonalNaive(layers.Layer):
+    """The seasonal-naive forecast of the (normalised) target channel: the last `season` inputs repeated
+    over the horizon. Added to a network's output, the network learns corrections to the baseline it must
+    beat, and starts from it."""
+
+    def __init__(self, season: int, horizon: int, **kwargs):
+        super().__init__(**kwargs)
+        self.season, self.horizon = season, horizon
+
+    def call(self, history):
+        last = history[:, -self.season :, 0]
+        reps = -(-self.horizon // self.season)
+        return ops.tile(last, (1, reps))[:, : self.horizon]
+
+    def get_config(self):
+        return super().get_config() | {"season": self.season, "horizon": self.horizon}
+
+
+def _head(cfg: ForecastConfig, inputs, x, season: int):
+    """Dense(horizon), plus the seasonal-naive skip when the config asks for it (zero-initialised, so the
+    untrained network is exactly the baseline)."""
+    if cfg.skip == "none":
+        return layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
+    correction = layers.Dense(cfg.horizon, kernel_initializer="zeros", name="correction", dtype="float32")(x)
+    base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(inputs)
+    return layers.Add(name="forecast", dtype="float32")([base, correction])
+
+
 CELLS = {"rnn": layers.SimpleRNN, "lstm": layers.LSTM, "gru": layers.GRU}
 
 
@@ -65,21 +94,21 @@ def _inputs(cfg: ForecastConfig, features: int):
     return keras.Input(shape=(cfg.lookback, features), name="history")
 
 
-def _direct(cell: str, bidirectional: bool = False) -> Callable[[ForecastConfig, int], keras.Model]:
-    def build(cfg: ForecastConfig, features: int) -> keras.Model:
+def _direct(cell: str, bidirectional: bool = False) -> Callable[[ForecastConfig, int, int], keras.Model]:
+    def build(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
         inputs = _inputs(cfg, features)
         x = _stack(inputs, cfg, cell, last_sequences=False, bidirectional=bidirectional)
-        outputs = layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
+        outputs = _head(cfg, inputs, x, season)
         return keras.Model(inputs, outputs, name=f"{'bi' if bidirectional else ''}{cell}")
 
     return build
 
 
-def build_attention(cfg: ForecastConfig, features: int) -> keras.Model:
+def build_attention(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
     inputs = _inputs(cfg, features)
     states = _stack(inputs, cfg, "lstm", last_sequences=True)
     context, _weights = AttentionPooling(cfg.units, name="attention")(states)
-    outputs = layers.Dense(cfg.horizon, name="forecast", dtype="float32")(context)
+    outputs = _head(cfg, inputs, context, season)
     return keras.Model(inputs, outputs, name="attention")
 
 
@@ -90,7 +119,7 @@ def attention_weights_model(model: keras.Model) -> keras.Model:
     return keras.Model(model.input, weights)
 
 
-def build_seq2seq(cfg: ForecastConfig, features: int) -> keras.Model:
+def build_seq2seq(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
     """LSTM encoder hands its state to an LSTM decoder fed the previous target value (teacher forcing in
     training; its own previous output when decoding, see `decode_seq2seq`)."""
     encoder_in = _inputs(cfg, features)
@@ -102,11 +131,16 @@ def build_seq2seq(cfg: ForecastConfig, features: int) -> keras.Model:
     if cfg.dropout:
         seq = layers.Dropout(cfg.dropout, name="decoder_dropout")(seq)
     out = layers.Dense(1, name="step", dtype="float32")(seq)
-    outputs = layers.Reshape((cfg.horizon,), name="forecast")(out)
+    steps = layers.Reshape((cfg.horizon,), name="steps")(out)
+    if cfg.skip == "none":
+        outputs = layers.Identity(name="forecast")(steps)
+    else:
+        base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(encoder_in)
+        outputs = layers.Add(name="forecast", dtype="float32")([base, steps])
     return keras.Model([encoder_in, decoder_in], outputs, name="seq2seq")
 
 
-BUILDERS: dict[str, Callable[[ForecastConfig, int], keras.Model]] = {
+BUILDERS: dict[str, Callable[[ForecastConfig, int, int], keras.Model]] = {
     "rnn": _direct("rnn"),
     "lstm": _direct("lstm"),
     "gru": _direct("gru"),
@@ -117,11 +151,12 @@ BUILDERS: dict[str, Callable[[ForecastConfig, int], keras.Model]] = {
 }
 
 
-def build(cfg: ForecastConfig, features: int) -> keras.Model:
+def build(cfg: ForecastConfig, features: int, season: int = 1) -> keras.Model:
+    """The network of `cfg.model`; `season` feeds the seasonal-naive skip (capped at the lookback)."""
     if cfg.recurrent_dropout > 0:
         warnings.warn(
             f"recurrent_dropout={cfg.recurrent_dropout} disables the fused cuDNN kernel on GPU (often ~25x "
             "slower); --dropout adds dropout between layers instead",
             stacklevel=2,
         )
-    return BUILDERS[cfg.model](cfg, features)
+    return BUILDERS[cfg.model](cfg, features, max(1, min(season, cfg.lookback)))

@@ -49,13 +49,15 @@ def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None
     return [x, previous]
 
 
-def train(cfg: ForecastConfig, train_w: Windows, val_w: Windows, verbose: int = 0) -> TrainResult:
+def train(
+    cfg: ForecastConfig, train_w: Windows, val_w: Windows, season: int = 1, verbose: int = 0
+) -> TrainResult:
     import keras
 
     from forecaster.models import build
 
     keras.utils.set_random_seed(cfg.seed)
-    model = build(cfg, train_w.x.shape[-1])
+    model = build(cfg, train_w.x.shape[-1], season)
     model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse", metrics=["mae"])
     callbacks = [
         keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),

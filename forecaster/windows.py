@@ -63,7 +63,9 @@ def make_windows(
 ) -> Windows:
     """Windows starting at `starts[i]` in panel i. `floor[i]` bounds each window's scale from below (a
     flat lookback would otherwise blow its normalised targets up)."""
-    parts = [_panel_windows(p, lookback, horizon, s, with_target) for p, s in zip(panels, starts, strict=True)]
+    parts = [
+        _panel_windows(p, lookback, horizon, s, with_target) for p, s in zip(panels, starts, strict=True)
+    ]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts]) if with_target else None
     hist = np.concatenate([p[2] for p in parts])
@@ -73,7 +75,9 @@ def make_windows(
     x[:, :, 0] = (x[:, :, 0] - loc[:, None]) / scale[:, None]
     if y is not None:
         y = (y - loc[:, None]) / scale[:, None]
-    return Windows(x.astype(np.float32), None if y is None else y.astype(np.float32), loc, scale, hist, series)
+    return Windows(
+        x.astype(np.float32), None if y is None else y.astype(np.float32), loc, scale, hist, series
+    )
 
 
 def _panel_windows(panel: Panel, lookback: int, horizon: int, starts: np.ndarray, with_target: bool):

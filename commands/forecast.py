@@ -1,0 +1,287 @@
+"""`recur forecast ...` and `recur models ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands.common import emit, pass_settings
+from db.settings import Settings
+from reports.text import keyvalues, table
+
+MODELS = ["rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq", "auto"]
+METRICS = ["mae", "rmse", "smape", "mase"]
+
+
+def model_options(f):
+    """The options that make a ForecastConfig; one name everywhere (--lookback is config.lookback)."""
+    options = [
+        click.option(
+            "--model",
+            type=click.Choice(MODELS),
+            default="auto",
+            show_default=True,
+            help="auto tries gru, lstm and attention.",
+        ),
+        click.option("--lookback", type=int, default=24, show_default=True, help="Input steps."),
+        click.option("--horizon", type=int, default=12, show_default=True, help="Steps forecast at once."),
+        click.option("--layers", type=int, default=1, show_default=True),
+        click.option("--units", type=int, default=32, show_default=True),
+        click.option(
+            "--dropout",
+            type=float,
+            default=0.0,
+            show_default=True,
+            help="Dropout layers between recurrent layers.",
+        ),
+        click.option("--recurrent-dropout", type=float, default=0.0, help="Disables cuDNN on GPU (warns)."),
+        click.option(
+            "--norm", type=click.Choice(["none", "batch", "layer"]), default="none", show_default=True
+        ),
+        click.option(
+            "--epochs", type=int, default=100, show_default=True, help="Upper bound; early stopping decides."
+        ),
+        click.option("--batch-size", type=int, default=64, show_default=True),
+        click.option("--learning-rate", type=float, default=1e-3, show_default=True),
+        click.option("--patience", type=int, default=10, show_default=True),
+        click.option("--seed", type=int, default=0, show_default=True),
+        click.option(
+            "--season",
+            type=int,
+            default=0,
+            help="Seasonal period for baselines and MASE; 0: from the frequency.",
+        ),
+        click.option(
+            "--calendar/--no-calendar",
+            default=True,
+            show_default=True,
+            help="Calendar features from the time stamps.",
+        ),
+        click.option(
+            "--covariates",
+            default="",
+            help="Comma-separated series, or 'group' for the target's group mates.",
+        ),
+        click.option("--windows", type=int, default=5, show_default=True, help="Backtest windows."),
+        click.option("--stride", type=int, default=0, help="Steps between backtest origins; 0: the horizon."),
+    ]
+    for option in reversed(options):
+        f = option(f)
+    return f
+
+
+def make_config(options: dict):
+    from forecaster.config import ForecastConfig
+
+    covariates = tuple(c.strip() for c in options.pop("covariates").split(",") if c.strip())
+    model = options.pop("model")
+    return ForecastConfig(
+        model="lstm" if model == "auto" else model, covariates=covariates, **options
+    ), model == "auto"
+
+
+def backtest_table(board: dict, names: list[str] | None = None) -> str:
+    rows = [{"series": "(overall)", "method": m} | v for m, v in board["overall"].items()]
+    for name, methods in board["per_series"].items():
+        if len(board["per_series"]) > 1:
+            rows += [{"series": name, "method": m} | v for m, v in methods.items()]
+    return table(rows, ["series", "method", *METRICS])
+
+
+@click.group()
+def forecast() -> None:
+    """Forecasters: train with a champion gate, backtest, predict with intervals, score vintages."""
+
+
+@forecast.command("train")
+@click.argument("subject")
+@model_options
+@click.option(
+    "--force", is_flag=True, help="Promote even if it does not beat seasonal naive and the champion."
+)
+@pass_settings
+def forecast_train(
+    settings: Settings, subject: str, windows: int, stride: int, force: bool, **options
+) -> None:
+    """Train a forecaster for a series (or a global one for a group), backtest it against the baselines,
+    and promote it only if its MASE beats seasonal naive and the current champion.
+
+    \b
+    Examples:
+      recur forecast train airline --horizon 12 --lookback 36
+      recur forecast train ETTh1/OT --model gru --horizon 24 --lookback 96 --covariates group
+      recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
+    """
+    from jobs.forecast import AUTO, train_forecaster
+
+    cfg, auto = make_config(options)
+    out = train_forecaster(settings, subject, cfg, windows, stride or None, force, AUTO if auto else ())
+    head = keyvalues(out, ["version", "subject", "model", "alias", "reason", "device", "epochs"])
+    emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
+
+
+@forecast.command("backtest")
+@click.argument("subject")
+@model_options
+@click.option("--champion", is_flag=True, help="Score the current champion instead of a fresh model.")
+@pass_settings
+def forecast_backtest(
+    settings: Settings, subject: str, windows: int, stride: int, champion: bool, **options
+) -> None:
+    """Rolling-origin backtest: a model and every baseline on the same windows, per series and overall.
+    Nothing is registered.
+
+    \b
+    Examples:
+      recur forecast backtest airline --model gru --windows 5
+      recur forecast backtest airline --champion --windows 8 --stride 6
+    """
+    from jobs.forecast import backtest
+
+    cfg, _auto = make_config(options)
+    out = backtest(settings, subject, None if champion else cfg, windows, stride or None)
+    emit(settings, out, backtest_table(out["backtest"]))
+
+
+@forecast.command("predict")
+@click.argument("subject")
+@click.option("--horizon", type=int, help="Steps ahead (at most the model's horizon).")
+@click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
+@click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
+@pass_settings
+def forecast_predict(
+    settings: Settings, subject: str, horizon: int | None, version_id: int | None, level: str
+) -> None:
+    """Forecast from the last observation with the champion (seasonal naive when no model beats it), with
+    prediction intervals; stored as a vintage (re-running upserts).
+
+    Example: recur forecast predict airline --horizon 12
+    """
+    from jobs.forecast import predict_forecast
+
+    levels = tuple(int(x) for x in level.split(",") if x.strip())
+    out = predict_forecast(settings, subject, horizon, version_id, levels)
+    how = (
+        f"model version {out['model_version']} ({out['method']})"
+        if out["model_version"]
+        else "seasonal naive (no trained model beats it)"
+    )
+    emit(
+        settings,
+        out,
+        f"{subject}: forecast by {how}\n"
+        + table(out["forecasts"], ["series", "forecast_id", "origin", "points"]),
+    )
+
+
+@forecast.command("score")
+@click.argument("subject")
+@pass_settings
+def forecast_score(settings: Settings, subject: str) -> None:
+    """How past forecasts (vintages) did against the actuals ingested since.
+
+    Example: recur forecast score airline
+    """
+    from jobs.forecast import score_vintages
+
+    rows = score_vintages(settings, subject)
+    cols = [
+        "series",
+        "forecast_id",
+        "method",
+        "model_version",
+        "origin",
+        "arrived",
+        "horizon",
+        "mae",
+        "smape",
+        "coverage80",
+        "coverage95",
+    ]
+    emit(settings, rows, table(rows, cols, empty="no forecasts stored yet"))
+
+
+@forecast.command("export")
+@click.argument("subject")
+@click.option("--out", required=True, type=click.Path(), help="FILE.csv or FILE.json (or a directory).")
+@click.option("--all", "all_vintages", is_flag=True, help="Every vintage, not only the latest.")
+@pass_settings
+def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bool) -> None:
+    """Write stored forecasts, one row per point with its intervals.
+
+    Example: recur forecast export airline --out airline-forecast.csv
+    """
+    from jobs.forecast import export_forecasts
+
+    emit(settings, export_forecasts(settings, subject, Path(out), latest_only=not all_vintages))
+
+
+@click.group()
+def models() -> None:
+    """The model registry: list, show, promote, roll back."""
+
+
+@models.command("list")
+@click.option("--kind", type=click.Choice(["forecaster", "textgen", "classifier"]))
+@click.option("--subject", help="Only this series, group or corpus.")
+@pass_settings
+def models_list(settings: Settings, kind: str | None, subject: str | None) -> None:
+    """Every model version with its status, alias and backtest score.
+
+    Example: recur models list --kind forecaster
+    """
+    from jobs.models import list_models
+
+    rows = list_models(settings, kind, subject)
+    emit(
+        settings,
+        rows,
+        table(rows, ["id", "kind", "subject", "architecture", "status", "alias", "score", "created"]),
+    )
+
+
+@models.command("show")
+@click.argument("version_id", type=int)
+@pass_settings
+def models_show(settings: Settings, version_id: int) -> None:
+    """Config, metrics, training run and checksum of a model version.
+
+    Example: recur models show 3
+    """
+    from jobs.models import show_model
+
+    out = show_model(settings, version_id)
+    emit(settings, out, keyvalues(out) + "\n\nconfig:\n" + keyvalues(out["config"]))
+
+
+@models.command("promote")
+@click.argument("version_id", type=int)
+@pass_settings
+def models_promote(settings: Settings, version_id: int) -> None:
+    """Make a version the champion of its subject (the gate is yours to override).
+
+    Example: recur models promote 3
+    """
+    from jobs.models import promote_model
+
+    emit(settings, promote_model(settings, version_id))
+
+
+@models.command("rollback")
+@click.argument("subject")
+@click.option(
+    "--kind",
+    type=click.Choice(["forecaster", "textgen", "classifier"]),
+    default="forecaster",
+    show_default=True,
+)
+@pass_settings
+def models_rollback(settings: Settings, subject: str, kind: str) -> None:
+    """Bring back the previous champion of a subject.
+
+    Example: recur models rollback airline
+    """
+    from jobs.models import rollback_model
+
+    emit(settings, rollback_model(settings, subject, kind))

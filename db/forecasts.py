@@ -1,0 +1,78 @@
+"""Forecast vintages: upserted on (series, origin, method, model version); points on (forecast, ts)."""
+
+from __future__ import annotations
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from db.models import Forecast, ForecastPoint, Observation
+
+
+def upsert_forecast(
+    session: Session,
+    series_id: int,
+    version_id: int | None,
+    method: str,
+    origin: int,
+    stamps: list[int],
+    values: list[float],
+    intervals: list[dict],
+) -> int:
+    """Insert or replace one vintage. Its issue time is kept from the first run, so a re-run with the same
+    data and model leaves identical rows."""
+    found = session.scalar(
+        select(Forecast).where(
+            Forecast.series_id == series_id,
+            Forecast.origin_ts == origin,
+            Forecast.method == method,
+            Forecast.model_version_id.is_(None)
+            if version_id is None
+            else Forecast.model_version_id == version_id,
+        )
+    )
+    if found is None:
+        found = Forecast(
+            series_id=series_id,
+            model_version_id=version_id,
+            method=method,
+            origin_ts=origin,
+            horizon=len(stamps),
+        )
+        session.add(found)
+        session.flush()
+    else:
+        found.horizon = len(stamps)
+        session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
+    session.add_all(
+        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv)
+        for k, (t, v, iv) in enumerate(zip(stamps, values, intervals, strict=True))
+    )
+    session.flush()
+    return found.id
+
+
+def vintages(session: Session, series_ids: list[int]) -> list[Forecast]:
+    return list(
+        session.scalars(
+            select(Forecast)
+            .where(Forecast.series_id.in_(series_ids))
+            .order_by(Forecast.series_id, Forecast.origin_ts, Forecast.id)
+        )
+    )
+
+
+def points(session: Session, forecast_id: int) -> list[ForecastPoint]:
+    return list(
+        session.scalars(
+            select(ForecastPoint).where(ForecastPoint.forecast_id == forecast_id).order_by(ForecastPoint.ts)
+        )
+    )
+
+
+def actuals(session: Session, series_id: int, stamps: list[int]) -> dict[int, float]:
+    rows = session.execute(
+        select(Observation.ts, Observation.value).where(
+            Observation.series_id == series_id, Observation.ts.in_(stamps)
+        )
+    )
+    return {t: v for t, v in rows}
