@@ -46,7 +46,7 @@ def check_length(name: str, n: int, cfg: ForecastConfig, windows: int, stride: i
 def check_not_constant(name: str, values: np.ndarray) -> None:
     if np.ptp(values) == 0:
         raise InputError(
-            f"series {name!r} is constant (every value is {values[0]!r}): there is nothing to learn"
+            f"series {name!r} is constant (every value is {float(values[0])!r}): there is nothing to learn"
         )
 
 

@@ -103,9 +103,9 @@ def calendar_features(stamps: np.ndarray, freq: str | None) -> np.ndarray | None
     if base in ("h", "min", "s"):
         cycles.append((t.hour + t.minute / 60) / 24)
     if base in ("h", "min", "s", "D", "B"):
-        cycles.append(t.dayofweek / 7)
+        cycles.append(t.day_of_week / 7)
     if base in ("D", "B", "W", "MS", "ME", "h"):
-        cycles.append((t.dayofyear - 1) / 365.25)
+        cycles.append((t.day_of_year - 1) / 365.25)
     if base in ("MS", "ME", "QS", "QE"):
         cycles.append((t.month - 1) / 12)
     if not cycles:

@@ -135,3 +135,29 @@ def test_doctor_reports_versions_and_store(recur):
 def test_doctor_lists_devices(recur):
     out = recur.json("doctor")
     assert out["backend"] == "tensorflow" and isinstance(out["gpus"], list)
+
+
+def test_an_older_store_is_migrated_on_first_use_and_keeps_its_data(home, recur):
+    """A store at revision 0001 (before promoted_at) is upgraded automatically by any command."""
+    from alembic import command
+
+    from db.schema import _alembic_config
+
+    settings = Settings.resolve(home)
+    from db.engine import prepare_sqlite_file
+
+    prepare_sqlite_file(home / "recur.db")
+    from sqlalchemy import create_engine
+
+    engine = create_engine(settings.db_url)
+    with engine.connect() as conn, conn.begin():
+        command.upgrade(_alembic_config(conn), "0001")
+        conn.exec_driver_sql(
+            "INSERT INTO series (name, time_kind, position, n_obs, n_gaps, created_at, updated_at) "
+            "VALUES ('old', 'int', 0, 0, 0, '2026-01-01', '2026-01-01')"
+        )
+    engine.dispose()
+    assert recur.json("db", "info")["schema_revision"] == HEAD  # the light path saw 0001 and handed over
+    assert [s["name"] for s in recur.json("series", "list")] == ["old"]
+    with sqlite3.connect(home / "recur.db") as conn:
+        assert "promoted_at" in [r[1] for r in conn.execute("PRAGMA table_info(model_version)")]

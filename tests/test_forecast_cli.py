@@ -1,0 +1,201 @@
+"""Forecasting from the CLI on bundled and generated data, with tiny models."""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pytest
+
+from tests.conftest import DATA
+
+TINY = [
+    "--lookback",
+    "12",
+    "--horizon",
+    "6",
+    "--units",
+    "4",
+    "--epochs",
+    "3",
+    "--windows",
+    "3",
+    "--patience",
+    "2",
+]
+
+
+@pytest.fixture
+def airline(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    return recur
+
+
+def rows(home, sql: str):
+    with sqlite3.connect(home / "recur.db") as conn:
+        return conn.execute(sql).fetchall()
+
+
+def test_train_gate_follows_the_numbers(airline):
+    out = airline.json("forecast", "train", "airline", "--model", "gru", *TINY)
+    overall = out["metrics"]["backtest"]["overall"]
+    beats = overall["model"]["mase"] < overall["seasonal_naive"]["mase"]
+    assert out["promoted"] == beats and out["alias"] == ("champion" if beats else "challenger")
+    assert set(overall) == {"model", "naive", "seasonal_naive", "drift", "mean"}
+    assert str(round(overall["seasonal_naive"]["mase"], 4)) in out["reason"]
+    [version] = airline.json("models", "list")
+    assert version["id"] == out["version"] and version["architecture"] == "gru"
+
+
+def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
+    airline("forecast", "train", "airline", "--model", "lstm", "--force", *TINY)
+    first = airline.json("forecast", "predict", "airline")
+    snapshot = rows(home, "SELECT forecast_id, ts, step, value, intervals FROM forecast_point ORDER BY ts")
+    second = airline.json("forecast", "predict", "airline")
+    assert first["forecasts"] == second["forecasts"] and first["method"] == "lstm"
+    assert (
+        rows(home, "SELECT forecast_id, ts, step, value, intervals FROM forecast_point ORDER BY ts")
+        == snapshot
+    )
+    assert rows(home, "SELECT count(*) FROM forecast") == [(1,)] and len(snapshot) == 6
+    lo80, hi80 = snapshot[0][4] and __import__("json").loads(snapshot[0][4])["80"]
+    assert lo80 < snapshot[0][3] < hi80
+
+
+def test_without_a_champion_forecasts_come_from_seasonal_naive(airline, tmp_path):
+    out = airline.json("forecast", "predict", "airline", "--horizon", "12")
+    assert out["method"] == "seasonal_naive" and out["model_version"] is None
+    text = airline("forecast", "predict", "airline").output
+    assert "seasonal naive (no trained model beats it)" in text
+    airline("forecast", "export", "airline", "--out", tmp_path / "f.csv")
+    lines = (tmp_path / "f.csv").read_text().splitlines()
+    assert lines[0].startswith("series,origin,issued_at,method,model_version,time,step,value,lower80,upper80")
+    assert lines[1].split(",")[5:8] == ["1961-01-01", "1", "417.0"]  # January 1960 repeated
+
+
+def test_score_vintages_after_actuals_arrive(recur, write):
+    values = 10 + np.sin(np.arange(120) * 2 * np.pi / 12) * 5
+    head = "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in enumerate(values[:100]))
+    recur("series", "ingest", write("a.csv", head), "--name", "s")
+    recur("forecast", "predict", "s", "--horizon", "12")
+    assert recur.json("forecast", "score", "s")[0]["arrived"] == 0
+    full = "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in enumerate(values))
+    recur("series", "ingest", write("b.csv", full), "--name", "s")
+    [row] = recur.json("forecast", "score", "s")
+    assert row["arrived"] == 12 and row["mae"] >= 0 and "coverage95" in row
+
+
+def wide_file(write, n: int = 300) -> str:
+    """Three related hourly series, as a wide file: a group 'plant' of plant/a, plant/b, plant/c."""
+    t = np.arange(n)
+    a = 10 + 3 * np.sin(2 * np.pi * t / 24)
+    b = 5 + np.cos(2 * np.pi * t / 24)
+    c = 2 * a - b + np.random.default_rng(0).normal(0, 0.1, n)
+    stamps = [f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00" for i in range(n)]
+    body = "".join(f"{s},{x:.4f},{y:.4f},{z:.4f}\n" for s, x, y, z in zip(stamps, a, b, c, strict=True))
+    return write("plant.csv", "time,a,b,c\n" + body)
+
+
+SMALL = ["--lookback", "24", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
+
+
+def test_global_model_for_a_group_and_backtest_table(recur, write):
+    recur("series", "ingest", wide_file(write))
+    out = recur.json("forecast", "backtest", "plant", "--model", "gru", *SMALL)
+    assert set(out["backtest"]["per_series"]) == {"plant/a", "plant/b", "plant/c"}
+    assert recur.json("models", "list") == []  # a backtest registers nothing
+    table = recur("forecast", "backtest", "plant", "--model", "gru", *SMALL).output
+    assert "(overall)" in table and "plant/c" in table and "seasonal_naive" in table
+
+
+def test_covariates_from_the_group(recur, write):
+    recur("series", "ingest", wide_file(write))
+    out = recur.json(
+        "forecast", "train", "plant/c", "--model", "gru", "--covariates", "group", "--force", *SMALL
+    )
+    shown = recur.json("models", "show", str(out["version"]))
+    assert shown["metrics"]["backtest"]["per_series"].keys() == {"plant/c"}
+    assert shown["config"]["lookback"] == 24
+    assert recur.json("forecast", "predict", "plant/c")["method"] == "gru"
+
+
+def test_promote_and_rollback(airline):
+    a = airline.json("forecast", "train", "airline", "--model", "gru", "--force", *TINY)["version"]
+    b = airline.json("forecast", "train", "airline", "--model", "rnn", "--force", *TINY)["version"]
+    champions = lambda: [m["id"] for m in airline.json("models", "list") if m["alias"] == "champion"]  # noqa: E731
+    assert champions() == [b]
+    assert airline.json("models", "rollback", "airline") == {
+        "champion": a,
+        "retired": b,
+        "subject": "airline",
+    }
+    assert champions() == [a]
+    airline("models", "promote", str(b))
+    assert champions() == [b]
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment", "code"),
+    [
+        (["--lookback", "200"], "has 144 points; lookback 200 + horizon 12", 1),
+        (["--horizon", "0"], "--horizon 0: must be at least 1", 1),
+        (["--model", "transformer"], "'transformer' is not one of 'rnn', 'lstm'", 2),
+    ],
+)
+def test_bad_training_requests(airline, args, fragment, code):
+    message = airline.fails("forecast", "train", "airline", *args, code=code)
+    assert fragment in message
+    assert airline.count("model_version") == 0
+
+
+def test_constant_series_is_refused(recur, write):
+    recur(
+        "series",
+        "ingest",
+        write("c.csv", "t,v\n" + "".join(f"{i},3\n" for i in range(200))),
+        "--name",
+        "flat",
+    )
+    assert "is constant (every value is 3.0)" in recur.fails("forecast", "train", "flat", *TINY)
+
+
+def test_series_with_gaps_must_be_filled_first(recur, write):
+    rows_ = "t,v\n" + "".join(f"{i},{i % 7}\n" for i in range(200) if i != 50)
+    recur("series", "ingest", write("g.csv", rows_), "--name", "g", "--fill", "none")
+    assert "--fill ffill" in recur.fails("forecast", "train", "g", *TINY)
+
+
+@pytest.mark.slow
+def test_a_trained_model_beats_seasonal_naive_where_it_can(recur, write):
+    """Trend plus season: seasonal naive lags a season's worth of trend; a network can learn it."""
+    t = np.arange(400)
+    values = 0.5 * t + 10 * np.sin(2 * np.pi * t / 12) + np.random.default_rng(0).normal(0, 1, 400)
+    recur(
+        "series",
+        "ingest",
+        write("ts.csv", "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in zip(t, values, strict=True))),
+        "--name",
+        "trend",
+    )
+    out = recur.json(
+        "forecast",
+        "train",
+        "trend",
+        "--model",
+        "gru",
+        "--season",
+        "12",
+        "--lookback",
+        "24",
+        "--horizon",
+        "6",
+        "--units",
+        "16",
+        "--epochs",
+        "40",
+        "--windows",
+        "5",
+    )
+    overall = out["metrics"]["backtest"]["overall"]
+    assert overall["model"]["mase"] < overall["seasonal_naive"]["mase"]
+    assert out["promoted"]
