@@ -100,9 +100,18 @@ def forecast() -> None:
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat seasonal naive and the champion."
 )
+@click.option(
+    "--tensorboard", type=click.Path(file_okay=False), help="Write TensorBoard logs to this directory."
+)
 @pass_settings
 def forecast_train(
-    settings: Settings, subject: str, windows: int, stride: int, force: bool, **options
+    settings: Settings,
+    subject: str,
+    windows: int,
+    stride: int,
+    force: bool,
+    tensorboard: str | None,
+    **options,
 ) -> None:
     """Train a forecaster for a series (or a global one for a group), backtest it against the baselines,
     and promote it only if its MASE beats seasonal naive and the current champion.
@@ -113,10 +122,14 @@ def forecast_train(
       recur forecast train ETTh1/OT --model gru --horizon 24 --lookback 96 --covariates group
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
     """
+    from forecaster.train import interactive
     from jobs.forecast import AUTO, train_forecaster
 
     cfg, auto = make_config(options)
-    out = train_forecaster(settings, subject, cfg, windows, stride or None, force, AUTO if auto else ())
+    verbose = 0 if settings.json else interactive()
+    out = train_forecaster(
+        settings, subject, cfg, windows, stride or None, force, AUTO if auto else (), verbose, tensorboard
+    )
     head = keyvalues(out, ["version", "subject", "model", "alias", "reason", "device", "epochs"])
     emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
 
@@ -158,7 +171,7 @@ def forecast_predict(
 
     Example: recur forecast predict airline --horizon 12
     """
-    from jobs.forecast import predict_forecast
+    from jobs.vintages import predict_forecast
 
     levels = tuple(int(x) for x in level.split(",") if x.strip())
     out = predict_forecast(settings, subject, horizon, version_id, levels)
@@ -183,7 +196,7 @@ def forecast_score(settings: Settings, subject: str) -> None:
 
     Example: recur forecast score airline
     """
-    from jobs.forecast import score_vintages
+    from jobs.vintages import score_vintages
 
     rows = score_vintages(settings, subject)
     cols = [
@@ -212,7 +225,7 @@ def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bo
 
     Example: recur forecast export airline --out airline-forecast.csv
     """
-    from jobs.forecast import export_forecasts
+    from jobs.vintages import export_forecasts
 
     emit(settings, export_forecasts(settings, subject, Path(out), latest_only=not all_vintages))
 

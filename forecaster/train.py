@@ -50,7 +50,12 @@ def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None
 
 
 def train(
-    cfg: ForecastConfig, train_w: Windows, val_w: Windows, season: int = 1, verbose: int = 0
+    cfg: ForecastConfig,
+    train_w: Windows,
+    val_w: Windows,
+    season: int = 1,
+    verbose: int = 0,
+    tensorboard: str | None = None,
 ) -> TrainResult:
     import keras
 
@@ -63,6 +68,8 @@ def train(
         keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5),
     ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard))
     fit = model.fit(
         model_inputs(cfg, train_w.x, train_w.y),
         train_w.y,
@@ -101,4 +108,5 @@ def decode_seq2seq(cfg: ForecastConfig, model, x: np.ndarray) -> np.ndarray:
 
 
 def interactive() -> int:
-    return 1 if sys.stderr.isatty() else 0
+    """Keras' progress bar for a person at a terminal; nothing under the scheduler or in a pipe."""
+    return 1 if sys.stdout.isatty() else 0

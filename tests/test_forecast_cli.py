@@ -199,3 +199,14 @@ def test_a_trained_model_beats_seasonal_naive_where_it_can(recur, write):
     overall = out["metrics"]["backtest"]["overall"]
     assert overall["model"]["mase"] < overall["seasonal_naive"]["mase"]
     assert out["promoted"]
+
+
+def test_same_seed_same_model_on_cpu(airline):
+    a = airline.json("forecast", "backtest", "airline", "--model", "gru", "--seed", "3", *TINY)
+    b = airline.json("forecast", "backtest", "airline", "--model", "gru", "--seed", "3", *TINY)
+    assert a["backtest"]["overall"]["model"] == b["backtest"]["overall"]["model"]
+
+
+def test_tensorboard_logs(airline, tmp_path):
+    airline("forecast", "train", "airline", "--model", "rnn", "--tensorboard", tmp_path / "tb", *TINY)
+    assert any((tmp_path / "tb").rglob("events.out.tfevents*"))
