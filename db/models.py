@@ -131,6 +131,10 @@ class ModelVersion(Base):
     alias: Mapped[str] = mapped_column(String(16), default="none")  # champion | challenger | none
     sha256: Mapped[str | None] = mapped_column(String(64))
     artifact: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # Optional plain-array export for inference without the training framework (.npz, no pickle);
+    # covered by its own sha256.
+    inference: Mapped[bytes | None] = mapped_column(LargeBinary)
+    inference_sha256: Mapped[str | None] = mapped_column(String(64))
     training_run_id: Mapped[int | None] = mapped_column(ForeignKey("training_run.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     promoted_at: Mapped[datetime | None] = mapped_column(DateTime)  # last time it became champion

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,26 +16,6 @@ class TrainResult:
     model: object  # keras.Model
     history: dict[str, list[float]]
     epochs_run: int
-    device: str
-    backend: str
-    extra: dict = field(default_factory=dict)
-
-
-def device_info() -> tuple[str, str]:
-    """The backend and the device the work runs on (GPU when one is visible)."""
-    import keras
-
-    backend = keras.backend.backend()
-    gpus: list[str] = []
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        gpus = [d.name for d in tf.config.list_physical_devices("GPU")]
-    elif backend == "jax":
-        import jax
-
-        gpus = [str(d) for d in jax.devices() if d.platform == "gpu"]
-    return backend, (gpus[0] if gpus else "cpu")
 
 
 def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None):
@@ -81,8 +61,7 @@ def train(
         verbose=verbose,
     )
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    backend, device = device_info()
-    return TrainResult(model, history, len(history.get("loss", [])), device, backend)
+    return TrainResult(model, history, len(history.get("loss", [])))
 
 
 def predict(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:

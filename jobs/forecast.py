@@ -11,11 +11,11 @@ import numpy as np
 from db import registry
 from db.engine import read_session, write_session
 from db.errors import RecurError
-from db.models import utcnow
 from db.settings import Settings
 from forecaster.baselines import season_for
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
+from jobs import runs
 
 AUTO = ("gru", "lstm", "attention")
 
@@ -106,15 +106,14 @@ def train_forecaster(
     it only if it beats seasonal naive and the current champion."""
     subject = fd.load(settings, name, cfg.covariates)
     stride = stride or cfg.horizon
-    with write_session(settings) as session:
-        run_id = registry.start_run(session, "forecaster", name).id
+    run_id = runs.start(settings, "forecaster", name)
     try:
         tried = [
             (c, *evaluate(replace(cfg, model=c), subject, windows, stride, verbose, tensorboard))
             for c in (candidates or (cfg.model,))
         ]
     except Exception as exc:
-        _finish_run(settings, run_id, status="failed", error=f"{type(exc).__name__}: {exc}")
+        runs.fail(settings, run_id, exc)
         raise
     model_name, result, metrics, extra, _sp = min(
         tried, key=lambda t: t[2]["backtest"]["overall"]["model"]["mase"]
@@ -146,7 +145,7 @@ def train_forecaster(
         )
         if promote:
             registry.promote(session, version)
-        _finish(session, run_id, result)
+        device = runs.succeed(session, run_id, result.epochs_run, result.history)
         version_id, alias = version.id, version.alias
     return {
         "version": version_id,
@@ -155,7 +154,7 @@ def train_forecaster(
         "alias": alias,
         "promoted": promote,
         "reason": reason,
-        "device": result.device,
+        "device": device,
         "epochs": result.epochs_run,
         "metrics": metrics,
     }
@@ -172,27 +171,6 @@ def _data_config(subject: fd.Subject) -> dict:
         "data_range": [[int(t[0]), int(t[-1])] for t in subject.ts],
         "versions": {"keras": keras.__version__, "numpy": np.__version__, "backend": keras.backend.backend()},
     }
-
-
-def _finish(session, run_id: int, result) -> None:
-    from db.models import TrainingRun
-
-    run = session.get(TrainingRun, run_id)
-    run.status, run.finished_at = "succeeded", utcnow()
-    run.device, run.backend, run.epochs_run, run.history = (
-        result.device,
-        result.backend,
-        result.epochs_run,
-        result.history,
-    )
-
-
-def _finish_run(settings: Settings, run_id: int, status: str, error: str) -> None:
-    from db.models import TrainingRun
-
-    with write_session(settings) as session:
-        run = session.get(TrainingRun, run_id)
-        run.status, run.error, run.finished_at = status, error[-4000:], utcnow()
 
 
 def backtest(

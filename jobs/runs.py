@@ -1,0 +1,31 @@
+"""The training_run rows around a fit: started before it, finished (or failed) after it, with the device
+that did the work. No transaction stays open while a model trains."""
+
+from __future__ import annotations
+
+from db import registry
+from db.engine import write_session
+from db.models import TrainingRun, utcnow
+from db.settings import Settings
+
+
+def start(settings: Settings, kind: str, subject: str) -> int:
+    with write_session(settings) as session:
+        return registry.start_run(session, kind, subject).id
+
+
+def succeed(session, run_id: int, epochs_run: int, history: dict) -> str:
+    """Mark the run done inside the caller's transaction (the one that registers the model)."""
+    from jobs.device import device_info
+
+    run = session.get(TrainingRun, run_id)
+    run.backend, run.device = device_info()
+    run.status, run.finished_at, run.epochs_run, run.history = "succeeded", utcnow(), epochs_run, history
+    return run.device
+
+
+def fail(settings: Settings, run_id: int, exc: BaseException) -> None:
+    with write_session(settings) as session:
+        run = session.get(TrainingRun, run_id)
+        run.status, run.finished_at = "failed", utcnow()
+        run.error = f"{type(exc).__name__}: {exc}"[-4000:]

@@ -1,0 +1,76 @@
+"""Text generator configuration and presets."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, replace
+
+from db.errors import InputError
+
+CELLS = ("lstm", "gru")
+
+
+@dataclass(frozen=True)
+class TextGenConfig:
+    cell: str = "lstm"
+    layers: int = 2
+    units: int = 256
+    embedding: int = 64
+    seq_len: int = 100
+    dropout: float = 0.0
+    batch_size: int = 64
+    epochs: int = 30
+    learning_rate: float = 2e-3
+    patience: int = 3
+    seed: int = 0
+    validation: float = 0.1
+    time_limit: float = 0.0  # seconds of training; 0: no limit
+
+    def __post_init__(self) -> None:
+        if self.cell not in CELLS:
+            raise InputError(f"--cell {self.cell!r}: choose one of {', '.join(CELLS)}")
+        checks = [
+            ("--layers", self.layers, self.layers >= 1, "at least 1"),
+            ("--units", self.units, self.units >= 1, "at least 1"),
+            ("--embedding", self.embedding, self.embedding >= 1, "at least 1"),
+            ("--seq-len", self.seq_len, self.seq_len >= 2, "at least 2"),
+            ("--epochs", self.epochs, self.epochs >= 1, "at least 1"),
+            ("--batch-size", self.batch_size, self.batch_size >= 1, "at least 1"),
+            ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
+            ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
+        ]
+        for option, value, ok, rule in checks:
+            if not ok:
+                raise InputError(f"{option} {value}: must be {rule}")
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict) -> TextGenConfig:
+        return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
+
+
+# tiny: tests and smoke runs. cpu: what a 2-core machine trains well in ~20 minutes. gpu: a card's worth.
+PRESETS = {
+    "tiny": TextGenConfig(layers=1, units=32, embedding=16, seq_len=32, batch_size=32, epochs=2),
+    "cpu": TextGenConfig(
+        cell="gru",
+        layers=2,
+        units=256,
+        embedding=64,
+        seq_len=100,
+        batch_size=64,
+        epochs=40,
+        dropout=0.1,
+        time_limit=20 * 60,
+    ),
+    "gpu": TextGenConfig(
+        layers=3, units=512, embedding=128, seq_len=128, batch_size=256, epochs=60, dropout=0.2
+    ),
+}
+
+
+def preset(name: str, **overrides) -> TextGenConfig:
+    if name not in PRESETS:
+        raise InputError(f"--preset {name!r}: choose one of {', '.join(PRESETS)}")
+    return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
