@@ -11,6 +11,7 @@ from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
 from commands.forecast import forecast, models
 from commands.store import db, doctor
+from commands.textgen import textgen
 from db.errors import RecurError
 from db.settings import Settings
 from reports.text import table
@@ -75,7 +76,7 @@ def demo(ctx: click.Context, settings: Settings) -> None:
     emit(settings, result, "\n" + text)
 
 
-for command in (doctor, db, series, corpus, forecast, models):
+for command in (doctor, db, series, corpus, forecast, models, textgen):
     main.add_command(command)
 
 if __name__ == "__main__":

@@ -62,3 +62,30 @@ def corpus_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
 def table_counts(conn: sqlite3.Connection, tables: list[str]) -> dict[str, int]:
     # Table names come from the model, never from input.
     return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0] for t in tables}
+
+
+def corpus_names(conn: sqlite3.Connection) -> list[str]:
+    return [r[0] for r in conn.execute("SELECT name FROM corpus ORDER BY name")]
+
+
+def corpus_text(conn: sqlite3.Connection, name: str) -> str | None:
+    rows = conn.execute(
+        "SELECT t.text FROM corpus_text t JOIN corpus c ON c.id = t.corpus_id "
+        "WHERE c.name = ? ORDER BY t.seq",
+        (name,),
+    ).fetchall()
+    return "".join(r[0] for r in rows) if rows else None
+
+
+def model_row(
+    conn: sqlite3.Connection, kind: str, subject: str, version_id: int | None
+) -> sqlite3.Row | None:
+    """A version by id, or the subject's ready champion."""
+    columns = "id, kind, subject, architecture, status, alias, config, inference, inference_sha256"
+    if version_id is not None:
+        return conn.execute(f"SELECT {columns} FROM model_version WHERE id = ?", (version_id,)).fetchone()
+    return conn.execute(
+        f"SELECT {columns} FROM model_version WHERE kind = ? AND subject = ? AND alias = 'champion' "
+        "AND status = 'ready'",
+        (kind, subject),
+    ).fetchone()

@@ -12,14 +12,21 @@ from db.errors import NotFoundError, RecurError
 from db.models import ModelVersion, TrainingRun, utcnow
 
 
-def add_version(session: Session, *, artifact: bytes, **fields) -> ModelVersion:
-    """Row and bytes in one transaction: a crash never leaves a registered model without its file."""
-    version = ModelVersion(
-        artifact=artifact, sha256=hashlib.sha256(artifact).hexdigest(), status="ready", **fields
-    )
+def add_version(
+    session: Session, *, artifact: bytes, inference: bytes | None = None, **fields
+) -> ModelVersion:
+    """Row and bytes in one transaction: a crash never leaves a registered model without its file. The
+    optional inference export gets its own sha256."""
+    version = ModelVersion(artifact=artifact, sha256=_sha(artifact), status="ready", **fields)
+    if inference is not None:
+        version.inference, version.inference_sha256 = inference, _sha(inference)
     session.add(version)
     session.flush()
     return version
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
 
 
 def get_version(session: Session, version_id: int) -> ModelVersion:

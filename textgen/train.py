@@ -1,0 +1,95 @@
+"""Training a character model: validation loss in nats and bits per character every epoch, early stopping
+with the best weights restored, an optional time limit. Arrays in, a result out."""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from textgen.config import TextGenConfig
+from textgen.data import Arrays
+
+LN2 = math.log(2)
+
+
+@dataclass
+class TextTrainResult:
+    model: object  # keras.Model
+    history: dict[str, list[float]]
+    epochs_run: int
+    seconds: float
+    chars_per_s: float
+    best_val_loss: float
+
+
+def bits(nats: float) -> float:
+    return nats / LN2
+
+
+def train(
+    cfg: TextGenConfig,
+    arrays: Arrays,
+    vocab_size: int,
+    verbose: int = 0,
+    on_epoch: Callable[[int, dict, object], None] | None = None,
+    initial_weights: list | None = None,
+) -> TextTrainResult:
+    import keras
+
+    from textgen.model import build
+
+    keras.utils.set_random_seed(cfg.seed)
+    model = build(cfg, vocab_size)
+    if initial_weights is not None:
+        model.set_weights(initial_weights)
+    model.compile(
+        optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    started = time.perf_counter()
+    callbacks = [
+        keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
+        _Report(on_epoch, started, cfg.time_limit),
+    ]
+    fit = model.fit(
+        arrays.x_train,
+        arrays.y_train,
+        validation_data=(arrays.x_val, arrays.y_val),
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        callbacks=callbacks,
+        verbose=verbose,
+    )
+    seconds = time.perf_counter() - started
+    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    history["val_bpc"] = [bits(v) for v in history.get("val_loss", [])]
+    epochs = len(history.get("loss", []))
+    chars = arrays.x_train.size * epochs
+    return TextTrainResult(
+        model, history, epochs, seconds, chars / seconds, float(np.min(history["val_loss"]))
+    )
+
+
+class _Report:
+    """Calls back with nats and bits per character after each epoch; stops at the time limit."""
+
+    def __new__(cls, on_epoch, started: float, time_limit: float):
+        import keras
+
+        class Report(keras.callbacks.Callback):
+            def on_epoch_end(self, epoch, logs=None):
+                logs = dict(logs or {})
+                logs["val_bpc"] = bits(logs.get("val_loss", float("nan")))
+                logs["seconds"] = time.perf_counter() - started
+                if on_epoch is not None:
+                    on_epoch(epoch + 1, logs, self.model)
+                if time_limit and logs["seconds"] >= time_limit:
+                    self.model.stop_training = True
+
+        return Report()
