@@ -1,0 +1,111 @@
+"""The text generator from the CLI: training on a bundled corpus slice, sampling, storage, bad input."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+
+from tests.conftest import DATA
+from tests.test_light_commands import loaded_modules
+
+TINY = ["--preset", "tiny", "--epochs", "1", "--seq-len", "32", "--units", "16"]
+
+
+@pytest.fixture
+def trained(recur, write, home):
+    text = (DATA / "tinyshakespeare.txt").read_text()[:20_000]
+    recur("corpus", "ingest", write("shake.txt", text), "--name", "shake")
+    out = recur.json("textgen", "train", "shake", *TINY)
+    assert out["alias"] == "champion" and out["val_bpc"] == pytest.approx(
+        out["val_loss"] / 0.6931471805599453
+    )
+    return recur
+
+
+def test_training_reports_bits_per_char_each_epoch(recur, write):
+    recur(
+        "corpus", "ingest", write("c.txt", (DATA / "tinyshakespeare.txt").read_text()[:30_000]), "--name", "c"
+    )
+    output = recur("textgen", "train", "c", "--preset", "tiny", "--epochs", "2", "--preview").output
+    assert "epoch 1:" in output and "epoch 2:" in output and "bits/char" in output and "  | " in output
+    assert "reason       first version" in output
+
+
+def test_same_seed_same_text_and_samples_are_stored(trained, home):
+    a = trained.json("textgen", "sample", "shake", "--seed", "11", "--length", "60", "--prompt", "ROMEO:")
+    b = trained.json("textgen", "sample", "shake", "--seed", "11", "--length", "60", "--prompt", "ROMEO:")
+    assert a["samples"][0]["text"] == b["samples"][0]["text"] and len(a["samples"][0]["text"]) == 60
+    with sqlite3.connect(home / "recur.db") as conn:
+        rows = conn.execute("SELECT prompt, seed, params, model_version_id, text FROM sample").fetchall()
+    assert len(rows) == 2 and rows[0][0] == "ROMEO:" and rows[0][1] == 11
+    params = json.loads(rows[0][2])
+    assert params["temperature"] == 1.0 and params["length"] == 60 and "longest_copied" in params
+    assert rows[0][3] == a["version"] and rows[0][4] == a["samples"][0]["text"]
+
+
+def test_many_streams_greedy_and_stop(trained):
+    out = trained.json("textgen", "sample", "shake", "--n", "4", "--length", "50", "--seed", "3")
+    assert len(out["samples"]) == 4 and len({s["text"] for s in out["samples"]}) > 1
+    greedy = trained.json("textgen", "sample", "shake", "--n", "2", "--length", "30", "--temperature", "0")
+    assert greedy["samples"][0]["text"] == greedy["samples"][1]["text"]
+    stopped = trained.json("textgen", "sample", "shake", "--length", "400", "--seed", "1", "--stop", "\n")
+    assert "\n" not in stopped["samples"][0]["text"] and len(stopped["samples"][0]["text"]) < 400
+
+
+def test_streaming_prints_the_prompt_and_the_text(trained):
+    result = trained("textgen", "sample", "shake", "--prompt", "ROMEO:", "--length", "40", "--seed", "2")
+    assert result.output.startswith("ROMEO:") and "longest run copied from the corpus" in result.output
+
+
+def test_sampling_imports_no_training_framework(trained):
+    heavy = loaded_modules("textgen", "sample", "shake", "--length", "20", "--seed", "1")
+    assert not heavy & {"tensorflow", "keras", "jax", "torch"}
+
+
+@pytest.mark.parametrize(
+    ("args", "fragment"),
+    [
+        (["--temperature", "-1"], "--temperature -1.0: must be 0 (greedy) or more"),
+        (["--top-p", "1.5"], "--top-p 1.5: must be in (0, 1]"),
+        (["--top-p", "0"], "--top-p 0.0: must be in (0, 1]"),
+        (["--top-k", "0"], "--top-k 0: must be at least 1"),
+        (["--prompt", "Moë ☃"], "never saw: 'ë', '☃'; remove them or pass --unknown skip"),
+    ],
+)
+def test_bad_sampling_requests(trained, args, fragment):
+    assert fragment in trained.fails("textgen", "sample", "shake", *args)
+    assert trained.count("sample") == 0
+
+
+def test_unknown_prompt_characters_can_be_skipped(trained):
+    out = trained.json("textgen", "sample", "shake", "--prompt", "Zoë", "--unknown", "skip", "--length", "5")
+    assert len(out["samples"][0]["text"]) == 5
+
+
+def test_unknown_corpus_and_untrained_corpus(recur, write):
+    recur("corpus", "ingest", write("a.txt", "abc " * 100), "--name", "alpha")
+    assert "no corpus named 'beta'; existing: 'alpha'" in recur.fails("textgen", "sample", "beta")
+    assert "has no trained text generator" in recur.fails("textgen", "sample", "alpha")
+    assert "no corpus named 'beta'" in recur.fails("textgen", "train", "beta", *TINY)
+
+
+def test_too_short_a_corpus_says_the_numbers(recur, write):
+    recur("corpus", "ingest", write("a.txt", "to be or not to be\n" * 5), "--name", "short")
+    message = recur.fails("textgen", "train", "short", *TINY)
+    assert "the corpus has 95 characters; --seq-len 32 needs at least 264" in message
+
+
+def test_resume_continues_from_the_latest_version(trained):
+    out = trained.json("textgen", "train", "shake", "--resume", "--epochs", "1", "--preset", "tiny")
+    versions = trained.json("models", "list", "--kind", "textgen")
+    assert len(versions) == 2 and out["version"] == versions[-1]["id"]
+    shown = trained.json("models", "show", str(out["version"]))
+    assert shown["config"]["resumed"] is True and shown["config"]["units"] == 16  # the resumed architecture
+
+
+def test_corrupt_weights_are_refused(trained, home):
+    with sqlite3.connect(home / "recur.db") as conn:
+        conn.execute("UPDATE model_version SET inference = zeroblob(100) WHERE kind = 'textgen'")
+    assert "sha256 does not match" in trained.fails("textgen", "sample", "shake")
