@@ -10,6 +10,7 @@ import click
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
 from commands.forecast import forecast, models
+from commands.jobs import jobs, scheduler
 from commands.store import db, doctor
 from commands.textgen import textgen
 from db.errors import RecurError
@@ -76,7 +77,7 @@ def demo(ctx: click.Context, settings: Settings) -> None:
     emit(settings, result, "\n" + text)
 
 
-for command in (doctor, db, series, corpus, forecast, models, textgen):
+for command in (doctor, db, series, corpus, forecast, models, textgen, jobs, scheduler):
     main.add_command(command)
 
 if __name__ == "__main__":

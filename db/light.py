@@ -89,3 +89,13 @@ def model_row(
         "AND status = 'ready'",
         (kind, subject),
     ).fetchone()
+
+
+def schedule_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
+    """Schedules with their latest run (by id)."""
+    return conn.execute(
+        "SELECT s.name, s.task, s.cron, s.timezone, s.enabled, s.retries, s.timeout_s, "
+        "r.logical_date AS last_date, r.status AS last_status "
+        "FROM schedule s LEFT JOIN job_run r ON r.id = "
+        "(SELECT max(id) FROM job_run WHERE schedule_id = s.id) ORDER BY s.name"
+    ).fetchall()

@@ -1,0 +1,172 @@
+"""The text generator on tinyshakespeare: quality and time of `--preset cpu`, training throughput against a
+bare Keras fit, sampling speed against the window re-prediction loop, and time to the first character.
+
+    python bench/textgen.py [--time-limit 1200] [--skip-train]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT / "data" / "tinyshakespeare.txt"
+
+
+def train_cpu_preset(settings, time_limit: float) -> dict:
+    from jobs.textgen import train_textgen
+    from textgen.config import preset
+
+    cfg = preset("cpu", time_limit=time_limit)
+    started = time.perf_counter()
+    out = train_textgen(settings, "shakespeare", cfg, say=lambda m: print("  " + m, flush=True))
+    out["wall_s"] = time.perf_counter() - started
+    print(
+        f"--preset cpu: validation {out['val_loss']:.4f} nats = {out['val_bpc']:.3f} bits/char after "
+        f"{out['epochs']} epochs, {out['wall_s'] / 60:.1f} min wall (target <= 1.60 nats within 20 min)"
+    )
+    return out
+
+
+def throughput(chars: int = 300_000) -> dict:
+    """recur's `train` against `model.fit` of the same model on the same arrays, one epoch each, twice."""
+    import keras
+
+    from textgen.config import preset
+    from textgen.data import split
+    from textgen.model import build
+    from textgen.train import train
+    from textgen.vocab import Vocabulary
+
+    text = CORPUS.read_text()
+    vocab = Vocabulary.of(text)
+    cfg = replace(preset("cpu"), epochs=1, time_limit=0)
+    arrays = split(text[:chars], vocab, cfg)
+    ours, bare = [], []
+    for _ in range(2):
+        result = train(cfg, arrays, len(vocab))
+        ours.append(arrays.x_train.size / result.seconds)
+        keras.utils.set_random_seed(cfg.seed)
+        model = build(cfg, len(vocab))
+        model.compile(
+            optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
+            loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        )
+        started = time.perf_counter()
+        model.fit(
+            arrays.x_train,
+            arrays.y_train,
+            validation_data=(arrays.x_val, arrays.y_val),
+            epochs=1,
+            batch_size=cfg.batch_size,
+            verbose=0,
+        )
+        bare.append(arrays.x_train.size / (time.perf_counter() - started))
+    o, b = max(ours), max(bare)
+    print(
+        f"training throughput (--preset cpu model, {arrays.x_train.size:,} chars/epoch): "
+        f"recur {o:,.0f} chars/s, "
+        f"bare fit {b:,.0f} chars/s, time ratio {b / o:.3f}x (target <= 1.10x)"
+    )
+    return {"recur_chars_per_s": o, "bare_chars_per_s": b, "ratio": b / o}
+
+
+def sampling(settings) -> dict:
+    """NumPy sampler, 1 and 64 streams, against the guide's loop (re-predict a 100-char window per char)."""
+    from jobs.artifacts import load_model
+    from jobs.sample import load
+    from textgen.sampler import SamplingParams, generate
+
+    loaded = load(settings, "shakespeare", None)
+    prompt = loaded.vocab.encode("ROMEO:\n")
+    rates = {}
+    for streams, length in ((1, 3000), (64, 500)):
+        started = time.perf_counter()
+        for _ in generate(loaded.model, prompt, length, streams, SamplingParams(0.8), seed=1):
+            pass
+        rates[streams] = streams * length / (time.perf_counter() - started)
+    from db import registry
+    from db.engine import read_session
+
+    with read_session(settings) as session:
+        keras_model = load_model(registry.get_version(session, loaded.version))
+    window = list(loaded.vocab.encode(loaded.text[:100]))
+    rng = np.random.default_rng(0)
+    started, n = time.perf_counter(), 40
+    for _ in range(n):
+        logits = keras_model.predict(np.array([window[-100:]]), verbose=0)[0, -1]
+        p = np.exp((logits - logits.max()) / 0.8)
+        window.append(int(rng.choice(len(p), p=p / p.sum())))
+    loop = n / (time.perf_counter() - started)
+    print(
+        f"sampling: 1 stream {rates[1]:,.0f} chars/s (target >= 5,000), 64 streams {rates[64]:,.0f} chars/s; "
+        f"window re-prediction loop {loop:,.1f} chars/s; ratio {rates[1] / loop:,.0f}x (target >= 100x)"
+    )
+    return {"one_stream": rates[1], "streams_64": rates[64], "window_loop": loop, "ratio": rates[1] / loop}
+
+
+def first_character(home: Path, runs: int = 5) -> dict:
+    """From invoking `recur textgen sample` to the first character of generated text on stdout."""
+    env = os.environ | {"RECUR_HOME": str(home)}
+    times = []
+    for seed in range(runs):
+        started = time.perf_counter()
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                str(ROOT / "cli.py"),
+                "textgen",
+                "sample",
+                "shakespeare",
+                "--length",
+                "200",
+                "--seed",
+                str(seed),
+            ],
+            stdout=subprocess.PIPE,
+            env=env,
+        )
+        proc.stdout.read(1)
+        times.append(time.perf_counter() - started)
+        proc.communicate()
+    median = statistics.median(times)
+    print(f"time to first character: median {median:.2f} s over {runs} runs (target <= 2 s)")
+    return {"median_s": median, "runs": times}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--time-limit", type=float, default=20 * 60)
+    parser.add_argument("--home", type=Path, help="Keep the store here (default: a temporary directory).")
+    args = parser.parse_args()
+    home = args.home or Path(tempfile.mkdtemp(prefix="recur-bench-"))
+    from db.settings import Settings
+    from jobs.ingest import ingest_corpus
+
+    settings = Settings.resolve(home)
+    try:
+        ingest_corpus(settings, CORPUS, "shakespeare")
+        train_cpu_preset(settings, args.time_limit)
+        sampling(settings)
+        first_character(home)
+        throughput()
+    finally:
+        if not args.home:
+            shutil.rmtree(home, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,235 @@
+"""`recur scheduler run`: one foreground daemon per store.
+
+APScheduler 3.x is the clock: an in-memory job store rebuilt from the `schedule` table on every tick (so
+edits made from the CLI are picked up), one cron job per schedule plus a reconcile tick, coalesced, with a
+misfire grace of hours. What runs is decided by the ledger, not by APScheduler: every tick computes the
+due logical dates of each schedule (catching up after downtime), and a (schedule, logical date) that
+succeeded or is running is never started again. A DB lease with a heartbeat keeps a second scheduler out,
+and running rows whose heartbeat stopped are marked abandoned and retried."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+
+from db import schedules as sq
+from db.engine import write_session
+from db.errors import RecurError
+from db.settings import Settings
+from jobs.cron import due
+from jobs.runner import execute
+
+log = logging.getLogger("recur.scheduler")
+
+
+class SchedulerBusy(RecurError):
+    pass
+
+
+def process_gone(holder: str) -> bool:
+    """A holder on this host whose process no longer exists (killed, crashed): no need to wait it out."""
+    host, _, pid = holder.rpartition(":")
+    if host != socket.gethostname() or not pid.isdigit():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:
+        return False
+    return False
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Scheduler:
+    def __init__(
+        self,
+        settings: Settings,
+        tick: float = 30.0,
+        catch_up: timedelta = timedelta(days=7),
+        workers: int = 2,
+        clock: Callable[[], datetime] = utc_now,
+        runner=execute,
+    ) -> None:
+        self.settings, self.tick_s, self.catch_up, self.clock, self.runner = (
+            settings,
+            tick,
+            catch_up,
+            clock,
+            runner,
+        )
+        self.holder = f"{socket.gethostname()}:{os.getpid()}"
+        self.stale = timedelta(seconds=max(3 * tick, 15))
+        self.executor = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="recur-run")
+        self.in_flight: set[tuple[str, str]] = set()
+        self.lock = threading.Lock()
+        self.last_tick = time.monotonic()
+        self.specs: dict[str, tuple[str, str]] = {}  # APScheduler job id -> (cron, tz) it was built from
+
+    def acquire(self) -> None:
+        with write_session(self.settings) as session:
+            holder = sq.take_lease(session, self.holder, self.stale, dead=process_gone)
+        if holder is not None:
+            raise SchedulerBusy(
+                f"another scheduler holds this store: {holder}; stop it first (recur scheduler status)"
+            )
+
+    def release(self) -> None:
+        with write_session(self.settings) as session:
+            sq.release_lease(session, self.holder)
+
+    def due_work(self, now: datetime) -> list[tuple[str, str]]:
+        """Renew the lease, abandon dead runs, and list the (schedule, logical date) pairs to run."""
+        work = []
+        with write_session(self.settings) as session:
+            holder = sq.take_lease(session, self.holder, self.stale)
+            if holder is not None:
+                raise SchedulerBusy(f"lost the lease to {holder}")
+            for run in sq.abandon_stale(session, self.stale):
+                log.warning("run %s (%s) abandoned: its heartbeat stopped", run.id, run.logical_date)
+            for s in sq.all_schedules(session, enabled_only=True):
+                since = max(s.created_at.replace(tzinfo=UTC) - timedelta(minutes=1), now - self.catch_up)
+                work += [
+                    (s.name, key) for key in due(s.cron, s.timezone, since, now) if _open(session, s, key)
+                ]
+        return work
+
+    def tick(self) -> None:
+        self.last_tick = time.monotonic()
+        for name, key in self.due_work(self.clock()):
+            with self.lock:
+                if (name, key) in self.in_flight:
+                    continue
+                self.in_flight.add((name, key))
+            self.executor.submit(self._run, name, key)
+
+    def _run(self, name: str, key: str) -> None:
+        try:
+            outcome = self.runner(self.settings, name, key)
+            if outcome is not None:
+                log.info("%s %s attempt %s: %s", name, key, outcome["attempt"], outcome["status"])
+        except Exception:
+            log.exception("%s %s: the run could not be started", name, key)
+        finally:
+            with self.lock:
+                self.in_flight.discard((name, key))
+
+
+def _open(session, schedule, key: str) -> bool:
+    """Worth a claim: not succeeded, not running, retries left (the claim itself re-checks, atomically)."""
+    earlier = sq.attempts(session, schedule.id, key)
+    if any(r.status == "succeeded" or r.status in sq.ACTIVE for r in earlier):
+        return False
+    return sum(r.status in ("failed", "timed_out") for r in earlier) <= schedule.retries
+
+
+def sync_jobs(aps, scheduler: Scheduler) -> None:
+    """Mirror the schedule table into APScheduler's in-memory store: explicit ids, replace_existing."""
+    from apscheduler.triggers.cron import CronTrigger
+
+    from db.engine import read_session
+    from jobs.cron import zone
+
+    with read_session(scheduler.settings) as session:
+        wanted = {
+            f"schedule-{s.id}": (s.cron, s.timezone) for s in sq.all_schedules(session, enabled_only=True)
+        }
+    for job in aps.get_jobs():
+        if job.id.startswith("schedule-") and job.id not in wanted:
+            aps.remove_job(job.id)
+            scheduler.specs.pop(job.id, None)
+    for job_id, (cron, tz) in wanted.items():
+        if aps.get_job(job_id) is None or scheduler.specs.get(job_id) != (cron, tz):
+            aps.add_job(
+                scheduler.tick,
+                CronTrigger.from_crontab(cron, timezone=zone(tz)),
+                id=job_id,
+                replace_existing=True,
+                coalesce=True,
+                misfire_grace_time=6 * 3600,
+                max_instances=1,
+            )
+            scheduler.specs[job_id] = (cron, tz)
+
+
+def run_forever(settings: Settings, tick: float = 30.0, grace: float = 60.0) -> int:
+    """Until SIGTERM/SIGINT. Exit 0 after a clean stop; non-zero when the clock thread died."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+    from apscheduler.triggers.interval import IntervalTrigger
+
+    scheduler = Scheduler(settings, tick)
+    scheduler.acquire()
+    stop = threading.Event()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, lambda *_: stop.set())
+
+    def reconcile() -> None:
+        sync_jobs(aps, scheduler)
+        scheduler.tick()
+
+    aps = BackgroundScheduler(timezone=UTC)
+    aps.add_job(
+        reconcile,
+        IntervalTrigger(seconds=tick),
+        id="reconcile",
+        next_run_time=utc_now(),
+        coalesce=True,
+        max_instances=1,
+        misfire_grace_time=3600,
+    )
+    aps.start()
+    log.info("scheduler %s started, tick %ss", scheduler.holder, tick)
+    code = 0
+    while not stop.wait(1.0):
+        if time.monotonic() - scheduler.last_tick > 3 * tick + 30:
+            log.error(
+                "no tick for %.0f s: the scheduler thread has stopped; exiting",
+                time.monotonic() - scheduler.last_tick,
+            )
+            code = 2
+            break
+    aps.shutdown(wait=False)
+    log.info("stopping: waiting up to %ss for %d running task(s)", grace, len(scheduler.in_flight))
+    _drain(scheduler, grace)
+    scheduler.release()
+    return code
+
+
+def _drain(scheduler: Scheduler, grace: float) -> None:
+    """Let running tasks finish; past the grace period kill them and mark them abandoned (retried later)."""
+    deadline = time.monotonic() + grace
+    while scheduler.in_flight and time.monotonic() < deadline:
+        time.sleep(0.5)
+    if scheduler.in_flight:
+        from db.models import utcnow
+
+        with write_session(scheduler.settings) as session:
+            for name, key in list(scheduler.in_flight):
+                for run in sq.attempts(session, sq.get(session, name).id, key):
+                    if run.status != "running":
+                        continue
+                    if run.pid:
+                        with contextlib.suppress(ProcessLookupError):
+                            os.killpg(run.pid, signal.SIGKILL)
+                    run.status, run.finished_at, run.error = "abandoned", utcnow(), "the scheduler stopped"
+    scheduler.executor.shutdown(wait=True, cancel_futures=True)
+
+
+def setup_logging(settings: Settings) -> None:
+    handlers = [logging.StreamHandler(), logging.FileHandler(settings.subdir("logs") / "scheduler.log")]
+    fmt = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for h in handlers:
+        h.setFormatter(fmt)
+        log.addHandler(h)
+    log.setLevel(logging.INFO)

@@ -1,0 +1,244 @@
+"""Schedules as data: add, list, show, enable, disable, remove; run now; history; backfill; status."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from db import light
+from db.errors import InputError
+from db.settings import Settings
+
+
+def _row(r) -> dict:
+    return {
+        "name": r["name"],
+        "task": r["task"],
+        "cron": r["cron"],
+        "timezone": r["timezone"],
+        "enabled": bool(r["enabled"]),
+        "retries": r["retries"],
+        "timeout_s": r["timeout_s"],
+        "last": r["last_date"],
+        "last_status": r["last_status"],
+    }
+
+
+def list_schedules(settings: Settings) -> list[dict]:
+    with light.reader(settings.db_url) as conn:
+        if conn is not None:
+            return [_row(r) for r in light.schedule_rows(conn)]
+    from db import schedules as sq
+    from db.engine import read_session
+
+    with read_session(settings) as session:
+        out = []
+        for s in sq.all_schedules(session):
+            last = next(iter(sq.runs(session, s.id, limit=1)), None)
+            fields = {
+                k: getattr(s, k)
+                for k in ("name", "task", "cron", "timezone", "enabled", "retries", "timeout_s")
+            }
+            out.append(
+                _row(fields | {"last_date": last and last.logical_date, "last_status": last and last.status})
+            )
+        return out
+
+
+def parse_duration(text: str | None) -> int | None:
+    """'90s', '45m', '2h', '1d' or plain seconds."""
+    if not text:
+        return None
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    try:
+        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
+    except ValueError as exc:
+        raise InputError(f"--timeout {text!r}: write e.g. 90s, 45m, 2h") from exc
+
+
+def add_schedule(
+    settings: Settings,
+    name: str,
+    task: str,
+    cron: str,
+    tz: str,
+    params: dict,
+    timeout: str | None,
+    retries: int,
+) -> dict:
+    from db import schedules as sq
+    from db.engine import write_session
+    from db.names import check_name
+    from jobs.cron import next_runs, trigger, zone
+    from jobs.tasks import validate
+
+    check_name(name, "schedule")
+    zone(tz)
+    trigger(cron)
+    if retries < 0:
+        raise InputError(f"--retries {retries}: must be 0 or more")
+    validate(settings, task, params)
+    with write_session(settings) as session:
+        sq.add(
+            session,
+            name=name,
+            task=task,
+            cron=cron,
+            timezone=tz,
+            params=params,
+            timeout_s=parse_duration(timeout),
+            retries=retries,
+            enabled=True,
+        )
+    return {
+        "name": name,
+        "task": task,
+        "cron": cron,
+        "timezone": tz,
+        "params": params,
+        "next": next_runs(cron, tz, datetime.now(UTC), 3),
+    }
+
+
+def show_schedule(settings: Settings, name: str) -> dict:
+    from db import schedules as sq
+    from db.engine import read_session
+    from jobs.cron import next_runs
+
+    with read_session(settings) as session:
+        s = sq.get(session, name)
+        out = {
+            k: getattr(s, k)
+            for k in ("name", "task", "cron", "timezone", "params", "enabled", "retries", "timeout_s")
+        }
+        out["next"] = next_runs(s.cron, s.timezone, datetime.now(UTC), 5) if s.enabled else []
+        out["recent"] = [_run_row(r, name) for r in sq.runs(session, s.id, limit=10)]
+        return out
+
+
+def set_enabled(settings: Settings, name: str, enabled: bool) -> dict:
+    from db import schedules as sq
+    from db.engine import write_session
+    from db.models import utcnow
+
+    with write_session(settings) as session:
+        s = sq.get(session, name)
+        s.enabled, s.updated_at = enabled, utcnow()
+        return {"name": name, "enabled": enabled}
+
+
+def remove_schedule(settings: Settings, name: str) -> dict:
+    from db import schedules as sq
+    from db.engine import write_session
+
+    with write_session(settings) as session:
+        session.delete(sq.get(session, name))
+        return {"name": name, "removed": True}
+
+
+def _run_row(r, name: str) -> dict:
+    fmt = lambda d: d.isoformat(sep=" ", timespec="seconds") if d else None  # noqa: E731
+    seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at and r.started_at else None
+    return {
+        "id": r.id,
+        "schedule": name,
+        "logical_date": r.logical_date,
+        "attempt": r.attempt,
+        "status": r.status,
+        "started": fmt(r.started_at),
+        "seconds": seconds,
+        "error": (r.error or "").strip().splitlines()[-1:] or None,
+        "outputs": r.outputs,
+    }
+
+
+def history(settings: Settings, name: str | None = None, limit: int = 50) -> list[dict]:
+    from db import schedules as sq
+    from db.engine import read_session
+    from db.models import Schedule
+
+    with read_session(settings) as session:
+        sid = sq.get(session, name).id if name else None
+        names = {s.id: s.name for s in session.query(Schedule)}
+        return [_run_row(r, names.get(r.schedule_id, "?")) for r in sq.runs(session, sid, limit)]
+
+
+def run_now(settings: Settings, name: str) -> dict:
+    """Run a schedule's task now, in the foreground, through the same ledger (logical date: now, local)."""
+    from db import schedules as sq
+    from db.engine import read_session
+    from jobs.cron import local_naive, logical_key
+    from jobs.runner import execute
+
+    with read_session(settings) as session:
+        tz = sq.get(session, name).timezone
+    key = logical_key(local_naive(datetime.now(UTC), tz))
+    outcome = execute(settings, name, key, force=True)
+    if outcome is None:
+        raise InputError(f"{name!r} is already running for {key}")
+    return outcome
+
+
+def backfill(settings: Settings, name: str, start: str, end: str, mode: str = "missing") -> list[dict]:
+    """Run every logical date of the schedule between two dates: the ones never run (missing), the ones
+    whose last attempt failed (failed), or all of them again (all)."""
+    from db import schedules as sq
+    from db.engine import read_session
+    from jobs.cron import due, zone
+    from jobs.runner import execute
+
+    with read_session(settings) as session:
+        s = sq.get(session, name)
+        cron, tz = s.cron, s.timezone
+        first, last = _date(start, "--from"), _date(end, "--to") + timedelta(days=1)
+        keys = due(
+            cron, tz, first.replace(tzinfo=zone(tz)) - timedelta(seconds=1), last.replace(tzinfo=zone(tz))
+        )
+        chosen = [k for k in keys if _wanted([r.status for r in sq.attempts(session, s.id, k)], mode)]
+    return [o for k in chosen if (o := execute(settings, name, k, force=True)) is not None]
+
+
+def _wanted(statuses: list[str], mode: str) -> bool:
+    if mode == "all":
+        return True
+    if mode == "failed":
+        return bool(statuses) and statuses[-1] in ("failed", "timed_out", "abandoned")
+    return "succeeded" not in statuses and "running" not in statuses
+
+
+def _date(text: str, option: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError(f"{option} {text!r}: write a date like 2026-11-01") from exc
+
+
+def status(settings: Settings) -> dict:
+    """Liveness of the store's scheduler and what each schedule did last and does next."""
+    from db import schedules as sq
+    from db.engine import read_session
+    from db.models import utcnow
+    from jobs.cron import next_runs
+
+    with read_session(settings) as session:
+        lease = sq.lease(session)
+        age = (utcnow() - lease.heartbeat_at).total_seconds() if lease else None
+        schedules = [
+            {
+                "name": s.name,
+                "enabled": s.enabled,
+                "next": next_runs(s.cron, s.timezone, datetime.now(UTC))[0] if s.enabled else None,
+                "last": (lambda r: r and f"{r.logical_date} {r.status}")(
+                    next(iter(sq.runs(session, s.id, 1)), None)
+                ),
+            }
+            for s in sq.all_schedules(session)
+        ]
+    alive = lease is not None and age is not None and age < 120
+    return {
+        "scheduler": lease.holder if lease else None,
+        "heartbeat_age_s": age,
+        "state": "running"
+        if alive
+        else (f"stale: not heard from for {age:.0f} s" if lease else "not running"),
+        "schedules": schedules,
+    }

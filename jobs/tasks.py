@@ -1,0 +1,242 @@
+"""The tasks a schedule can run: a fixed, listed set. Each is the same pipeline function the CLI calls,
+with parameters validated when the schedule is added (an unknown series is an error then, not at 2 a.m.)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+from db.errors import InputError
+from db.settings import Settings
+
+
+@dataclass(frozen=True)
+class Task:
+    help: str
+    required: tuple[str, ...]
+    optional: dict[str, type]
+    run: Callable[[Settings, dict], dict]
+    subjects: tuple[str, ...] = ()  # params that must name an existing series/group ("series") or corpus
+
+
+def _ingest(settings: Settings, p: dict) -> dict:
+    from db.csvread import IngestOptions
+    from jobs.ingest import ingest_corpus, ingest_series
+
+    path = Path(p["path"])
+    files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
+    if p.get("corpus"):
+        return {"corpus": ingest_corpus(settings, path, p["corpus"]).as_dict()}
+    opts = IngestOptions(**{k: p[k] for k in ("name", "fill", "on_duplicate", "missing", "freq") if k in p})
+    return {"ingested": [ingest_series(settings, f, opts).as_dict() for f in files]}
+
+
+def _forecast_config(p: dict):
+    from forecaster.config import ForecastConfig
+
+    keys = ("lookback", "horizon", "epochs", "units", "layers", "seed", "season")
+    model = p.get("model", "auto")
+    return ForecastConfig(
+        model="lstm" if model == "auto" else model, **{k: int(p[k]) for k in keys if k in p}
+    ), model
+
+
+def _retrain(settings: Settings, p: dict) -> dict:
+    from jobs.forecast import AUTO, train_forecaster
+
+    cfg, model = _forecast_config(p)
+    out = train_forecaster(
+        settings, p["subject"], cfg, int(p.get("windows", 5)), candidates=AUTO if model == "auto" else ()
+    )
+    return {k: out[k] for k in ("version", "model", "alias", "promoted", "reason")}
+
+
+def _forecast(settings: Settings, p: dict) -> dict:
+    from jobs.vintages import predict_forecast
+
+    out = predict_forecast(settings, p["subject"], int(p["horizon"]) if "horizon" in p else None)
+    return {
+        "forecast_ids": [f["forecast_id"] for f in out["forecasts"]],
+        "method": out["method"],
+        "model_version": out["model_version"],
+    }
+
+
+def _score(settings: Settings, p: dict) -> dict:
+    from jobs.vintages import score_vintages
+
+    rows = score_vintages(settings, p["subject"])
+    return {"vintages": len(rows), "scored": sum(1 for r in rows if r["arrived"])}
+
+
+def _retrain_textgen(settings: Settings, p: dict) -> dict:
+    from jobs.textgen import train_textgen
+    from textgen.config import preset
+
+    overrides = {k: int(p[k]) for k in ("epochs", "units", "layers", "seq_len") if k in p}
+    cfg = preset(
+        p.get("preset", "cpu"), time_limit=float(p["time_limit"]) if "time_limit" in p else None, **overrides
+    )
+    out = train_textgen(
+        settings,
+        p["corpus"],
+        cfg,
+        resume=str(p.get("resume", "false")).lower() == "true",
+        say=lambda _m: None,
+    )
+    return {k: out[k] for k in ("version", "alias", "val_loss", "val_bpc")}
+
+
+def _sample(settings: Settings, p: dict) -> dict:
+    from jobs.sample import SampleRequest, sample_text
+
+    req = SampleRequest(
+        prompt=p.get("prompt", ""),
+        length=int(p.get("length", 300)),
+        temperature=float(p.get("temperature", 0.8)),
+        n=int(p.get("n", 1)),
+    )
+    out = sample_text(settings, p["corpus"], req)
+    return {"sample_ids": out["ids"], "version": out["version"], "seed": out["seed"]}
+
+
+def _nightly(settings: Settings, p: dict) -> dict:
+    """ingest (when a path is given) → retrain a challenger → promote only if better → forecast with the
+    champion → score past vintages."""
+    out = {}
+    if p.get("path"):
+        out["ingest"] = _ingest(
+            settings, {"path": p["path"], "name": p["subject"]} | {k: p[k] for k in ("fill",) if k in p}
+        )
+    out["retrain"] = _retrain(settings, p)
+    out["forecast"] = _forecast(settings, p)
+    out["score"] = _score(settings, p)
+    return out
+
+
+def _sleep(settings: Settings, p: dict) -> dict:
+    import time
+
+    time.sleep(float(p["seconds"]))
+    if str(p.get("fail", "false")).lower() == "true":
+        raise RuntimeError("failed on purpose")
+    return {"slept": float(p["seconds"])}
+
+
+FORECAST_OPTIONS = {
+    "model": str,
+    "lookback": int,
+    "horizon": int,
+    "epochs": int,
+    "units": int,
+    "layers": int,
+    "seed": int,
+    "season": int,
+    "windows": int,
+}
+
+TASKS: dict[str, Task] = {
+    "ingest": Task(
+        "append new rows (or text) from a file or folder",
+        ("path",),
+        {"name": str, "corpus": str, "fill": str, "on_duplicate": str, "missing": str, "freq": str},
+        _ingest,
+    ),
+    "retrain-forecaster": Task(
+        "train a challenger; promote it only if it beats seasonal naive and the champion",
+        ("subject",),
+        FORECAST_OPTIONS,
+        _retrain,
+        ("subject",),
+    ),
+    "forecast": Task(
+        "forecast with the champion and store the vintage",
+        ("subject",),
+        {"horizon": int},
+        _forecast,
+        ("subject",),
+    ),
+    "score-vintages": Task(
+        "score past forecasts against the actuals", ("subject",), {}, _score, ("subject",)
+    ),
+    "retrain-textgen": Task(
+        "train a text generator on a corpus",
+        ("corpus",),
+        {
+            "preset": str,
+            "epochs": int,
+            "units": int,
+            "layers": int,
+            "seq_len": int,
+            "time_limit": float,
+            "resume": str,
+        },
+        _retrain_textgen,
+        ("corpus",),
+    ),
+    "sample": Task(
+        "generate text with the corpus's champion",
+        ("corpus",),
+        {"prompt": str, "length": int, "temperature": float, "n": int},
+        _sample,
+        ("corpus",),
+    ),
+    "nightly": Task(
+        "ingest → retrain → promote if better → forecast → score",
+        ("subject",),
+        FORECAST_OPTIONS | {"path": str, "fill": str},
+        _nightly,
+        ("subject",),
+    ),
+    "sleep": Task("wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep),
+}
+
+
+def validate(settings: Settings, task: str, params: dict) -> dict:
+    """Check a task's parameters now, with the same messages the task would give later."""
+    if task not in TASKS:
+        raise InputError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
+    spec = TASKS[task]
+    allowed = set(spec.required) | set(spec.optional)
+    unknown = sorted(set(params) - allowed)
+    if unknown:
+        raise InputError(
+            f"task {task!r} takes no parameter {unknown[0]!r}; it takes: {', '.join(sorted(allowed))}"
+        )
+    missing = [k for k in spec.required if k not in params]
+    if missing:
+        raise InputError(f"task {task!r} needs --param {missing[0]}=...")
+    for key, kind in spec.optional.items():
+        if key in params and kind in (int, float):
+            try:
+                kind(params[key])
+            except ValueError as exc:
+                raise InputError(f"--param {key}={params[key]!r}: not a number") from exc
+    _check_subjects(settings, spec, params)
+    if task in ("ingest", "nightly") and params.get("path") and not Path(params["path"]).exists():
+        raise InputError(f"--param path={params['path']!r}: no such file or folder")
+    return params
+
+
+def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:
+    from db import corpus as cq
+    from db import series as q
+    from db.engine import read_session
+
+    with read_session(settings) as session:
+        for key in spec.subjects:
+            if key == "corpus":
+                cq.get_corpus(session, params[key])
+            elif not (spec is TASKS["nightly"] and params.get("path")):
+                q.resolve(session, params[key])
+
+
+def parse_params(pairs: tuple[str, ...]) -> dict:
+    out = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param {pair!r}: write key=value")
+        out[key.strip().replace("-", "_")] = value
+    return out
