@@ -52,6 +52,11 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
     info = db_info(settings)
     report["db"] = info["url"]
     report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"
+    from jobs.schedules import status
+
+    sched = status(settings)
+    report["scheduler"] = f"{sched['state']}" + (f" ({sched['scheduler']})" if sched["scheduler"] else "")
+    report["schedules"] = len(sched["schedules"])
     free = shutil.disk_usage(settings.home if settings.home.exists() else settings.home.parent).free
     report["disk_free_gb"] = round(free / 1e9, 1)
     return report

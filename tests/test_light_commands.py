@@ -41,7 +41,15 @@ def filled_store(recur):
 
 
 @pytest.mark.parametrize(
-    "args", [["--help"], ["series", "list"], ["corpus", "list"], ["db", "info"], ["--json", "series", "list"]]
+    "args",
+    [
+        ["--help"],
+        ["series", "list"],
+        ["corpus", "list"],
+        ["db", "info"],
+        ["jobs", "list"],
+        ["--json", "series", "list"],
+    ],
 )
 def test_light_commands_import_nothing_heavy(filled_store, args):
     heavy = loaded_modules(*args) & set(HEAVY)
