@@ -11,6 +11,7 @@ from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
 from commands.forecast import forecast, models
 from commands.jobs import jobs, scheduler
+from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor
 from commands.textgen import textgen
 from db.errors import RecurError
@@ -53,9 +54,10 @@ def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool
 
 
 @main.command()
+@click.option("--quick", is_flag=True, help="A smoke run: a couple of epochs per model.")
 @pass_settings
 @click.pass_context
-def demo(ctx: click.Context, settings: Settings) -> None:
+def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
     """The bundled data through recur, in a home of its own unless --home is given.
 
     Example: recur demo
@@ -64,21 +66,26 @@ def demo(ctx: click.Context, settings: Settings) -> None:
 
     if not ctx.meta["home_given"]:
         settings = Settings.resolve(demo_home(), json=settings.json)
-    result = run_demo(settings, say=(lambda _m: None) if settings.json else click.echo)
+    result = run_demo(settings, say=(lambda _m: None) if settings.json else click.echo, quick=quick)
     home = result["home"]
     text = "\n\n".join(
         [
             table(result["series"], SERIES_COLUMNS),
             table(result["corpora"], CORPUS_COLUMNS),
-            f"The demo store is in {home}. Try:\n  recur --home {home} series show ETTh1/OT"
-            f"\n  recur --home {home} corpus show shakespeare\n  recur --home {home} db info",
+            f"The report is {result['report']} (open it in a browser).\nThe demo store is in {home}. Try:"
+            f"\n  recur --home {home} forecast score airline\n  recur --home {home} models list"
+            f"\n  recur --home {home} textgen sample shakespeare --prompt 'JULIET:' --temperature 0.8"
+            f"\n  recur --home {home} forecast train ETTh1/OT --covariates group --horizon 24 --lookback 96"
+            f"\n  recur --home {home} report export --format pdf --out report.pdf",
         ]
     )
     emit(settings, result, "\n" + text)
 
 
-for command in (doctor, db, series, corpus, forecast, models, textgen, jobs, scheduler):
+for command in (doctor, db, series, corpus, forecast, models, textgen, jobs, scheduler, report):
     main.add_command(command)
+forecast.add_command(forecast_plot)
+textgen.add_command(textgen_plot)
 
 if __name__ == "__main__":
     main()

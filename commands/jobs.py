@@ -8,18 +8,10 @@ import click
 
 from commands.common import emit, pass_settings
 from db.settings import Settings
+from jobs.tasks import TASKS
 from reports.text import keyvalues, table
 
-TASK_NAMES = [
-    "ingest",
-    "retrain-forecaster",
-    "forecast",
-    "score-vintages",
-    "retrain-textgen",
-    "sample",
-    "nightly",
-    "sleep",
-]
+TASK_NAMES = list(TASKS)
 RUN_COLUMNS = ["id", "schedule", "logical_date", "attempt", "status", "started", "seconds"]
 
 

@@ -112,7 +112,25 @@ def _nightly(settings: Settings, p: dict) -> dict:
     out["retrain"] = _retrain(settings, p)
     out["forecast"] = _forecast(settings, p)
     out["score"] = _score(settings, p)
+    out["report"] = _report(settings, {"series": p["subject"]})["path"]
     return out
+
+
+def _report(settings: Settings, p: dict) -> dict:
+    """The report, written into <home>/reports/ under a dated name (or `out`)."""
+    from datetime import UTC, datetime
+
+    from jobs.report import export
+
+    fmt = p.get("format", "html")
+    out = (
+        Path(p["out"])
+        if p.get("out")
+        else settings.subdir("reports") / f"report-{datetime.now(UTC):%Y-%m-%d}.{fmt}"
+    )
+    subjects = tuple(x for x in p.get("series", "").split(",") if x)
+    corpora = tuple(x for x in p.get("corpus", "").split(",") if x)
+    return export(settings, fmt, out, subjects, corpora)
 
 
 def _sleep(settings: Settings, p: dict) -> dict:
@@ -188,6 +206,12 @@ TASKS: dict[str, Task] = {
         FORECAST_OPTIONS | {"path": str, "fill": str},
         _nightly,
         ("subject",),
+    ),
+    "report": Task(
+        "write the report into <home>/reports/",
+        (),
+        {"format": str, "out": str, "series": str, "corpus": str},
+        _report,
     ),
     "sleep": Task("wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep),
 }

@@ -1,0 +1,71 @@
+"""`recur report export`, `recur forecast plot`, `recur textgen plot`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands.common import emit, pass_settings
+from db.settings import Settings
+
+
+@click.group()
+def report() -> None:
+    """Reports: HTML (one self-contained file), Markdown with PNGs, or PDF."""
+
+
+@report.command("export")
+@click.option(
+    "--series", "subjects", multiple=True, help="A series or group (repeatable); default: all with models."
+)
+@click.option("--group", "groups", multiple=True, help="A group (repeatable), same as --series GROUP.")
+@click.option(
+    "--corpus", "corpora", multiple=True, help="A corpus (repeatable); default: all with a generator."
+)
+@click.option("--since", help="What changed since this date (default: the previous report, or 7 days).")
+@click.option("--format", "fmt", type=click.Choice(["html", "md", "pdf"]), default="html", show_default=True)
+@click.option("--out", required=True, type=click.Path(), help="The file to write (or a directory).")
+@click.option("--with-data", is_flag=True, help="Also write the forecasts as CSV and JSON beside it.")
+@pass_settings
+def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out, with_data) -> None:
+    """Write a report: a summary of what changed, then forecasts (fan charts, backtests, vintages, training
+    curves), text generators (bits per character, samples at several temperatures) and scheduled jobs.
+
+    \b
+    Examples:
+      recur report export --out report.html
+      recur report export --series airline --corpus shakespeare --format pdf --out monday.pdf
+      recur report export --group ETTh1 --format md --out ett.md --with-data --since 2026-11-01
+    """
+    from jobs.report import export
+
+    emit(settings, export(settings, fmt, Path(out), (*subjects, *groups), corpora, since, with_data))
+
+
+@click.command("plot")
+@click.argument("subject")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@pass_settings
+def forecast_plot(settings: Settings, subject: str, out: str) -> None:
+    """The latest forecast of a series as a fan chart: history, forecast, 80/95% intervals, actuals since.
+
+    Example: recur forecast plot airline --out airline.png
+    """
+    from jobs.report import plot_one
+
+    emit(settings, plot_one(settings, subject, Path(out), "forecast"))
+
+
+@click.command("plot")
+@click.argument("corpus")
+@click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@pass_settings
+def textgen_plot(settings: Settings, corpus: str, out: str) -> None:
+    """Validation bits per character over the epochs of the corpus's champion.
+
+    Example: recur textgen plot shakespeare --out bpc.png
+    """
+    from jobs.report import plot_one
+
+    emit(settings, plot_one(settings, corpus, Path(out), "textgen"))
