@@ -24,3 +24,10 @@ def did_you_mean(kind: str, name: str, existing: list[str], limit: int = 20) -> 
     shown = ", ".join(repr(n) for n in existing[:limit])
     more = f" (and {len(existing) - limit} more)" if len(existing) > limit else ""
     return f"no {kind} named {name!r}; existing: {shown}{more}"
+
+
+def check_options(checks: list[tuple[str, object, bool, str]]) -> None:
+    """Raise for the first (option, value, ok, rule) that is not ok: "--horizon 0: must be at least 1"."""
+    for option, value, ok, rule in checks:
+        if not ok:
+            raise InputError(f"{option} {value}: must be {rule}")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-from db.errors import InputError
+from db.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
 NORMS = ("none", "batch", "layer")
@@ -51,9 +51,7 @@ class ForecastConfig:
             ("--recurrent-dropout", self.recurrent_dropout, 0 <= self.recurrent_dropout < 1, "in [0, 1)"),
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
         ]
-        for option, value, ok, rule in checks:
-            if not ok:
-                raise InputError(f"{option} {value}: must be {rule}")
+        check_options(checks)
 
     def to_json(self) -> dict:
         return asdict(self) | {"covariates": list(self.covariates)}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from db.errors import InputError
+from db.errors import InputError, check_options
 
 CELLS = ("lstm", "gru")
 
@@ -38,9 +38,7 @@ class TextGenConfig:
             ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
         ]
-        for option, value, ok, rule in checks:
-            if not ok:
-                raise InputError(f"{option} {value}: must be {rule}")
+        check_options(checks)
 
     def to_json(self) -> dict:
         return asdict(self)
