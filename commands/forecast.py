@@ -71,6 +71,24 @@ def model_options(f):
     return f
 
 
+def device_options(f):
+    """--device and --precision: where a training run goes and in which dtypes."""
+    f = click.option(
+        "--precision",
+        type=click.Choice(["float32", "mixed"]),
+        default="float32",
+        show_default=True,
+        help="mixed: float16 compute on a GPU, outputs kept in float32.",
+    )(f)
+    return click.option(
+        "--device",
+        type=click.Choice(["auto", "cpu", "gpu"]),
+        default="auto",
+        show_default=True,
+        help="auto: the GPU when one is visible.",
+    )(f)
+
+
 def make_config(options: dict):
     from forecaster.config import ForecastConfig
 
@@ -103,6 +121,7 @@ def forecast() -> None:
 @click.option(
     "--tensorboard", type=click.Path(file_okay=False), help="Write TensorBoard logs to this directory."
 )
+@device_options
 @pass_settings
 def forecast_train(
     settings: Settings,
@@ -111,6 +130,8 @@ def forecast_train(
     stride: int,
     force: bool,
     tensorboard: str | None,
+    device: str,
+    precision: str,
     **options,
 ) -> None:
     """Train a forecaster for a series (or a global one for a group), backtest it against the baselines,
@@ -128,7 +149,17 @@ def forecast_train(
     cfg, auto = make_config(options)
     verbose = 0 if settings.json else interactive()
     out = train_forecaster(
-        settings, subject, cfg, windows, stride or None, force, AUTO if auto else (), verbose, tensorboard
+        settings,
+        subject,
+        cfg,
+        windows,
+        stride or None,
+        force,
+        AUTO if auto else (),
+        verbose,
+        tensorboard,
+        device,
+        precision,
     )
     head = keyvalues(out, ["version", "subject", "model", "alias", "reason", "device", "epochs"])
     emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))

@@ -7,6 +7,7 @@ import sys
 import click
 
 from commands.common import emit, pass_settings
+from commands.forecast import device_options
 from db.settings import Settings
 
 
@@ -40,9 +41,18 @@ def textgen() -> None:
 @click.option("--resume", is_flag=True, help="Continue from the corpus's latest version.")
 @click.option("--preview", is_flag=True, help="Print a short sample after every epoch.")
 @click.option("--force", is_flag=True, help="Make it the champion even if its validation loss is worse.")
+@device_options
 @pass_settings
 def textgen_train(
-    settings: Settings, corpus: str, preset: str, resume: bool, preview: bool, force: bool, **overrides
+    settings: Settings,
+    corpus: str,
+    preset: str,
+    resume: bool,
+    preview: bool,
+    force: bool,
+    device: str,
+    precision: str,
+    **overrides,
 ) -> None:
     """Train on a corpus; reports validation loss in nats and bits per character every epoch. The new
     version becomes the corpus's champion when its validation loss beats the current one's.
@@ -60,9 +70,8 @@ def textgen_train(
 
     cfg = make(preset, **overrides)
     say = (lambda _m: None) if settings.json else click.echo
-    out = train_textgen(
-        settings, corpus, cfg, resume, preview, say, 0 if settings.json else interactive(), force
-    )
+    verbose = 0 if settings.json else interactive()
+    out = train_textgen(settings, corpus, cfg, resume, preview, say, verbose, force, device, precision)
     emit(settings, out)
 
 

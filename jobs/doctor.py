@@ -18,26 +18,6 @@ def _version(package: str) -> str | None:
         return None
 
 
-def gpu_devices() -> tuple[str, list[str]]:
-    """The Keras backend and the GPUs it sees (this imports the backend: seconds, not milliseconds)."""
-    import keras
-
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return backend, [d.name for d in tf.config.list_physical_devices("GPU")]
-    if backend == "jax":
-        import jax
-
-        return backend, [str(d) for d in jax.devices() if d.platform == "gpu"]
-    if backend == "torch":
-        import torch
-
-        return backend, [torch.cuda.get_device_name(i) for i in range(torch.cuda.device_count())]
-    return backend, []
-
-
 def doctor(settings: Settings, devices: bool = True) -> dict:
     report: dict = {
         "python": sys.version.split()[0],
@@ -48,7 +28,9 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
         "home": str(settings.home),
     }
     if devices:
-        report["backend"], report["gpus"] = gpu_devices()
+        from jobs.device import visible_gpus
+
+        report["backend"], report["gpus"] = visible_gpus()
     info = db_info(settings)
     report["db"] = info["url"]
     report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"

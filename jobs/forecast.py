@@ -16,6 +16,7 @@ from forecaster.baselines import season_for
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
 from jobs import runs
+from jobs.device import cudnn_eligible, placed
 
 AUTO = ("gru", "lstm", "attention")
 
@@ -101,6 +102,8 @@ def train_forecaster(
     candidates: tuple[str, ...] = (),
     verbose: int = 0,
     tensorboard: str | None = None,
+    device: str = "auto",
+    precision: str = "float32",
 ) -> dict:
     """Train (each candidate, for --model auto), keep the best by backtest MASE, register it, and promote
     it only if it beats seasonal naive and the current champion."""
@@ -108,10 +111,11 @@ def train_forecaster(
     stride = stride or cfg.horizon
     run_id = runs.start(settings, "forecaster", name)
     try:
-        tried = [
-            (c, *evaluate(replace(cfg, model=c), subject, windows, stride, verbose, tensorboard))
-            for c in (candidates or (cfg.model,))
-        ]
+        with placed(device, precision) as (used, policy):
+            tried = [
+                (c, *evaluate(replace(cfg, model=c), subject, windows, stride, verbose, tensorboard))
+                for c in (candidates or (cfg.model,))
+            ]
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
@@ -127,6 +131,11 @@ def train_forecaster(
         overall["model"]["mase"], overall["seasonal_naive"]["mase"], champion_mase, force
     )
     metrics |= {"decision": reason, "champion_before": champion_id, "champion_mase_rescored": champion_mase}
+    metrics |= {
+        "device": used,
+        "precision": policy,
+        "cudnn": used != "cpu" and cudnn_eligible(cfg.recurrent_dropout),
+    }
     from jobs.artifacts import model_bytes
 
     artifact = model_bytes(result.model)

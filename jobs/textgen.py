@@ -13,6 +13,7 @@ from db.engine import read_session, write_session
 from db.errors import RecurError
 from db.settings import Settings
 from jobs import runs
+from jobs.device import placed
 from textgen.config import TextGenConfig
 from textgen.train import bits
 from textgen.vocab import Vocabulary
@@ -56,6 +57,8 @@ def train_textgen(
     say: Callable[[str], None] = print,
     verbose: int = 0,
     force: bool = False,
+    device: str = "auto",
+    precision: str = "float32",
 ) -> dict:
     from jobs.artifacts import model_bytes
     from textgen.data import split
@@ -73,7 +76,8 @@ def train_textgen(
     run_id = runs.start(settings, "textgen", corpus)
     report = _epoch_reporter(cfg, vocab, say, preview)
     try:
-        result = train(cfg, arrays, len(vocab), verbose, report, weights)
+        with placed(device, precision) as (used, policy):
+            result = train(cfg, arrays, len(vocab), verbose, report, weights)
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
@@ -83,6 +87,9 @@ def train_textgen(
         "chars_per_s": result.chars_per_s,
         "seconds": result.seconds,
         "train_chars": int(arrays.x_train.size),
+        "device": used,
+        "precision": policy,
+        "cudnn": used != "cpu",
     }
     config = cfg.to_json() | {"vocabulary": vocab.chars, "resumed": resume}
     return _register(

@@ -89,7 +89,8 @@ class _Report:
                 logs["seconds"] = time.perf_counter() - started
                 if on_epoch is not None:
                     on_epoch(epoch + 1, logs, self.model)
-                if time_limit and logs["seconds"] >= time_limit:
+                # Stop when another epoch like the ones so far would overrun the limit.
+                if time_limit and logs["seconds"] * (epoch + 2) / (epoch + 1) > time_limit:
                     self.model.stop_training = True
 
         return Report()
