@@ -151,6 +151,7 @@ def main() -> None:
     )
     parser.add_argument("--time-limit", type=float, default=20 * 60)
     parser.add_argument("--home", type=Path, help="Keep the store here (default: a temporary directory).")
+    parser.add_argument("--skip-train", action="store_true", help="Reuse the model trained in --home.")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="recur-bench-"))
     from db.settings import Settings
@@ -158,8 +159,9 @@ def main() -> None:
 
     settings = Settings.resolve(home)
     try:
-        ingest_corpus(settings, CORPUS, "shakespeare")
-        train_cpu_preset(settings, args.time_limit)
+        if not args.skip_train:
+            ingest_corpus(settings, CORPUS, "shakespeare")
+            train_cpu_preset(settings, args.time_limit)
         sampling(settings)
         first_character(home)
         throughput()

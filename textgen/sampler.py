@@ -10,8 +10,12 @@ from dataclasses import dataclass
 import numpy as np
 
 
-def _sigmoid(x: np.ndarray) -> np.ndarray:
-    return 0.5 * (np.tanh(0.5 * x) + 1.0)  # = 1 / (1 + e^-x), without overflow warnings
+def _sigmoid_(x: np.ndarray) -> None:
+    """1 / (1 + e^-x) in place, as 0.5 * (tanh(x / 2) + 1): no overflow warnings."""
+    x *= 0.5
+    np.tanh(x, out=x)
+    x += 1.0
+    x *= 0.5
 
 
 @dataclass
@@ -46,33 +50,53 @@ class CharModel:
         """One character for each stream: logits (streams, vocab) and the new state."""
         new_state, x = [], None
         for i, (kernel, recurrent, bias) in enumerate(self.layers):
-            projected = (
-                self._first[ids] if i == 0 else x @ kernel + (bias if self.cell == "lstm" else bias[0])
-            )
+            if i == 0:
+                projected = self._first[ids]
+            else:
+                projected = x @ kernel
+                projected += bias if self.cell == "lstm" else bias[0]
             if self.cell == "lstm":
-                h, c = state[i]
-                z = projected + h @ recurrent
-                u = self.units
-                gi, gf, gc, go = z[:, :u], z[:, u : 2 * u], z[:, 2 * u : 3 * u], z[:, 3 * u :]
-                c = _sigmoid(gf) * c + _sigmoid(gi) * np.tanh(gc)
-                h = _sigmoid(go) * np.tanh(c)
+                h, c = self._lstm(projected, *state[i], recurrent)
                 new_state.append((h, c))
             else:
-                (h,) = state[i]
-                h = self._gru(projected, h, recurrent, bias[1])
+                h = self._gru(projected, state[i][0], recurrent, bias[1])
                 new_state.append((h,))
             x = h
-        return x @ self.dense_kernel + self.dense_bias, new_state
+        logits = x @ self.dense_kernel
+        logits += self.dense_bias
+        return logits, new_state
+
+    def _lstm(self, xz: np.ndarray, h: np.ndarray, c: np.ndarray, recurrent: np.ndarray):
+        """Gates in Keras' order: input, forget, cell, output."""
+        u = self.units
+        z = h @ recurrent
+        z += xz
+        _sigmoid_(z[:, : 2 * u])
+        _sigmoid_(z[:, 3 * u :])
+        np.tanh(z[:, 2 * u : 3 * u], out=z[:, 2 * u : 3 * u])
+        c = c * z[:, u : 2 * u]
+        c += z[:, :u] * z[:, 2 * u : 3 * u]
+        h = np.tanh(c)
+        h *= z[:, 3 * u :]
+        return h, c
 
     def _gru(
         self, xz: np.ndarray, h: np.ndarray, recurrent: np.ndarray, recurrent_bias: np.ndarray
     ) -> np.ndarray:
+        """reset_after=True: the reset gate scales the recurrent product. In-place arithmetic: at one
+        character per step the cost is in the number of array operations, not in the arithmetic."""
         u = self.units
-        hz = h @ recurrent + recurrent_bias  # reset_after=True: the reset gate applies after the product
-        z = _sigmoid(xz[:, :u] + hz[:, :u])
-        r = _sigmoid(xz[:, u : 2 * u] + hz[:, u : 2 * u])
-        candidate = np.tanh(xz[:, 2 * u :] + r * hz[:, 2 * u :])
-        return z * h + (1.0 - z) * candidate
+        hz = h @ recurrent
+        hz += recurrent_bias
+        gates = xz[:, : 2 * u] + hz[:, : 2 * u]  # update and reset gates together
+        _sigmoid_(gates)
+        candidate = hz[:, 2 * u :] * gates[:, u:]
+        candidate += xz[:, 2 * u :]
+        np.tanh(candidate, out=candidate)
+        new = h - candidate
+        new *= gates[:, :u]
+        new += candidate
+        return new
 
     def sequence_logits(self, ids: np.ndarray) -> np.ndarray:
         """Logits at every position of (streams, length) ids: what the Keras model outputs."""
@@ -91,10 +115,29 @@ class SamplingParams:
     top_p: float = 1.0
 
 
-def choose(logits: np.ndarray, params: SamplingParams, rng: np.random.Generator) -> np.ndarray:
+class GumbelNoise:
+    """Gumbel noise drawn in blocks: argmax(logits / T + noise) samples softmax(logits / T) exactly (the
+    Gumbel-max trick) with one addition and one argmax per character instead of a softmax and a search."""
+
+    def __init__(self, rng: np.random.Generator, streams: int, vocab: int, block: int = 256) -> None:
+        self.rng, self.shape, self.block = rng, (block, streams, vocab), block
+        self.noise, self.next = None, block
+
+    def take(self) -> np.ndarray:
+        if self.next == self.block:
+            self.noise, self.next = self.rng.gumbel(size=self.shape).astype(np.float32), 0
+        self.next += 1
+        return self.noise[self.next - 1]
+
+
+def choose(
+    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator, noise: GumbelNoise | None = None
+) -> np.ndarray:
     """One id per row: greedy at temperature 0, else softmax(logits / T) cut to top-k and top-p."""
     if params.temperature == 0:
         return np.argmax(logits, axis=1)
+    if noise is not None and not params.top_k and params.top_p >= 1.0:
+        return np.argmax(logits * (1.0 / params.temperature) + noise.take(), axis=1)
     z = logits.astype(np.float64) / params.temperature
     if params.top_k and params.top_k < z.shape[1]:
         kth = np.partition(z, -params.top_k, axis=1)[:, -params.top_k][:, None]
@@ -124,12 +167,13 @@ def generate(
     """Yield the next character id of every stream, `length` times. The prompt primes the state; with no
     prompt the streams start from a zero state and the model's distribution after it."""
     rng = np.random.default_rng(seed)
+    noise = GumbelNoise(rng, streams, len(model.dense_bias))
     state = model.initial_state(streams)
     logits = np.repeat(model.dense_bias[None, :], streams, axis=0)
     if len(prompt_ids):
         for cid in prompt_ids:
             logits, state = model.step(np.full(streams, cid, dtype=np.int64), state)
     for _ in range(length):
-        ids = choose(logits, params, rng)
+        ids = choose(logits, params, rng, noise)
         yield ids
         logits, state = model.step(ids, state)
