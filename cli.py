@@ -7,6 +7,7 @@ import os
 
 import click
 
+from commands.classify import classify, labels
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
 from commands.forecast import forecast, models
@@ -82,7 +83,20 @@ def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
     emit(settings, result, "\n" + text)
 
 
-for command in (doctor, db, series, corpus, forecast, models, textgen, jobs, scheduler, report):
+for command in (
+    doctor,
+    db,
+    series,
+    corpus,
+    labels,
+    forecast,
+    models,
+    textgen,
+    classify,
+    jobs,
+    scheduler,
+    report,
+):
     main.add_command(command)
 forecast.add_command(forecast_plot)
 textgen.add_command(textgen_plot)

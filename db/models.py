@@ -101,6 +101,40 @@ class CorpusText(Base):
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
 
 
+class LabelledSet(Base):
+    """Labelled texts for classifiers: the items and the class names in a stable order."""
+
+    __tablename__ = "labelled_set"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(Text, unique=True)
+    kind: Mapped[str] = mapped_column(String(16), default="text")
+    classes: Mapped[list[Any]] = mapped_column(JSON)
+    source: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
+class LabelledItem(Base):
+    __tablename__ = "labelled_item"
+    set_id: Mapped[int] = mapped_column(ForeignKey("labelled_set.id", ondelete="CASCADE"), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+
+
+class Prediction(Base):
+    """A classifier's answer for one input, with its probabilities and the model version that gave it."""
+
+    __tablename__ = "prediction"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    model_version_id: Mapped[int] = mapped_column(
+        ForeignKey("model_version.id", ondelete="CASCADE"), index=True
+    )
+    text: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    probabilities: Mapped[dict[str, Any]] = mapped_column(JSON)
+    created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+
+
 class TrainingRun(Base):
     __tablename__ = "training_run"
     id: Mapped[int] = mapped_column(primary_key=True)

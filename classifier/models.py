@@ -1,0 +1,56 @@
+"""The guide's classifiers as Keras 3 functional builders keyed by --model: stacked SimpleRNN/LSTM/GRU with
+a dense head, bidirectional LSTM/GRU, LSTM with attention (whose weights show which tokens mattered), and
+the deep LSTM stack with batch normalisation. Token ids in (0 is padding), class probabilities out."""
+
+from __future__ import annotations
+
+import keras
+from keras import layers
+
+from classifier.config import ClassifyConfig
+from forecaster.models import CELLS, AttentionPooling
+
+
+def _embedded(cfg: ClassifyConfig, vocab_size: int):
+    inputs = keras.Input(shape=(cfg.max_length,), dtype="int32", name="tokens")
+    x = layers.Embedding(vocab_size, cfg.embedding, mask_zero=True, name="embedding")(inputs)
+    return inputs, x
+
+
+def _head(cfg: ClassifyConfig, x, classes: int):
+    x = layers.Dense(cfg.units, activation="relu", name="dense")(x)
+    if cfg.dropout:
+        x = layers.Dropout(cfg.dropout, name="head_dropout")(x)
+    return layers.Dense(classes, activation="softmax", name="probabilities", dtype="float32")(x)
+
+
+def build(cfg: ClassifyConfig, vocab_size: int, classes: int) -> keras.Model:
+    inputs, x = _embedded(cfg, vocab_size)
+    cell = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "deep": "lstm"}.get(cfg.model, cfg.model)
+    layers_n = max(cfg.layers, 3) if cfg.model == "deep" else cfg.layers
+    for i in range(layers_n):
+        last = i == layers_n - 1
+        keep = not last or cfg.model == "attention"
+        options = {"return_sequences": keep, "name": f"{cell}_{i}"}
+        if cell == "gru":
+            options["reset_after"] = True
+        layer = CELLS[cell](cfg.units, **options)
+        x = (
+            layers.Bidirectional(layer, name=f"bi{cell}_{i}")(x)
+            if cfg.model in ("bilstm", "bigru")
+            else layer(x)
+        )
+        if cfg.model == "deep":
+            x = layers.BatchNormalization(name=f"norm_{i}")(x)
+        if cfg.dropout and not last:
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    if cfg.model == "attention":
+        x, _weights = AttentionPooling(cfg.units, name="attention")(x)
+    return keras.Model(inputs, _head(cfg, x, classes), name=f"classify_{cfg.model}")
+
+
+def bag_of_words(vocab_size: int, classes: int) -> keras.Model:
+    """The linear baseline: multi-hot words into one softmax layer (logistic regression)."""
+    inputs = keras.Input(shape=(vocab_size,), name="bag")
+    outputs = layers.Dense(classes, activation="softmax", name="probabilities")(inputs)
+    return keras.Model(inputs, outputs, name="bag_of_words")

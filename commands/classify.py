@@ -1,0 +1,152 @@
+"""`recur labels ...` and `recur classify ...`."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from commands.common import emit, pass_settings
+from db.settings import Settings
+from reports.text import keyvalues, table
+
+
+@click.group()
+def labels() -> None:
+    """Labelled texts for classifiers: ingest, list, delete."""
+
+
+@labels.command("ingest")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--text-col", default="text", show_default=True)
+@click.option("--label-col", default="label", show_default=True)
+@click.option("--name", help="Name of the labelled set; default: the file stem.")
+@pass_settings
+def labels_ingest(settings: Settings, file: str, text_col: str, label_col: str, name: str | None) -> None:
+    """Add a CSV of labelled texts.
+
+    Example: recur labels ingest data/sentiment_labelled_sentences.csv --name sentiment
+    """
+    from jobs.classify import ingest_labels
+
+    emit(settings, ingest_labels(settings, file, text_col, label_col, name))
+
+
+@labels.command("list")
+@pass_settings
+def labels_list(settings: Settings) -> None:
+    """Labelled sets with their class counts.  Example: recur labels list"""
+    from jobs.classify import list_sets
+
+    rows = list_sets(settings)
+    emit(settings, rows, table(rows, ["name", "items", "classes", "source"], empty="no labelled sets yet"))
+
+
+@labels.command("delete")
+@click.argument("name")
+@pass_settings
+def labels_delete(settings: Settings, name: str) -> None:
+    """Delete a labelled set.  Example: recur labels delete sentiment"""
+    from jobs.classify import delete_set
+
+    emit(settings, delete_set(settings, name))
+
+
+@click.group()
+def classify() -> None:
+    """Sequence and text classifiers: train against baselines, evaluate, predict."""
+
+
+@classify.command("train")
+@click.argument("name")
+@click.option(
+    "--model",
+    type=click.Choice(["rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep"]),
+    default="bilstm",
+    show_default=True,
+)
+@click.option("--units", type=int, default=64, show_default=True)
+@click.option("--layers", type=int, default=1, show_default=True, help="Recurrent layers (deep: at least 3).")
+@click.option("--embedding", type=int, default=64, show_default=True)
+@click.option("--max-tokens", type=int, default=10_000, show_default=True, help="Vocabulary size.")
+@click.option("--max-length", type=int, default=64, show_default=True, help="Tokens per text.")
+@click.option("--dropout", type=float, default=0.3, show_default=True)
+@click.option("--epochs", type=int, default=30, show_default=True)
+@click.option("--batch-size", type=int, default=32, show_default=True)
+@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
+@click.option("--patience", type=int, default=4, show_default=True)
+@click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--test", type=float, default=0.2, show_default=True, help="Stratified share held out for scoring."
+)
+@click.option(
+    "--class-weights/--no-class-weights", default=True, show_default=True, help="Balance rare classes."
+)
+@click.option(
+    "--force", is_flag=True, help="Promote even if it does not beat the baselines and the champion."
+)
+@pass_settings
+def classify_train(settings: Settings, name: str, force: bool, **options) -> None:
+    """Train a classifier on a labelled set; it becomes the champion only if its macro F1 beats the majority
+    class, a bag-of-words linear model and the current champion on the same test items.
+
+    \b
+    Examples:
+      recur classify train sentiment --model bilstm
+      recur classify train sentiment --model attention --units 32 --epochs 10
+    """
+    from classifier.config import ClassifyConfig
+    from jobs.classify import train_classifier
+
+    out = train_classifier(settings, name, ClassifyConfig(**options), force)
+    rows = [{"method": k} | v for k, v in out["scores"].items()]
+    emit(settings, out, keyvalues(out) + "\n\n" + table(rows, ["method", "accuracy", "macro_f1"]))
+
+
+@classify.command("evaluate")
+@click.argument("name")
+@click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
+@pass_settings
+def classify_evaluate(settings: Settings, name: str, version_id: int | None) -> None:
+    """Accuracy, macro F1, per-class precision and recall, and the confusion matrix on the test items.
+
+    Example: recur classify evaluate sentiment
+    """
+    from jobs.classify import evaluate
+
+    out = evaluate(settings, name, version_id)
+    test = out["test"]
+    rows = [{"method": k, "accuracy": v["accuracy"], "macro_f1": v["macro_f1"]} for k, v in test.items()]
+    per = [{"class": c} | v for c, v in test["model"]["per_class"].items()]
+    text = (
+        table(rows, ["method", "accuracy", "macro_f1"])
+        + "\n\n"
+        + table(per, ["class", "precision", "recall", "f1"])
+    )
+    text += "\n\nconfusion (rows: true, columns: predicted):\n" + "\n".join(
+        str(r) for r in test["model"]["confusion"]
+    )
+    emit(settings, out, text)
+
+
+@classify.command("predict")
+@click.argument("name")
+@click.option("--text", "texts", multiple=True, help="A text to classify (repeatable).")
+@click.option("--file", "file", type=click.Path(dir_okay=False), help="One text per line.")
+@click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
+@click.option("--explain", is_flag=True, help="Attention models: the tokens the model looked at.")
+@pass_settings
+def classify_predict(settings: Settings, name: str, texts, file, version_id, explain) -> None:
+    """Classify texts with the champion; every prediction is stored with its probabilities.
+
+    Example: recur classify predict sentiment --text "Great phone, works perfectly."
+    """
+    from jobs.classify import predict
+
+    items = list(texts) + (Path(file).read_text(encoding="utf-8").splitlines() if file else [])
+    out = predict(settings, name, [t for t in items if t.strip()] or items, version_id, explain)
+    rows = [
+        {"label": p["label"], "p": max(p["probabilities"].values()), "text": p["text"][:70]}
+        for p in out["predictions"]
+    ]
+    emit(settings, out, table(rows, ["label", "p", "text"]))

@@ -1,0 +1,198 @@
+"""Classification pipelines: labelled data in, classifiers trained against baselines, predictions stored."""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, select
+
+from db import labels as lq
+from db import registry
+from db.engine import read_session, write_session
+from db.errors import ConflictError, InputError, RecurError
+from db.models import LabelledItem, LabelledSet, Prediction
+from db.names import check_name
+from db.settings import Settings
+from jobs import runs
+
+
+def ingest_labels(
+    settings: Settings, path: str | Path, text_col: str, label_col: str, name: str | None
+) -> dict:
+    texts, labels = lq.read_labelled(Path(path), text_col, label_col)
+    name = check_name(name or Path(path).stem, "labelled set")
+    with write_session(settings) as session:
+        if session.scalar(select(LabelledSet.id).where(LabelledSet.name == name)) is not None:
+            raise ConflictError(f"a labelled set named {name!r} exists; delete it first or pass --name")
+        classes = sorted(set(labels))
+        s = LabelledSet(name=name, kind="text", classes=classes, source=str(path))
+        session.add(s)
+        session.flush()
+        session.execute(
+            LabelledItem.__table__.insert(),
+            [
+                {"set_id": s.id, "seq": i, "text": t, "label": lb}
+                for i, (t, lb) in enumerate(zip(texts, labels, strict=True))
+            ],
+        )
+    return {"name": name, "items": len(texts), "classes": dict(Counter(labels))}
+
+
+def list_sets(settings: Settings) -> list[dict]:
+    with read_session(settings) as session:
+        out = []
+        for s in session.scalars(select(LabelledSet).order_by(LabelledSet.name)):
+            _texts, labels = lq.items(session, s.id)
+            out.append(
+                {"name": s.name, "items": len(labels), "classes": dict(Counter(labels)), "source": s.source}
+            )
+        return out
+
+
+def delete_set(settings: Settings, name: str) -> dict:
+    with write_session(settings) as session:
+        s = lq.get_set(session, name)
+        session.execute(delete(LabelledItem).where(LabelledItem.set_id == s.id))
+        session.delete(s)
+    return {"name": name, "deleted": True}
+
+
+def train_classifier(settings: Settings, name: str, cfg, force: bool = False) -> dict:
+    """Train on a stratified split; promote only when macro F1 beats the majority class, the bag-of-words
+    model and the current champion on the same test items."""
+    from classifier.data import stratified
+    from classifier.train import fit
+    from jobs.artifacts import model_bytes
+
+    with read_session(settings) as session:
+        s = lq.get_set(session, name)
+        texts, labels = lq.items(session, s.id)
+        classes = list(s.classes)
+    y = np.array([classes.index(lb) for lb in labels])
+    split = stratified(y, cfg.test, cfg.validation, cfg.seed)
+    run_id = runs.start(settings, "classifier", name)
+    try:
+        trained = fit(cfg, texts, y, classes, split)
+    except Exception as exc:
+        runs.fail(settings, run_id, exc)
+        raise
+    sc = trained.scores
+    promote, reason = _decide(settings, name, sc, force)
+    config = cfg.to_json() | {"classes": classes, "vocabulary": trained.vocabulary}
+    metrics = {"test": sc, "test_items": len(split.test), "decision": reason}
+    with write_session(settings) as session:
+        version = registry.add_version(
+            session,
+            artifact=model_bytes(trained.model),
+            kind="classifier",
+            subject=name,
+            architecture=cfg.model,
+            config=config,
+            metrics=metrics,
+            alias="challenger",
+            training_run_id=run_id,
+        )
+        if promote:
+            registry.promote(session, version)
+        device = runs.succeed(session, run_id, trained.epochs_run, trained.history)
+        return {
+            "version": version.id,
+            "name": name,
+            "model": cfg.model,
+            "alias": version.alias,
+            "reason": reason,
+            "device": device,
+            "scores": {k: {m: v[m] for m in ("accuracy", "macro_f1")} for k, v in sc.items()},
+            "metrics": metrics,
+        }
+
+
+def _decide(settings: Settings, name: str, sc: dict, force: bool) -> tuple[bool, str]:
+    new = sc["model"]["macro_f1"]
+    bars = {"majority class": sc["majority"]["macro_f1"], "bag of words": sc["bag_of_words"]["macro_f1"]}
+    with read_session(settings) as session:
+        current = registry.champion(session, "classifier", name)
+        if current is not None:
+            bars["the champion"] = (
+                (current.metrics or {}).get("test", {}).get("model", {}).get("macro_f1", 0.0)
+            )
+    if force:
+        return True, "promoted with --force"
+    failed = [f"{k} ({v:.4f})" for k, v in bars.items() if new <= v]
+    if failed:
+        return False, f"macro F1 {new:.4f} does not beat " + " and ".join(failed)
+    return True, f"macro F1 {new:.4f} beats " + ", ".join(f"{k} ({v:.4f})" for k, v in bars.items())
+
+
+def _champion_model(settings: Settings, name: str, version_id: int | None):
+    from jobs.artifacts import load_model
+
+    with read_session(settings) as session:
+        v = (
+            registry.get_version(session, version_id)
+            if version_id
+            else registry.champion(session, "classifier", name)
+        )
+        if v is None:
+            raise RecurError(
+                f"{name!r} has no classifier champion; run `recur classify train {name}` (or --force)"
+            )
+        if v.kind != "classifier":
+            raise InputError(f"model version {v.id} is a {v.kind}, not a classifier")
+        return v.id, dict(v.config), dict(v.metrics or {}), load_model(v)
+
+
+def predict(
+    settings: Settings, name: str, texts: list[str], version_id: int | None = None, explain: bool = False
+) -> dict:
+    from classifier.config import ClassifyConfig
+    from classifier.data import vectorize, vectorizer
+
+    if not texts or any(not t.strip() for t in texts):
+        raise InputError("nothing to classify: give --text or a --file of non-empty lines")
+    vid, config, _metrics, model = _champion_model(settings, name, version_id)
+    cfg = ClassifyConfig.from_json(config)
+    tv = vectorizer(cfg.max_tokens, cfg.max_length, config["vocabulary"])
+    x = vectorize(tv, texts)
+    probs = np.asarray(model.predict(x, verbose=0))
+    classes = config["classes"]
+    out = [
+        {
+            "text": t,
+            "label": classes[int(np.argmax(p))],
+            "probabilities": {c: float(v) for c, v in zip(classes, p, strict=True)},
+        }
+        for t, p in zip(texts, probs, strict=True)
+    ]
+    if explain and cfg.model == "attention":
+        _explain(model, x, config["vocabulary"], out)
+    with write_session(settings) as session:
+        rows = [
+            Prediction(
+                model_version_id=vid, text=o["text"], label=o["label"], probabilities=o["probabilities"]
+            )
+            for o in out
+        ]
+        session.add_all(rows)
+        session.flush()
+        for o, r in zip(out, rows, strict=True):
+            o["id"] = r.id
+    return {"name": name, "version": vid, "predictions": out}
+
+
+def _explain(model, x: np.ndarray, vocabulary: list[str], out: list[dict]) -> None:
+    """Per-token attention weights: which words the attention model looked at."""
+    from forecaster.models import attention_weights_model
+
+    weights = np.asarray(attention_weights_model(model).predict(x, verbose=0))
+    for o, ids, w in zip(out, x, weights, strict=True):
+        tokens = [(vocabulary[i], float(a)) for i, a in zip(ids, w, strict=True) if i != 0]
+        o["attention"] = sorted(tokens, key=lambda t: -t[1])[:8]
+
+
+def evaluate(settings: Settings, name: str, version_id: int | None = None) -> dict:
+    """The stored test scores of a version (the champion by default), beside its baselines."""
+    vid, _config, metrics, _model = _champion_model(settings, name, version_id)
+    return {"name": name, "version": vid} | metrics
