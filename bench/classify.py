@@ -37,7 +37,8 @@ def main() -> None:
     base = ClassifyConfig(epochs=args.epochs)
     split = stratified(y, base.test, base.validation, base.seed)
     print(
-        f"{len(texts)} sentences; train {len(split.train)}, validation {len(split.val)}, test {len(split.test)}"
+        f"{len(texts)} sentences; train {len(split.train)}, validation {len(split.val)}, "
+        f"test {len(split.test)}"
     )
     print(f"{'model':12s} {'accuracy':>9s} {'macro F1':>9s} {'seconds':>8s}")
     baselines_shown = False
