@@ -284,6 +284,31 @@ def _temperature_samples(settings: Settings, corpus: str) -> list[dict]:
     return out
 
 
+def classifier_section(settings: Settings, name: str) -> Section:
+    with read_session(settings) as session:
+        v = registry.champion(session, "classifier", name)
+        if v is None:
+            return Section(f"Classifier: {name}", ["No classifier beats the baselines yet."])
+        vid, arch, metrics, classes = v.id, v.architecture, dict(v.metrics or {}), list(v.config["classes"])
+    test = metrics.get("test", {})
+    rows = [{"method": k, "accuracy": s["accuracy"], "macro_f1": s["macro_f1"]} for k, s in test.items()]
+    per = [{"class": c} | s for c, s in test["model"]["per_class"].items()]
+    matrix = test["model"]["confusion"]
+    return Section(
+        f"Classifier: {name}",
+        [
+            f"Champion: version {vid} ({arch}). {metrics.get('decision', '')}",
+            Table(["method", "accuracy", "macro_f1"], rows, f"Test items: {metrics.get('test_items')}"),
+            Table(["class", "precision", "recall", "f1"], per, "Per class"),
+            Plot(
+                f"{name} confusion",
+                lambda fig: plots.confusion_matrix(fig.add_subplot(), matrix, classes),
+                (4, 3.4),
+            ),
+        ],
+    )
+
+
 def jobs_section(settings: Settings, since: datetime) -> Section | None:
     from jobs.schedules import history
 
@@ -315,21 +340,28 @@ def default_subjects(settings: Settings) -> tuple[list[str], list[str]]:
             for s in q.list_series(session)
             if session.scalar(select(Forecast.id).where(Forecast.series_id == s.id).limit(1))
         }
-        corpora = sorted(
-            set(session.scalars(select(ModelVersion.subject).where(ModelVersion.kind == "textgen")))
-        )
+        kinds = session.execute(select(ModelVersion.kind, ModelVersion.subject).distinct()).all()
+    corpora = sorted({subject for kind, subject in kinds if kind == "textgen"})
+    classifiers = sorted({subject for kind, subject in kinds if kind == "classifier"})
     covered = set()
     for name in forecast_subjects:
         covered |= {name} | {m for m in with_vintages if m.startswith(f"{name}/")}
-    return forecast_subjects + sorted(with_vintages - covered), corpora
+    return forecast_subjects + sorted(with_vintages - covered), corpora, classifiers
 
 
-def build(settings: Settings, subjects: list[str], corpora: list[str], since: datetime) -> Report:
-    if not subjects and not corpora:
-        subjects, corpora = default_subjects(settings)
+def build(
+    settings: Settings,
+    subjects: list[str],
+    corpora: list[str],
+    since: datetime,
+    classifiers: list[str] | None = None,
+) -> Report:
+    if not subjects and not corpora and not classifiers:
+        subjects, corpora, classifiers = default_subjects(settings)
     sections = [summary_section(settings, since)]
     sections += [forecast_section(settings, s) for s in subjects]
     sections += [corpus_section(settings, c) for c in corpora]
+    sections += [classifier_section(settings, c) for c in classifiers or []]
     jobs = jobs_section(settings, since)
     sections += [jobs] if jobs else []
     if len(sections) == 1:

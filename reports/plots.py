@@ -156,3 +156,21 @@ def job_timeline(ax, runs: Sequence[dict], title: str = "Recent runs"):
         ax.legend(handles=handles, fontsize=7, frameon=False)
     _tidy(ax, title, "minutes since the first run shown")
     return ax
+
+
+def confusion_matrix(
+    ax, matrix: Sequence[Sequence[int]], classes: Sequence[str], title: str = "Confusion matrix"
+):
+    """Counts, true classes down, predicted across."""
+    m = np.asarray(matrix)
+    ax.imshow(m, cmap="Blues")
+    for (i, j), v in np.ndenumerate(m):
+        ax.text(
+            j, i, str(v), ha="center", va="center", fontsize=8, color="white" if v > m.max() / 2 else "black"
+        )
+    ax.set_xticks(range(len(classes)), classes, fontsize=7)
+    ax.set_yticks(range(len(classes)), classes, fontsize=7)
+    ax.set_title(title, fontsize=10, loc="left")
+    ax.set_xlabel("predicted", fontsize=8)
+    ax.set_ylabel("true", fontsize=8)
+    return ax

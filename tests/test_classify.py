@@ -47,6 +47,8 @@ def test_train_scores_against_baselines_and_predict(sentiment):
     assert pred["predictions"][0]["attention"] and sentiment.count("prediction") == 2
     ev = sentiment.json("classify", "evaluate", "s")
     assert len(ev["test"]["model"]["confusion"]) == 2
+    report = sentiment.json("report", "export", "--format", "md", "--out", sentiment.home.parent / "r.md")
+    assert "Classifier: s" in report["sections"] and report["plots"] >= 1
 
 
 def test_gate_needs_the_baselines_beaten(sentiment):
