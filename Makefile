@@ -20,7 +20,7 @@ demo: $(STAMP)
 test: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2 -m "not gpu"
+	$(PY) -m pytest -n 2 -m "not gpu" --durations=15
 
 fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow and not gpu"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import sqlite3
 
 import pytest
@@ -13,14 +14,29 @@ from tests.test_light_commands import loaded_modules
 TINY = ["--preset", "tiny", "--epochs", "1", "--seq-len", "32", "--units", "16"]
 
 
-@pytest.fixture
-def trained(recur, write, home):
-    text = (DATA / "tinyshakespeare.txt").read_text()[:20_000]
-    recur("corpus", "ingest", write("shake.txt", text), "--name", "shake")
-    out = recur.json("textgen", "train", "shake", *TINY)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A store with a tiny generator trained on a slice of Shakespeare, built once for the module."""
+    from tests.conftest import Recur
+
+    base = tmp_path_factory.mktemp("textgen")
+    corpus = base / "shake.txt"
+    corpus.write_text((DATA / "tinyshakespeare.txt").read_text()[:20_000])
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("RECUR_HOME", str(base / "home"))
+        mp.delenv("RECUR_DB", raising=False)
+        recur = Recur(base / "home")
+        recur("corpus", "ingest", corpus, "--name", "shake")
+        out = recur.json("textgen", "train", "shake", *TINY)
     assert out["alias"] == "champion" and out["val_bpc"] == pytest.approx(
         out["val_loss"] / 0.6931471805599453
     )
+    return base / "home"
+
+
+@pytest.fixture
+def trained(built, home, recur):
+    shutil.copytree(built, home)
     return recur
 
 
