@@ -79,9 +79,12 @@ def _textgen(settings: Settings, say, quick: bool) -> dict:
     from jobs.textgen import train_textgen
     from textgen.config import preset
 
-    cfg = preset(
-        "tiny", cell="gru", units=128, embedding=32, seq_len=64, batch_size=64, epochs=1 if quick else 3
+    sizes = (
+        {"units": 16, "embedding": 8, "batch_size": 256, "epochs": 1}
+        if quick
+        else {"units": 128, "epochs": 3}
     )
+    cfg = preset("tiny", cell="gru", seq_len=64, **({"embedding": 32, "batch_size": 64} | sizes))
     out = train_textgen(settings, "shakespeare", cfg, say=lambda m: say("  " + m))
     say(
         f"trained a text generator: version {out['version']}, {out['val_bpc']:.2f} bits/char ({out['alias']})"

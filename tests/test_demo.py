@@ -1,14 +1,20 @@
-"""`recur demo` ingests the bundled data into its own home, and running it twice works."""
+"""`recur demo` runs the whole loop into its own home, and running it twice works (--quick: a couple of
+epochs per model; the full demo's time is measured in bench/RESULTS.md)."""
 
 from __future__ import annotations
 
 
 def test_demo_twice(recur, tmp_path):
     home = tmp_path / "demo-home"
-    first = recur("--home", home, "demo").output
+    first = recur("--home", home, "demo", "--quick").output
     assert "ETTh1/OT" in first and "shakespeare" in first and f"recur --home {home}" in first
-    second = recur.json("--home", home, "demo")
+    assert "trained airline: version 1" in first and "report:" in first and "ROMEO:" in first
+    second = recur.json("--home", home, "demo", "--quick")
     names = {s["name"] for s in second["series"]}
     assert {"airline", "melbourne_temp", "sunspots", "ETTh1/OT"} <= names
     assert [c["name"] for c in second["corpora"]] == ["shakespeare"]
     assert recur.json("--home", home, "series", "show", "melbourne_temp")["series"][0]["n_obs"] == 3652
+    assert (
+        len(recur.json("--home", home, "models", "list")) == 6
+    )  # each run registers 2 forecasters, 1 generator
+    assert (home / "reports" / "demo-report.html").read_text().startswith("<!doctype html>")
