@@ -279,3 +279,34 @@ def test_stale_running_rows_are_abandoned_and_retried(settings):
     with write_session(settings) as session:
         statuses = [(r.logical_date, r.attempt, r.status) for r in reversed(sq.runs(session))]
     assert (key, 1, "abandoned") in statuses and (key, 2, "succeeded") in statuses
+
+
+def test_nightly_composite_runs_end_to_end(recur, home):
+    """ingest → retrain → gate → forecast → score → report, in a child process, through the ledger."""
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    params = [
+        "subject=airline",
+        f"path={DATA / 'airline_passengers.csv'}",
+        "model=gru",
+        "epochs=2",
+        "lookback=12",
+        "horizon=6",
+        "windows=3",
+        "units=4",
+    ]
+    recur(
+        "jobs",
+        "add",
+        "night",
+        "--task",
+        "nightly",
+        "--cron",
+        "0 2 * * *",
+        *[a for p in params for a in ("--param", p)],
+    )
+    out = recur.json("jobs", "run", "night")
+    assert out["status"] == "succeeded", out["error"]
+    steps = out["outputs"]
+    assert steps["ingest"]["ingested"][0]["series"][0]["inserted"] == 0  # the same file again: nothing new
+    assert steps["retrain"]["version"] == 1 and steps["forecast"]["forecast_ids"]
+    assert (home / "reports").is_dir() and steps["report"].endswith(".html")
