@@ -110,7 +110,8 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
         frames = []
         for s in subject.series:
             ts, values = q.load_points(session, s.id)
-            label = s.column if subject.group is not None else "value"
+            # A group's columns are its members' names within it (a wide file's columns, a long file's ids).
+            label = s.name.removeprefix(f"{subject.group.name}/") if subject.group is not None else "value"
             frames.append(pd.Series(values, index=pd.Index(ts, name="time"), name=label))
         kind = subject.series[0].time_kind if subject.series else "int"
     frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()

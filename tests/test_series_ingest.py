@@ -43,6 +43,8 @@ def test_long_format_one_series_per_id(recur, write):
     assert sorted(listed) == [f"sales/s{k}" for k in range(5)]
     assert all(s["n_obs"] == 28 and s["freq"] == "D" for s in listed.values())
     assert recur.json("series", "show", "sales/s3")["series"][0]["max"] == 328
+    recur("series", "export", "sales", "--out", path.parent / "wide.csv")
+    assert (path.parent / "wide.csv").read_text().splitlines()[0] == "time,s0,s1,s2,s3,s4"
 
 
 def test_integer_time_column(recur):
