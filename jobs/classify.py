@@ -83,20 +83,18 @@ def train_classifier(settings: Settings, name: str, cfg, force: bool = False) ->
     config = cfg.to_json() | {"classes": classes, "vocabulary": trained.vocabulary}
     metrics = {"test": sc, "test_items": len(split.test), "decision": reason}
     with write_session(settings) as session:
-        version = registry.add_version(
+        version, device = runs.register(
             session,
+            run_id,
+            trained,
+            promote,
             artifact=model_bytes(trained.model),
             kind="classifier",
             subject=name,
             architecture=cfg.model,
             config=config,
             metrics=metrics,
-            alias="challenger",
-            training_run_id=run_id,
         )
-        if promote:
-            registry.promote(session, version)
-        device = runs.succeed(session, run_id, trained.epochs_run, trained.history)
         return {
             "version": version.id,
             "name": name,

@@ -141,20 +141,18 @@ def train_forecaster(
     artifact = model_bytes(result.model)
     config = final.to_json() | extra | _data_config(subject)
     with write_session(settings) as session:
-        version = registry.add_version(
+        version, device = runs.register(
             session,
+            run_id,
+            result,
+            promote,
             artifact=artifact,
             kind="forecaster",
             subject=name,
             architecture=model_name,
             config=config,
             metrics=metrics,
-            alias="challenger",
-            training_run_id=run_id,
         )
-        if promote:
-            registry.promote(session, version)
-        device = runs.succeed(session, run_id, result.epochs_run, result.history)
         version_id, alias = version.id, version.alias
     return {
         "version": version_id,

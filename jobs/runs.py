@@ -29,3 +29,12 @@ def fail(settings: Settings, run_id: int, exc: BaseException) -> None:
         run = session.get(TrainingRun, run_id)
         run.status, run.finished_at = "failed", utcnow()
         run.error = f"{type(exc).__name__}: {exc}"[-4000:]
+
+
+def register(session, run_id: int, result, promote: bool, **version) -> tuple:
+    """The end of every training pipeline, in the caller's one transaction: the version (as a challenger),
+    its promotion when the gate passed, and the run marked done. Returns (version, device)."""
+    added = registry.add_version(session, alias="challenger", training_run_id=run_id, **version)
+    if promote:
+        registry.promote(session, added)
+    return added, succeed(session, run_id, result.epochs_run, result.history)

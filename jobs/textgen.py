@@ -119,8 +119,11 @@ def _register(settings, corpus, cfg, config, metrics, result, run_id, force, art
         best = (current.metrics or {}).get("val_loss") if current is not None else None
         promote = force or best is None or metrics["val_loss"] < best
         reason = _reason(force, metrics["val_loss"], best, promote)
-        version = registry.add_version(
+        version, device = runs.register(
             session,
+            run_id,
+            result,
+            promote,
             artifact=artifact,
             inference=inference,
             kind="textgen",
@@ -128,12 +131,7 @@ def _register(settings, corpus, cfg, config, metrics, result, run_id, force, art
             architecture=cfg.cell,
             config=config,
             metrics=metrics | {"decision": reason},
-            alias="challenger",
-            training_run_id=run_id,
         )
-        if promote:
-            registry.promote(session, version)
-        device = runs.succeed(session, run_id, result.epochs_run, result.history)
         return {
             "version": version.id,
             "corpus": corpus,
