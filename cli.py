@@ -17,6 +17,7 @@ from commands.store import db, doctor
 from commands.textgen import textgen
 from db.errors import RecurError
 from db.settings import Settings
+from jobs.device import share_the_card
 from reports.text import table
 
 
@@ -51,6 +52,7 @@ def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool
     """
     ctx.meta["home_given"] = home is not None
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    share_the_card()
     ctx.obj = Settings.resolve(home, db_url, json=as_json)
 
 

@@ -7,6 +7,12 @@ from dataclasses import asdict, dataclass
 from db.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
+_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "deep": "lstm"}
+
+
+def recurrent_cell(architecture: str) -> str:
+    """The recurrent cell an architecture is built from (rnn, lstm or gru)."""
+    return _CELL_OF.get(architecture, architecture)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-from classifier.config import ClassifyConfig
+from classifier.config import ClassifyConfig, recurrent_cell
 from forecaster.models import CELLS, AttentionPooling
 
 
@@ -26,7 +26,7 @@ def _head(cfg: ClassifyConfig, x, classes: int):
 
 def build(cfg: ClassifyConfig, vocab_size: int, classes: int) -> keras.Model:
     inputs, x = _embedded(cfg, vocab_size)
-    cell = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "deep": "lstm"}.get(cfg.model, cfg.model)
+    cell = recurrent_cell(cfg.model)
     layers_n = max(cfg.layers, 3) if cfg.model == "deep" else cfg.layers
     for i in range(layers_n):
         last = i == layers_n - 1

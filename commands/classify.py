@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import emit, pass_settings
+from commands.common import device_options, emit, pass_settings
 from db.settings import Settings
 from reports.text import keyvalues, table
 
@@ -85,8 +85,11 @@ def classify() -> None:
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat the baselines and the champion."
 )
+@device_options
 @pass_settings
-def classify_train(settings: Settings, name: str, force: bool, **options) -> None:
+def classify_train(
+    settings: Settings, name: str, force: bool, device: str, precision: str, **options
+) -> None:
     """Train a classifier on a labelled set; it becomes the champion only if its macro F1 beats the majority
     class, a bag-of-words linear model and the current champion on the same test items.
 
@@ -98,7 +101,7 @@ def classify_train(settings: Settings, name: str, force: bool, **options) -> Non
     from classifier.config import ClassifyConfig
     from jobs.classify import train_classifier
 
-    out = train_classifier(settings, name, ClassifyConfig(**options), force)
+    out = train_classifier(settings, name, ClassifyConfig(**options), force, device, precision)
     rows = [{"method": k} | v for k, v in out["scores"].items()]
     emit(settings, out, keyvalues(out) + "\n\n" + table(rows, ["method", "accuracy", "macro_f1"]))
 

@@ -15,3 +15,21 @@ CORPUS_COLUMNS = ["name", "n_chars", "n_lines", "vocabulary_size", "updated"]
 def emit(settings: Settings, data, text: str | None = None) -> None:
     """JSON under --json; otherwise the given text, or the data as key/value lines."""
     click.echo(to_json(data) if settings.json else (text if text is not None else keyvalues(data)))
+
+
+def device_options(f):
+    """--device and --precision: where a training run goes and in which dtypes."""
+    f = click.option(
+        "--precision",
+        type=click.Choice(["float32", "mixed"]),
+        default="float32",
+        show_default=True,
+        help="mixed: float16 compute on a GPU, outputs kept in float32.",
+    )(f)
+    return click.option(
+        "--device",
+        type=click.Choice(["auto", "cpu", "gpu"]),
+        default="auto",
+        show_default=True,
+        help="auto: the GPU when one is visible.",
+    )(f)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import emit, pass_settings
+from commands.common import device_options, emit, pass_settings
 from db.settings import Settings
 from reports.text import keyvalues, table
 
@@ -69,24 +69,6 @@ def model_options(f):
     for option in reversed(options):
         f = option(f)
     return f
-
-
-def device_options(f):
-    """--device and --precision: where a training run goes and in which dtypes."""
-    f = click.option(
-        "--precision",
-        type=click.Choice(["float32", "mixed"]),
-        default="float32",
-        show_default=True,
-        help="mixed: float16 compute on a GPU, outputs kept in float32.",
-    )(f)
-    return click.option(
-        "--device",
-        type=click.Choice(["auto", "cpu", "gpu"]),
-        default="auto",
-        show_default=True,
-        help="auto: the GPU when one is visible.",
-    )(f)
 
 
 def make_config(options: dict):

@@ -21,7 +21,9 @@ def doctor(settings: Settings, no_devices: bool) -> None:
     """
     from jobs.doctor import doctor as run
 
-    emit(settings, run(settings, devices=not no_devices))
+    out = run(settings, devices=not no_devices)
+    shown = out | ({"gpus": ", ".join(out["gpus"]) or "none visible"} if "gpus" in out else {})
+    emit(settings, out, keyvalues(shown))
 
 
 @click.group()

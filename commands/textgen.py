@@ -6,8 +6,7 @@ import sys
 
 import click
 
-from commands.common import emit, pass_settings
-from commands.forecast import device_options
+from commands.common import device_options, emit, pass_settings
 from db.settings import Settings
 
 

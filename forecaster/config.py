@@ -7,6 +7,14 @@ from dataclasses import asdict, dataclass, field
 from db.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
+_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "seq2seq": "lstm"}
+
+
+def recurrent_cell(architecture: str) -> str:
+    """The recurrent cell an architecture is built from (rnn, lstm or gru)."""
+    return _CELL_OF.get(architecture, architecture)
+
+
 NORMS = ("none", "batch", "layer")
 
 

@@ -16,6 +16,7 @@ from db.models import LabelledItem, LabelledSet, Prediction
 from db.names import check_name
 from db.settings import Settings
 from jobs import runs
+from jobs.device import fused_kernel, placed
 
 
 def ingest_labels(
@@ -59,9 +60,17 @@ def delete_set(settings: Settings, name: str) -> dict:
     return {"name": name, "deleted": True}
 
 
-def train_classifier(settings: Settings, name: str, cfg, force: bool = False) -> dict:
+def train_classifier(
+    settings: Settings,
+    name: str,
+    cfg,
+    force: bool = False,
+    device: str = "auto",
+    precision: str = "float32",
+) -> dict:
     """Train on a stratified split; promote only when macro F1 beats the majority class, the bag-of-words
     model and the current champion on the same test items."""
+    from classifier.config import recurrent_cell
     from classifier.data import stratified
     from classifier.train import fit
     from jobs.artifacts import model_bytes
@@ -74,20 +83,29 @@ def train_classifier(settings: Settings, name: str, cfg, force: bool = False) ->
     split = stratified(y, cfg.test, cfg.validation, cfg.seed)
     run_id = runs.start(settings, "classifier", name)
     try:
-        trained = fit(cfg, texts, y, classes, split)
+        with placed(device, precision) as (used, policy):
+            trained = fit(cfg, texts, y, classes, split)
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
     sc = trained.scores
     promote, reason = _decide(settings, name, sc, force)
     config = cfg.to_json() | {"classes": classes, "vocabulary": trained.vocabulary}
-    metrics = {"test": sc, "test_items": len(split.test), "decision": reason}
+    metrics = {
+        "test": sc,
+        "test_items": len(split.test),
+        "decision": reason,
+        "device": used,
+        "precision": policy,
+        "cudnn": fused_kernel(used, recurrent_cell(cfg.model), masked=True, policy=policy),
+    }
     with write_session(settings) as session:
         version, device = runs.register(
             session,
             run_id,
             trained,
             promote,
+            used,
             artifact=model_bytes(trained.model),
             kind="classifier",
             subject=name,

@@ -31,6 +31,8 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
         from jobs.device import visible_gpus
 
         report["backend"], report["gpus"] = visible_gpus()
+        if report["backend"] != "tensorflow":
+            report[report["backend"]] = _version(report["backend"])
     info = db_info(settings)
     report["db"] = info["url"]
     report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"

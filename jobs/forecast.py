@@ -13,10 +13,10 @@ from db.engine import read_session, write_session
 from db.errors import RecurError
 from db.settings import Settings
 from forecaster.baselines import season_for
-from forecaster.config import ForecastConfig
+from forecaster.config import ForecastConfig, recurrent_cell
 from jobs import forecast_data as fd
 from jobs import runs
-from jobs.device import cudnn_eligible, placed
+from jobs.device import fused_kernel, placed
 
 AUTO = ("gru", "lstm", "attention")
 
@@ -134,7 +134,7 @@ def train_forecaster(
     metrics |= {
         "device": used,
         "precision": policy,
-        "cudnn": used != "cpu" and cudnn_eligible(cfg.recurrent_dropout),
+        "cudnn": fused_kernel(used, recurrent_cell(model_name), cfg.recurrent_dropout, policy=policy),
     }
     from jobs.artifacts import model_bytes
 
@@ -146,6 +146,7 @@ def train_forecaster(
             run_id,
             result,
             promote,
+            used,
             artifact=artifact,
             kind="forecaster",
             subject=name,

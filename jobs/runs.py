@@ -14,12 +14,13 @@ def start(settings: Settings, kind: str, subject: str) -> int:
         return registry.start_run(session, kind, subject).id
 
 
-def succeed(session, run_id: int, epochs_run: int, history: dict) -> str:
-    """Mark the run done inside the caller's transaction (the one that registers the model)."""
-    from jobs.device import device_info
+def succeed(session, run_id: int, epochs_run: int, history: dict, device: str) -> str:
+    """Mark the run done inside the caller's transaction (the one that registers the model), with the
+    device that trained it (the one `placed` chose, not merely the first one visible)."""
+    import keras
 
     run = session.get(TrainingRun, run_id)
-    run.backend, run.device = device_info()
+    run.backend, run.device = keras.backend.backend(), device
     run.status, run.finished_at, run.epochs_run, run.history = "succeeded", utcnow(), epochs_run, history
     return run.device
 
@@ -31,10 +32,10 @@ def fail(settings: Settings, run_id: int, exc: BaseException) -> None:
         run.error = f"{type(exc).__name__}: {exc}"[-4000:]
 
 
-def register(session, run_id: int, result, promote: bool, **version) -> tuple:
+def register(session, run_id: int, result, promote: bool, device: str, **version) -> tuple:
     """The end of every training pipeline, in the caller's one transaction: the version (as a challenger),
     its promotion when the gate passed, and the run marked done. Returns (version, device)."""
     added = registry.add_version(session, alias="challenger", training_run_id=run_id, **version)
     if promote:
         registry.promote(session, added)
-    return added, succeed(session, run_id, result.epochs_run, result.history)
+    return added, succeed(session, run_id, result.epochs_run, result.history, device)

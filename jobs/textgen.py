@@ -13,7 +13,7 @@ from db.engine import read_session, write_session
 from db.errors import RecurError
 from db.settings import Settings
 from jobs import runs
-from jobs.device import placed
+from jobs.device import fused_kernel, placed
 from textgen.config import TextGenConfig
 from textgen.train import bits
 from textgen.vocab import Vocabulary
@@ -89,7 +89,7 @@ def train_textgen(
         "train_chars": int(arrays.x_train.size),
         "device": used,
         "precision": policy,
-        "cudnn": used != "cpu",
+        "cudnn": fused_kernel(used, cfg.cell, policy=policy),
     }
     config = cfg.to_json() | {"vocabulary": vocab.chars, "resumed": resume}
     return _register(
@@ -124,6 +124,7 @@ def _register(settings, corpus, cfg, config, metrics, result, run_id, force, art
             run_id,
             result,
             promote,
+            metrics["device"],
             artifact=artifact,
             inference=inference,
             kind="textgen",

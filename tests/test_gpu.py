@@ -12,9 +12,13 @@ TINY = ["--lookback", "12", "--horizon", "6", "--units", "16", "--epochs", "2", 
 
 
 def test_forecaster_trains_on_the_gpu_without_a_flag(recur):
+    from bench.gpu import memory_in_use
+
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
-    out = recur.json("forecast", "train", "airline", "--model", "gru", *TINY)
+    out = recur.json("forecast", "train", "airline", "--model", "lstm", *TINY)
+    # Every backend runs an unmasked LSTM as cuDNN's fused kernel; the framework holds memory on the card.
     assert out["device"] != "cpu" and out["metrics"]["cudnn"] is True
+    assert memory_in_use() > 0
 
 
 def test_device_cpu_hides_the_gpu(recur):
@@ -37,3 +41,9 @@ def test_mixed_precision_keeps_float32_outputs(recur, write):
 
     loaded = load(Settings.resolve(recur.home), "c", None)
     assert loaded.model.dense_kernel.dtype.name == "float32"
+
+
+def test_doctor_names_the_gpu(recur):
+    out = recur.json("doctor")
+    assert out["gpus"] and "(" in out["gpus"][0]  # the device and its model, e.g. "cuda:0 (NVIDIA H200)"
+    assert out["gpus"][0] in recur("doctor").output

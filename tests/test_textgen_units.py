@@ -37,11 +37,28 @@ def test_windows_have_a_target_at_every_position():
     assert x.shape == (4, 5) and (y == x + 1).all()
 
 
+def test_training_windows_are_recut_every_epoch():
+    from textgen.train import shifted_windows
+
+    ids = np.arange(1000)
+    batches = shifted_windows(ids, seq_len=10, batch_size=8, seed=0)
+    starts = []
+    for _epoch in range(4):
+        x, y = zip(*(batches[i] for i in range(len(batches))), strict=True)
+        x, y = np.concatenate(x), np.concatenate(y)
+        assert x.shape == (96, 10) and (y == x + 1).all() and len({tuple(r) for r in x}) == 96
+        starts.append(int(x[:, 0].min() % 10))
+        batches.on_epoch_end()
+    assert len(set(starts)) > 1  # the window boundaries move between epochs
+
+
 def test_split_is_chronological_and_refuses_short_corpora():
     vocab = Vocabulary.of("abcdefgh")
     text = "abcdefgh" * 200
     arrays = split(text, vocab, TextGenConfig(seq_len=10))
-    assert arrays.x_train.shape[1] == 10 and len(arrays.x_val) == (len(text) - int(len(text) * 0.9) - 1) // 10
+    held_out = len(text) - int(len(text) * 0.9)
+    assert arrays.x_train.shape[1] == 10 and (arrays.train_ids == vocab.encode(text[:-held_out])).all()
+    assert arrays.x_val.shape == (1, held_out - 1)  # validation keeps its context: one long window here
     with pytest.raises(InputError, match="the corpus has 80 characters; --seq-len 10 needs at least 88"):
         split("abcdefgh" * 10, vocab, TextGenConfig(seq_len=10))
 

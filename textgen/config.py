@@ -21,6 +21,7 @@ class TextGenConfig:
     epochs: int = 30
     learning_rate: float = 2e-3
     patience: int = 3
+    lr_patience: int = 1  # epochs without improvement before the learning rate halves
     seed: int = 0
     validation: float = 0.1
     time_limit: float = 0.0  # seconds of training; 0: no limit
@@ -34,6 +35,8 @@ class TextGenConfig:
             ("--embedding", self.embedding, self.embedding >= 1, "at least 1"),
             ("--seq-len", self.seq_len, self.seq_len >= 2, "at least 2"),
             ("--epochs", self.epochs, self.epochs >= 1, "at least 1"),
+            ("--patience", self.patience, self.patience >= 1, "at least 1"),
+            ("lr_patience", self.lr_patience, self.lr_patience >= 1, "at least 1"),
             ("--batch-size", self.batch_size, self.batch_size >= 1, "at least 1"),
             ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
@@ -48,7 +51,8 @@ class TextGenConfig:
         return cls(**{k: v for k, v in data.items() if k in cls.__dataclass_fields__})
 
 
-# tiny: tests and smoke runs. cpu: what a 2-core machine trains well in ~20 minutes. gpu: a card's worth.
+# tiny: tests and smoke runs. cpu: what a 2-core machine trains well in ~20 minutes. gpu: a card's worth,
+# 5 minutes on one accelerator (an epoch of tinyshakespeare is ~30 steps there, so many epochs).
 PRESETS = {
     "tiny": TextGenConfig(layers=1, units=32, embedding=16, seq_len=32, batch_size=32, epochs=2),
     "cpu": TextGenConfig(
@@ -63,7 +67,16 @@ PRESETS = {
         time_limit=20 * 60,
     ),
     "gpu": TextGenConfig(
-        layers=3, units=512, embedding=128, seq_len=128, batch_size=256, epochs=60, dropout=0.2
+        layers=3,
+        units=512,
+        embedding=128,
+        seq_len=128,
+        batch_size=256,
+        epochs=500,
+        dropout=0.35,
+        patience=8,
+        lr_patience=2,
+        time_limit=5 * 60,
     ),
 }
 

@@ -1,4 +1,6 @@
-"""Turning a corpus into training arrays: chronological split, windows with a target at every position."""
+"""Turning a corpus into training arrays: chronological split, windows with a target at every position.
+Validation windows are long (VAL_CONTEXT characters): the sampler carries its state from character to
+character, so the loss that matters is the one with context, not the one that restarts every seq_len."""
 
 from __future__ import annotations
 
@@ -11,11 +13,13 @@ from textgen.config import TextGenConfig
 from textgen.vocab import Vocabulary
 
 MIN_WINDOWS = 4
+VAL_CONTEXT = 1000
 
 
 @dataclass
 class Arrays:
-    x_train: np.ndarray
+    train_ids: np.ndarray  # the training text, encoded: each epoch cuts its own windows from it
+    x_train: np.ndarray  # windows at offset 0
     y_train: np.ndarray
     x_val: np.ndarray
     y_val: np.ndarray
@@ -43,5 +47,6 @@ def split(text: str, vocab: Vocabulary, cfg: TextGenConfig) -> Arrays:
         )
     ids = vocab.encode(text)
     x_train, y_train = windows(ids[:cut], cfg.seq_len)
-    x_val, y_val = windows(ids[cut:], cfg.seq_len)
-    return Arrays(x_train, y_train, x_val, y_val)
+    val_len = max(cfg.seq_len, min(VAL_CONTEXT, len(text) - cut - 1))
+    x_val, y_val = windows(ids[cut:], val_len)
+    return Arrays(ids[:cut], x_train, y_train, x_val, y_val)

@@ -1,5 +1,7 @@
 """Training a character model: validation loss in nats and bits per character every epoch, early stopping
-with the best weights restored, an optional time limit. Arrays in, a result out."""
+with the best weights restored, an optional time limit. Arrays in, a result out. Each epoch cuts the
+training text at a fresh random offset and shuffles the windows, so no window boundary is seen twice in a
+row (the model meets far more distinct contexts than fixed windows give it)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from textgen.config import TextGenConfig
-from textgen.data import Arrays
+from textgen.data import Arrays, windows
 
 LN2 = math.log(2)
 
@@ -53,16 +55,15 @@ def train(
     started = time.perf_counter()
     callbacks = [
         keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=1, min_lr=1e-4),
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=cfg.lr_patience, min_lr=1e-4),
         _Report(on_epoch, started, cfg.time_limit),
     ]
+    batches = shifted_windows(arrays.train_ids, cfg.seq_len, cfg.batch_size, cfg.seed)
     fit = model.fit(
-        arrays.x_train,
-        arrays.y_train,
+        batches,
         validation_data=(arrays.x_val, arrays.y_val),
+        validation_batch_size=cfg.batch_size,
         epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        shuffle=True,
         callbacks=callbacks,
         verbose=verbose,
     )
@@ -70,7 +71,7 @@ def train(
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     history["val_bpc"] = [bits(v) for v in history.get("val_loss", [])]
     epochs = len(history.get("loss", []))
-    chars = arrays.x_train.size * epochs
+    chars = batches.chars_per_epoch * epochs
     return TextTrainResult(
         model, history, epochs, seconds, chars / seconds, float(np.min(history["val_loss"]))
     )
@@ -94,3 +95,35 @@ class _Report:
                     self.model.stop_training = True
 
         return Report()
+
+
+def shifted_windows(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
+    """Batches of training windows, re-cut at a random offset and reshuffled after every epoch. The number
+    of windows is the same for every offset (those that fit after the largest one), and batches are full
+    (the shuffled remainder waits for another epoch), so every step has one shape."""
+    import keras
+
+    class Shifted(keras.utils.PyDataset):
+        def __init__(self) -> None:
+            super().__init__()
+            self.rng = np.random.default_rng(seed)
+            self.count = max(1, (len(ids) - seq_len) // seq_len)
+            self.batch = min(batch_size, self.count)
+            self.chars_per_epoch = len(self) * self.batch * seq_len
+            self.on_epoch_end()
+
+        def __len__(self) -> int:
+            return self.count // self.batch
+
+        def __getitem__(self, index: int):
+            rows = self.order[index * self.batch : (index + 1) * self.batch]
+            return self.x[rows], self.y[rows]
+
+        def on_epoch_end(self) -> None:
+            spare = len(ids) - 1 - self.count * seq_len  # characters left over after the windows
+            offset = int(self.rng.integers(min(seq_len, spare + 1)))
+            x, y = windows(ids, seq_len, offset)
+            self.x, self.y = x[: self.count], y[: self.count]
+            self.order = self.rng.permutation(self.count)
+
+    return Shifted()
