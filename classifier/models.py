@@ -8,6 +8,7 @@ import keras
 from keras import layers
 
 from classifier.config import ClassifyConfig, recurrent_cell
+from classifier.series import PAD
 from forecaster.models import CELLS, AttentionPooling
 
 
@@ -17,6 +18,12 @@ def _embedded(cfg: ClassifyConfig, vocab_size: int):
     return inputs, x
 
 
+def _series_input(length: int):
+    """A window of scaled values, right-padded with PAD and masked there."""
+    inputs = keras.Input(shape=(length, 1), name="window")
+    return inputs, layers.Masking(mask_value=PAD, name="padding")(inputs)
+
+
 def _head(cfg: ClassifyConfig, x, classes: int):
     x = layers.Dense(cfg.units, activation="relu", name="dense")(x)
     if cfg.dropout:
@@ -24,8 +31,11 @@ def _head(cfg: ClassifyConfig, x, classes: int):
     return layers.Dense(classes, activation="softmax", name="probabilities", dtype="float32")(x)
 
 
-def build(cfg: ClassifyConfig, vocab_size: int, classes: int) -> keras.Model:
-    inputs, x = _embedded(cfg, vocab_size)
+def build(
+    cfg: ClassifyConfig, vocab_size: int, classes: int, series_length: int | None = None
+) -> keras.Model:
+    """Tokens in (vocab_size), or with series_length a window of values in."""
+    inputs, x = _series_input(series_length) if series_length else _embedded(cfg, vocab_size)
     cell = recurrent_cell(cfg.model)
     layers_n = max(cfg.layers, 3) if cfg.model == "deep" else cfg.layers
     for i in range(layers_n):
@@ -49,8 +59,9 @@ def build(cfg: ClassifyConfig, vocab_size: int, classes: int) -> keras.Model:
     return keras.Model(inputs, _head(cfg, x, classes), name=f"classify_{cfg.model}")
 
 
-def bag_of_words(vocab_size: int, classes: int) -> keras.Model:
-    """The linear baseline: multi-hot words into one softmax layer (logistic regression)."""
-    inputs = keras.Input(shape=(vocab_size,), name="bag")
+def linear(features: int, classes: int, name: str = "bag_of_words") -> keras.Model:
+    """The linear baseline, logistic regression: multi-hot words (text) or window statistics (series)
+    into one softmax layer."""
+    inputs = keras.Input(shape=(features,), name="features")
     outputs = layers.Dense(classes, activation="softmax", name="probabilities")(inputs)
-    return keras.Model(inputs, outputs, name="bag_of_words")
+    return keras.Model(inputs, outputs, name=name)

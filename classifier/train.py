@@ -1,8 +1,9 @@
-"""Training a classifier and its baselines on the same stratified split."""
+"""Training a classifier and its baselines on the same stratified split: texts (TextVectorization, bag of
+words) or windows of series (scaled and padded values, a linear model on window statistics)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -16,23 +17,14 @@ class Trained:
     model: object
     vocabulary: list[str]
     history: dict
-    scores: dict  # "model", "majority", "bag_of_words" -> metrics.scores(...)
+    scores: dict  # "model", "majority" and the linear baseline -> metrics.scores(...)
     epochs_run: int
+    inputs: dict = field(default_factory=dict)  # what prediction needs to rebuild the inputs
 
 
-def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str], split: Split) -> Trained:
+def _fit_network(cfg: ClassifyConfig, model, x: np.ndarray, y: np.ndarray, split: Split, weights):
     import keras
 
-    from classifier.models import build
-
-    keras.utils.set_random_seed(cfg.seed)
-    tv = vectorizer(cfg.max_tokens, cfg.max_length)
-    tv.adapt(np.array([texts[i] for i in split.train], dtype=object))  # the training texts only
-    vocabulary = list(tv.get_vocabulary())
-    x = vectorize(tv, texts)
-    k = len(classes)
-    weights = class_weights(y[split.train], k) if cfg.class_weights else None
-    model = build(cfg, len(vocabulary), k)
     model.compile(
         optimizer=keras.optimizers.Adam(cfg.learning_rate),
         loss="sparse_categorical_crossentropy",
@@ -49,37 +41,77 @@ def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str]
         callbacks=[stop],
         verbose=0,
     )
+    return {k: [float(v) for v in vals] for k, vals in history.history.items()}
+
+
+def _score(model, x: np.ndarray, y: np.ndarray, split: Split, classes: list[str]) -> dict:
     predicted = np.argmax(model.predict(x[split.test], verbose=0), axis=1)
-    results = {"model": metrics.scores(y[split.test], predicted, classes)}
-    results |= baselines(cfg, texts, y, classes, split, vocabulary, weights)
-    hist = {k_: [float(v) for v in vals] for k_, vals in history.history.items()}
+    return metrics.scores(y[split.test], predicted, classes)
+
+
+def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str], split: Split) -> Trained:
+    import keras
+
+    from classifier.models import build
+
+    keras.utils.set_random_seed(cfg.seed)
+    tv = vectorizer(cfg.max_tokens, cfg.max_length)
+    tv.adapt(np.array([texts[i] for i in split.train], dtype=object))  # the training texts only
+    vocabulary = list(tv.get_vocabulary())
+    x = vectorize(tv, texts)
+    weights = class_weights(y[split.train], len(classes)) if cfg.class_weights else None
+    model = build(cfg, len(vocabulary), len(classes))
+    hist = _fit_network(cfg, model, x, y, split, weights)
+    results = {"model": _score(model, x, y, split, classes)}
+    bag = vectorizer(cfg.max_tokens, cfg.max_length, vocabulary[1:], mode="multi_hot")  # no padding token
+    xb = vectorize(bag, texts).astype("float32")
+    results |= baselines(cfg, xb, y, classes, split, weights, "bag_of_words")
     return Trained(model, vocabulary, hist, results, len(hist.get("loss", [])))
 
 
-def baselines(cfg, texts, y, classes, split: Split, vocabulary: list[str], weights) -> dict:
-    """Majority class, and a bag-of-words linear model, scored on the same test items."""
+def fit_series(
+    cfg: ClassifyConfig, windows: list[np.ndarray], y: np.ndarray, classes: list[str], split: Split
+) -> Trained:
+    """Windows of values: scaled by the training windows' mean and spread, right-padded to the longest."""
     import keras
 
-    from classifier.models import bag_of_words
+    from classifier.models import build
+    from classifier.series import pad, scale_of, summary
+
+    keras.utils.set_random_seed(cfg.seed)
+    length = max(len(w) for w in windows)
+    mean, std = scale_of([windows[i] for i in split.train])
+    x = pad(windows, length, mean, std)
+    weights = class_weights(y[split.train], len(classes)) if cfg.class_weights else None
+    model = build(cfg, 0, len(classes), series_length=length)
+    hist = _fit_network(cfg, model, x, y, split, weights)
+    results = {"model": _score(model, x, y, split, classes)}
+    results |= baselines(cfg, summary(windows, split.train), y, classes, split, weights, "window_statistics")
+    inputs = {"input": "series", "length": length, "scale": [mean, std]}
+    return Trained(model, [], hist, results, len(hist.get("loss", [])), inputs)
+
+
+def baselines(cfg, features: np.ndarray, y, classes, split: Split, weights, name: str) -> dict:
+    """Majority class, and a linear model (logistic regression) on `features`, on the same test items."""
+    import keras
+
+    from classifier.models import linear
 
     majority = np.full(len(split.test), np.bincount(y[split.train]).argmax())
-    bag = vectorizer(cfg.max_tokens, cfg.max_length, vocabulary[1:], mode="multi_hot")  # no padding token
-    xb = vectorize(bag, texts).astype("float32")
     keras.utils.set_random_seed(cfg.seed)
-    linear = bag_of_words(xb.shape[1], len(classes))
-    linear.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
-    linear.fit(
-        xb[split.train],
+    model = linear(features.shape[1], len(classes), name)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2), loss="sparse_categorical_crossentropy")
+    model.fit(
+        features[split.train],
         y[split.train],
-        validation_data=(xb[split.val], y[split.val]),
+        validation_data=(features[split.val], y[split.val]),
         epochs=60,
         batch_size=64,
         class_weight=weights,
         verbose=0,
         callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)],
     )
-    predicted = np.argmax(linear.predict(xb[split.test], verbose=0), axis=1)
     return {
         "majority": metrics.scores(y[split.test], majority, classes),
-        "bag_of_words": metrics.scores(y[split.test], predicted, classes),
+        name: _score(model, features, y, split, classes),
     }

@@ -13,7 +13,7 @@ from reports.text import keyvalues, table
 
 @click.group()
 def labels() -> None:
-    """Labelled texts for classifiers: ingest, list, delete."""
+    """Labelled texts and series windows for classifiers: ingest, list, delete."""
 
 
 @labels.command("ingest")
@@ -21,15 +21,45 @@ def labels() -> None:
 @click.option("--text-col", default="text", show_default=True)
 @click.option("--label-col", default="label", show_default=True)
 @click.option("--name", help="Name of the labelled set; default: the file stem.")
+@click.option("--series", help="Label windows of this stored series: FILE has a time and a label per row.")
+@click.option("--time-col", default="time", show_default=True, help="With --series: the column of times.")
+@click.option(
+    "--window",
+    type=int,
+    default=24,
+    show_default=True,
+    help="With --series: points per window, ending at each row's time.",
+)
+@click.option(
+    "--windows",
+    "listed",
+    is_flag=True,
+    help="FILE lists windows of stored series: columns series, start, end and the label.",
+)
 @pass_settings
-def labels_ingest(settings: Settings, file: str, text_col: str, label_col: str, name: str | None) -> None:
-    """Add a CSV of labelled texts.
+def labels_ingest(
+    settings: Settings,
+    file: str,
+    text_col: str,
+    label_col: str,
+    name: str | None,
+    series: str | None,
+    time_col: str,
+    window: int,
+    listed: bool,
+) -> None:
+    """Add a CSV of labelled texts, or of labelled windows of stored series.
 
-    Example: recur labels ingest data/sentiment_labelled_sentences.csv --name sentiment
+    \b
+    Examples:
+      recur labels ingest data/sentiment_labelled_sentences.csv --name sentiment
+      recur labels ingest seasons.csv --series melbourne --time-col date --window 28
+      recur labels ingest windows.csv --windows --name regimes     # series,start,end,label
     """
-    from jobs.classify import ingest_labels
+    from jobs.classify import SeriesLabels, ingest_labels
 
-    emit(settings, ingest_labels(settings, file, text_col, label_col, name))
+    windows = SeriesLabels(series, time_col, window, listed) if (series or listed) else None
+    emit(settings, ingest_labels(settings, file, text_col, label_col, name, windows))
 
 
 @labels.command("list")
@@ -39,7 +69,11 @@ def labels_list(settings: Settings) -> None:
     from jobs.classify import list_sets
 
     rows = list_sets(settings)
-    emit(settings, rows, table(rows, ["name", "items", "classes", "source"], empty="no labelled sets yet"))
+    emit(
+        settings,
+        rows,
+        table(rows, ["name", "kind", "items", "classes", "source"], empty="no labelled sets yet"),
+    )
 
 
 @labels.command("delete")
@@ -138,18 +172,34 @@ def classify_evaluate(settings: Settings, name: str, version_id: int | None) -> 
 @click.option("--file", "file", type=click.Path(dir_okay=False), help="One text per line.")
 @click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
 @click.option("--explain", is_flag=True, help="Attention models: the tokens the model looked at.")
+@click.option("--series", help="Series classifiers: the stored series whose window to classify.")
+@click.option("--end", help="With --series: the window's last time (default: the latest point).")
 @pass_settings
-def classify_predict(settings: Settings, name: str, texts, file, version_id, explain) -> None:
-    """Classify texts with the champion; every prediction is stored with its probabilities.
+def classify_predict(
+    settings: Settings, name: str, texts, file, version_id, explain, series: str | None, end: str | None
+) -> None:
+    """Classify texts (or a window of a series) with the champion; every prediction is stored with its
+    probabilities and the model version.
 
-    Example: recur classify predict sentiment --text "Great phone, works perfectly."
+    \b
+    Examples:
+      recur classify predict sentiment --text "Great phone, works perfectly."
+      recur classify predict seasons --series melbourne --end 1990-07-31
     """
-    from jobs.classify import predict
+    from jobs.classify import predict, predict_window
 
+    if series:
+        out = predict_window(settings, name, series, end, version_id)
+        emit(settings, out, _predictions_table(out))
+        return
     items = list(texts) + (Path(file).read_text(encoding="utf-8").splitlines() if file else [])
     out = predict(settings, name, [t for t in items if t.strip()] or items, version_id, explain)
+    emit(settings, out, _predictions_table(out))
+
+
+def _predictions_table(out: dict) -> str:
     rows = [
         {"label": p["label"], "p": max(p["probabilities"].values()), "text": p["text"][:70]}
         for p in out["predictions"]
     ]
-    emit(settings, out, table(rows, ["label", "p", "text"]))
+    return table(rows, ["label", "p", "text"])

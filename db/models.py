@@ -114,11 +114,17 @@ class LabelledSet(Base):
 
 
 class LabelledItem(Base):
+    """A labelled text, or a labelled window of a stored series (series_id, start_ts..end_ts inclusive;
+    its text then describes the window)."""
+
     __tablename__ = "labelled_item"
     set_id: Mapped[int] = mapped_column(ForeignKey("labelled_set.id", ondelete="CASCADE"), primary_key=True)
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
     text: Mapped[str] = mapped_column(Text)
     label: Mapped[str] = mapped_column(Text)
+    series_id: Mapped[int | None] = mapped_column(ForeignKey("series.id", ondelete="CASCADE"), index=True)
+    start_ts: Mapped[int | None] = mapped_column(BigInteger)
+    end_ts: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class Prediction(Base):

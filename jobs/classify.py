@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -19,26 +20,62 @@ from jobs import runs
 from jobs.device import fused_kernel, placed
 
 
+@dataclass(frozen=True)
+class SeriesLabels:
+    """Where labelled windows come from: --series NAME (rows of time, label; each labels the `window`
+    points ending there) or --windows (rows of series, start, end, label)."""
+
+    series: str | None = None
+    time_col: str = "time"
+    window: int = 24
+    listed: bool = False
+
+
 def ingest_labels(
-    settings: Settings, path: str | Path, text_col: str, label_col: str, name: str | None
+    settings: Settings,
+    path: str | Path,
+    text_col: str,
+    label_col: str,
+    name: str | None,
+    windows: SeriesLabels | None = None,
 ) -> dict:
-    texts, labels = lq.read_labelled(Path(path), text_col, label_col)
-    name = check_name(name or Path(path).stem, "labelled set")
+    path = Path(path)
+    if windows is not None and windows.series and windows.listed:
+        raise InputError("--series and --windows are two ways to label windows: give one")
+    text_rows = []
+    if windows is None:  # read before the write transaction: a large CSV holds no lock
+        texts, labels = lq.read_labelled(path, text_col, label_col)
+        text_rows = [{"text": t, "label": lb} for t, lb in zip(texts, labels, strict=True)]
+    name = check_name(name or path.stem, "labelled set")
     with write_session(settings) as session:
         if session.scalar(select(LabelledSet.id).where(LabelledSet.name == name)) is not None:
             raise ConflictError(f"a labelled set named {name!r} exists; delete it first or pass --name")
-        classes = sorted(set(labels))
-        s = LabelledSet(name=name, kind="text", classes=classes, source=str(path))
+        rows, info = _window_rows(session, path, label_col, windows) if windows else (text_rows, {})
+        labels = [r["label"] for r in rows]
+        s = LabelledSet(
+            name=name, kind="series" if windows else "text", classes=sorted(set(labels)), source=str(path)
+        )
         session.add(s)
         session.flush()
         session.execute(
-            LabelledItem.__table__.insert(),
-            [
-                {"set_id": s.id, "seq": i, "text": t, "label": lb}
-                for i, (t, lb) in enumerate(zip(texts, labels, strict=True))
-            ],
+            LabelledItem.__table__.insert(), [r | {"set_id": s.id, "seq": i} for i, r in enumerate(rows)]
         )
-    return {"name": name, "items": len(texts), "classes": dict(Counter(labels))}
+    return {"name": name, "kind": s.kind, "items": len(rows), "classes": dict(Counter(labels))} | info
+
+
+def _window_rows(session, path: Path, label_col: str, w: SeriesLabels) -> tuple[list[dict], dict]:
+    from jobs import labelled_windows as lw
+
+    found = (
+        lw.ending_windows(session, path, w.series, w.time_col, label_col, w.window)
+        if w.series
+        else lw.listed_windows(session, path, label_col)
+    )
+    rows = [
+        {"text": lw.describe(s, a, b), "label": lb, "series_id": s.id, "start_ts": a, "end_ts": b}
+        for s, a, b, lb in found["items"]
+    ]
+    return rows, {"series": sorted({s.name for s, *_ in found["items"]})}
 
 
 def list_sets(settings: Settings) -> list[dict]:
@@ -47,7 +84,13 @@ def list_sets(settings: Settings) -> list[dict]:
         for s in session.scalars(select(LabelledSet).order_by(LabelledSet.name)):
             _texts, labels = lq.items(session, s.id)
             out.append(
-                {"name": s.name, "items": len(labels), "classes": dict(Counter(labels)), "source": s.source}
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "items": len(labels),
+                    "classes": dict(Counter(labels)),
+                    "source": s.source,
+                }
             )
         return out
 
@@ -68,29 +111,31 @@ def train_classifier(
     device: str = "auto",
     precision: str = "float32",
 ) -> dict:
-    """Train on a stratified split; promote only when macro F1 beats the majority class, the bag-of-words
-    model and the current champion on the same test items."""
+    """Train on a stratified split; promote only when macro F1 beats the majority class, the linear
+    baseline (bag of words for texts, window statistics for series) and the current champion on the same
+    test items."""
     from classifier.config import recurrent_cell
     from classifier.data import stratified
-    from classifier.train import fit
+    from classifier.train import fit, fit_series
     from jobs.artifacts import model_bytes
 
     with read_session(settings) as session:
         s = lq.get_set(session, name)
         texts, labels = lq.items(session, s.id)
-        classes = list(s.classes)
+        inputs = lq.window_values(session, s.id) if s.kind == "series" else texts
+        classes, kind = list(s.classes), s.kind
     y = np.array([classes.index(lb) for lb in labels])
     split = stratified(y, cfg.test, cfg.validation, cfg.seed)
     run_id = runs.start(settings, "classifier", name)
     try:
         with placed(device, precision) as (used, policy):
-            trained = fit(cfg, texts, y, classes, split)
+            trained = (fit_series if kind == "series" else fit)(cfg, inputs, y, classes, split)
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
     sc = trained.scores
     promote, reason = _decide(settings, name, sc, force)
-    config = cfg.to_json() | {"classes": classes, "vocabulary": trained.vocabulary}
+    config = cfg.to_json() | {"classes": classes, "vocabulary": trained.vocabulary} | trained.inputs
     metrics = {
         "test": sc,
         "test_items": len(split.test),
@@ -125,9 +170,16 @@ def train_classifier(
         }
 
 
+BASELINES = {
+    "majority": "majority class",
+    "bag_of_words": "bag of words",
+    "window_statistics": "a linear model on window statistics",
+}
+
+
 def _decide(settings: Settings, name: str, sc: dict, force: bool) -> tuple[bool, str]:
     new = sc["model"]["macro_f1"]
-    bars = {"majority class": sc["majority"]["macro_f1"], "bag of words": sc["bag_of_words"]["macro_f1"]}
+    bars = {BASELINES.get(k, k): v["macro_f1"] for k, v in sc.items() if k != "model"}
     with read_session(settings) as session:
         current = registry.champion(session, "classifier", name)
         if current is not None:
@@ -169,21 +221,31 @@ def predict(
     if not texts or any(not t.strip() for t in texts):
         raise InputError("nothing to classify: give --text or a --file of non-empty lines")
     vid, config, _metrics, model = _champion_model(settings, name, version_id)
+    if config.get("input") == "series":
+        raise InputError(f"{name!r} classifies windows of series: give --series NAME [--end TIME]")
     cfg = ClassifyConfig.from_json(config)
     tv = vectorizer(cfg.max_tokens, cfg.max_length, config["vocabulary"])
     x = vectorize(tv, texts)
-    probs = np.asarray(model.predict(x, verbose=0))
-    classes = config["classes"]
-    out = [
+    out = _answers(texts, np.asarray(model.predict(x, verbose=0)), config["classes"])
+    if explain and cfg.model == "attention":
+        _explain(model, x, config["vocabulary"], out)
+    _store(settings, vid, out)
+    return {"name": name, "version": vid, "predictions": out}
+
+
+def _answers(inputs: list[str], probs: np.ndarray, classes: list[str]) -> list[dict]:
+    return [
         {
             "text": t,
             "label": classes[int(np.argmax(p))],
             "probabilities": {c: float(v) for c, v in zip(classes, p, strict=True)},
         }
-        for t, p in zip(texts, probs, strict=True)
+        for t, p in zip(inputs, probs, strict=True)
     ]
-    if explain and cfg.model == "attention":
-        _explain(model, x, config["vocabulary"], out)
+
+
+def _store(settings: Settings, vid: int, out: list[dict]) -> None:
+    """Every prediction is kept with the model version that made it."""
     with write_session(settings) as session:
         rows = [
             Prediction(
@@ -195,6 +257,30 @@ def predict(
         session.flush()
         for o, r in zip(out, rows, strict=True):
             o["id"] = r.id
+
+
+def predict_window(
+    settings: Settings, name: str, series: str, end: str | None = None, version_id: int | None = None
+) -> dict:
+    """Classify the window of a stored series that ends at `end` (default: its latest point), as long as
+    the windows the model was trained on."""
+    from classifier.series import pad
+    from jobs import labelled_windows as lw
+
+    vid, config, _metrics, model = _champion_model(settings, name, version_id)
+    if config.get("input") != "series":
+        raise InputError(f"{name!r} classifies texts: give --text or --file")
+    length = int(config["length"])
+    with read_session(settings) as session:
+        s = lw._series(session, series, "--series:")
+        ts, values = lq.points_of(session, s.id)
+        pos = len(ts) - 1 if end is None else lw.position_of(s, ts, end, length)
+    if pos + 1 < length:
+        raise InputError(f"series {series!r} has {pos + 1} points up to there; the model needs {length}")
+    window = values[pos - length + 1 : pos + 1]
+    probs = np.asarray(model.predict(pad([window], length, *config["scale"]), verbose=0))
+    out = _answers([lw.describe(s, int(ts[pos - length + 1]), int(ts[pos]))], probs, config["classes"])
+    _store(settings, vid, out)
     return {"name": name, "version": vid, "predictions": out}
 
 

@@ -101,6 +101,30 @@ def _sample(settings: Settings, p: dict) -> dict:
     return {"sample_ids": out["ids"], "version": out["version"], "seed": out["seed"]}
 
 
+CLASSIFY_OPTIONS = {"model": str, "units": int, "layers": int, "epochs": int, "seed": int, "max_length": int}
+
+
+def _retrain_classifier(settings: Settings, p: dict) -> dict:
+    from classifier.config import ClassifyConfig
+    from jobs.classify import train_classifier
+
+    options = {k: (v if CLASSIFY_OPTIONS[k] is str else int(v)) for k, v in p.items() if k != "labels"}
+    out = train_classifier(settings, p["labels"], ClassifyConfig(**options))
+    return {k: out[k] for k in ("version", "model", "alias", "reason")}
+
+
+def _classify(settings: Settings, p: dict) -> dict:
+    """The latest window of a series (series classifiers) or the lines of a file (text classifiers)."""
+    from jobs.classify import predict, predict_window
+
+    if p.get("series"):
+        out = predict_window(settings, p["labels"], p["series"])
+    else:
+        lines = Path(p["file"]).read_text(encoding="utf-8").splitlines()
+        out = predict(settings, p["labels"], [ln for ln in lines if ln.strip()])
+    return {"version": out["version"], "predictions": [o["id"] for o in out["predictions"]]}
+
+
 def _nightly(settings: Settings, p: dict) -> dict:
     """ingest (when a path is given) → retrain a challenger → promote only if better → forecast with the
     champion → score past vintages."""
@@ -213,6 +237,20 @@ TASKS: dict[str, Task] = {
         {"format": str, "out": str, "series": str, "corpus": str},
         _report,
     ),
+    "retrain-classifier": Task(
+        "train a classifier on a labelled set; promote it only if it beats the baselines and the champion",
+        ("labels",),
+        CLASSIFY_OPTIONS,
+        _retrain_classifier,
+        ("labels",),
+    ),
+    "classify": Task(
+        "classify with the champion: the latest window of `series`, or the lines of `file`",
+        ("labels",),
+        {"series": str, "file": str},
+        _classify,
+        ("labels",),
+    ),
     "sleep": Task("wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep),
 }
 
@@ -238,6 +276,14 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
             except ValueError as exc:
                 raise InputError(f"--param {key}={params[key]!r}: not a number") from exc
     _check_subjects(settings, spec, params)
+    if task == "classify" and bool(params.get("series")) == bool(params.get("file")):
+        raise InputError("task 'classify' needs one of --param series=NAME or --param file=PATH")
+    if task == "classify" and params.get("series"):
+        from db import series as q
+        from db.engine import read_session
+
+        with read_session(settings) as session:
+            q.resolve(session, params["series"])
     if task in ("ingest", "nightly") and params.get("path") and not Path(params["path"]).exists():
         raise InputError(f"--param path={params['path']!r}: no such file or folder")
     return params
@@ -245,6 +291,7 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
 
 def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:
     from db import corpus as cq
+    from db import labels as lq
     from db import series as q
     from db.engine import read_session
 
@@ -252,6 +299,8 @@ def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:
         for key in spec.subjects:
             if key == "corpus":
                 cq.get_corpus(session, params[key])
+            elif key == "labels":
+                lq.get_set(session, params[key])
             elif not (spec is TASKS["nightly"] and params.get("path")):
                 q.resolve(session, params[key])
 

@@ -3,6 +3,8 @@ stored predictions, attention explanations, bad input."""
 
 from __future__ import annotations
 
+import itertools
+
 import numpy as np
 import pytest
 
@@ -77,3 +79,92 @@ def test_bad_labelled_files(recur, write, content, args, fragment):
 
 def test_predict_without_a_champion(sentiment):
     assert "has no classifier champion" in sentiment.fails("classify", "predict", "s", "--text", "hi")
+
+
+SEASON = {12: "summer", 1: "summer", 2: "summer", 3: "autumn", 4: "autumn", 5: "autumn"}
+SEASON |= {6: "winter", 7: "winter", 8: "winter", 9: "spring", 10: "spring", 11: "spring"}
+
+
+@pytest.fixture
+def melbourne(recur, write):
+    """Melbourne's daily minimum temperatures, and each month-end labelled with its season."""
+    path = DATA / "daily_min_temperatures_melbourne.csv"
+    recur("series", "ingest", path, "--name", "melbourne", "--fill", "interpolate")
+    dates = [ln.split(",")[0].strip('"') for ln in path.read_text().splitlines()[1:]]
+    ends = [d for d, nxt in itertools.pairwise(dates) if d[5:7] != nxt[5:7]][1:]
+    rows = "".join(f"{d},{SEASON[int(d[5:7])]}\n" for d in ends)
+    return write("seasons.csv", "date,season\n" + rows)
+
+
+def test_labelled_windows_of_a_series_train_and_predict(recur, melbourne):
+    out = recur.json(
+        "labels", "ingest", melbourne, "--series", "melbourne", "--time-col", "date",
+        "--label-col", "season", "--window", "28", "--name", "seasons",
+    )  # fmt: skip
+    assert out["kind"] == "series" and out["items"] == 118 and set(out["classes"]) == set(SEASON.values())
+    trained = recur.json("classify", "train", "seasons", "--model", "gru", "--units", "16", "--epochs", "8")
+    sc = trained["scores"]
+    assert set(sc) == {"model", "majority", "window_statistics"}
+    # Learning, measured against the majority class on the same test windows.
+    assert sc["model"]["macro_f1"] > sc["majority"]["macro_f1"]
+    pred = recur.json(
+        "classify", "predict", "seasons", "--series", "melbourne", "--end", "1990-07-31",
+        "--version", str(trained["version"]),
+    )  # fmt: skip
+    assert pred["predictions"][0]["text"] == "melbourne 1990-07-04 to 1990-07-31"
+    assert recur.count("prediction") == 1
+    assert "classifies windows of series" in recur.fails(
+        "classify", "predict", "seasons", "--text", "hi", "--version", str(trained["version"])
+    )
+
+
+def test_listed_windows_and_their_errors(recur, write):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    good = "series,start,end,label\nairline,1949-01,1949-12,early\nairline,1960-01,1960-12,late\n"
+    out = recur.json("labels", "ingest", write("w.csv", good), "--windows", "--name", "eras")
+    assert out["items"] == 2 and out["series"] == ["airline"]
+    bad = {
+        "series,start,end,label\nairlines,1949-01,1949-12,a\nairline,1950-01,1950-12,b\n": (
+            "line 2, column 'series': no series named 'airlines'"
+        ),
+        "series,start,end,label\nairline,1949-12,1949-01,a\nairline,1950-01,1950-12,b\n": (
+            "line 2: the window '1949-12' to '1949-01' holds 0 point(s)"
+        ),
+        "series,start,end,label\nairline,1949-01,soon,a\nairline,1950-01,1950-12,b\n": (
+            "line 2, column 'end': 'soon' is not a date/time"
+        ),
+        "series,begin,end,label\nairline,1949-01,1949-12,a\n": "--windows needs the column 'start'",
+    }
+    for content, fragment in bad.items():
+        assert fragment in recur.fails("labels", "ingest", write("bad.csv", content), "--windows")
+    assert recur.count("labelled_set") == 1
+
+
+def test_series_labels_name_the_bad_time(recur, melbourne, write):
+    series = ["--series", "melbourne", "--time-col", "date", "--label-col", "season"]
+    late = write("x.csv", "date,season\n1981-02-28,a\n2030-01-01,b\n")
+    msg = recur.fails("labels", "ingest", late, *series)
+    assert "line 3, column 'date': '2030-01-01' is not a time of series 'melbourne'" in msg
+    early = write("y.csv", "date,season\n1981-01-10,a\n1981-02-28,b\n")
+    msg = recur.fails("labels", "ingest", early, *series)
+    assert "line 2, column 'date': '1981-01-10' has 10 points of 'melbourne' up to it; --window 24" in msg
+    both = recur.fails("labels", "ingest", melbourne, *series, "--windows")
+    assert "give one" in both and recur.count("labelled_set") == 0
+
+
+def test_classifier_tasks_run_from_the_scheduler(sentiment, write):
+    every_night = ["--cron", "0 3 * * *", "--param", "labels=s"]
+    sentiment("jobs", "add", "retrain", "--task", "retrain-classifier", *every_night, "--param", "epochs=1")
+    assert sentiment.json("jobs", "run", "retrain")["status"] == "succeeded"
+    assert sentiment.count("model_version") == 1
+    sentiment("classify", "train", "s", "--force", *TINY)
+    lines = write("inbox.txt", "what a great film\nterrible service\n")
+    sentiment("jobs", "add", "inbox", "--task", "classify", *every_night, "--param", f"file={lines}")
+    assert sentiment.json("jobs", "run", "inbox")["status"] == "succeeded"
+    assert sentiment.count("prediction") == 2
+    assert "no labelled set named 'nope'" in sentiment.fails(
+        "jobs", "add", "x", "--task", "retrain-classifier", "--cron", "0 3 * * *", "--param", "labels=nope"
+    )
+    assert "needs one of --param series=NAME or --param file=PATH" in sentiment.fails(
+        "jobs", "add", "y", "--task", "classify", *every_night
+    )
