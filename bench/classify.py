@@ -54,6 +54,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--archs", default="rnn,lstm,gru,bilstm,bigru,attention,deep")
     parser.add_argument("--series", action="store_true", help="Melbourne seasons from 28-day windows")
+    parser.add_argument("--ensemble", type=int, default=1, help="networks averaged per model")
     args = parser.parse_args()
     from classifier.config import ClassifyConfig
     from classifier.data import stratified
@@ -63,13 +64,13 @@ def main() -> None:
     train = fit_series if args.series else fit
     classes = sorted(set(labels))
     y = np.array([classes.index(lb) for lb in labels])
-    base = ClassifyConfig(epochs=args.epochs)
+    base = ClassifyConfig(epochs=args.epochs, ensemble=args.ensemble)
     split = stratified(y, base.test, base.validation, base.seed)
     print(
         f"{len(inputs)} {'windows' if args.series else 'sentences'}; train {len(split.train)}, "
         f"validation {len(split.val)}, test {len(split.test)}"
     )
-    print(f"{'model':12s} {'accuracy':>9s} {'macro F1':>9s} {'seconds':>8s}")
+    print(f"{'model':18s} {'accuracy':>9s} {'macro F1':>9s} {'seconds':>8s}")
     baselines_shown = False
     for arch in args.archs.split(","):
         started = time.perf_counter()
@@ -78,10 +79,10 @@ def main() -> None:
         if not baselines_shown:
             for name in [k for k in trained.scores if k != "model"]:
                 s = trained.scores[name]
-                print(f"{name:12s} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {'':>8s}")
+                print(f"{name:18s} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {'':>8s}")
             baselines_shown = True
         s = trained.scores["model"]
-        print(f"{arch:12s} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {seconds:8.0f}", flush=True)
+        print(f"{arch:18s} {s['accuracy']:9.4f} {s['macro_f1']:9.4f} {seconds:8.0f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -11,6 +11,8 @@ from classifier import metrics
 from classifier.config import ClassifyConfig
 from classifier.data import Split, class_weights, vectorize, vectorizer
 
+BAG_TOKENS = 10_000
+
 
 @dataclass
 class Trained:
@@ -20,6 +22,26 @@ class Trained:
     scores: dict  # "model", "majority" and the linear baseline -> metrics.scores(...)
     epochs_run: int
     inputs: dict = field(default_factory=dict)  # what prediction needs to rebuild the inputs
+
+
+def _fit_members(cfg: ClassifyConfig, make, x: np.ndarray, y: np.ndarray, split: Split, weights):
+    """`cfg.ensemble` networks from seeds seed, seed+1, ..., each with its own early stopping; more than
+    one become a single model that averages their probabilities. Returns (model, history of the first,
+    epochs of each)."""
+    import keras
+
+    members, histories = [], []
+    for j in range(cfg.ensemble):
+        keras.utils.set_random_seed(cfg.seed + j)
+        member = make(f"member_{j}" if cfg.ensemble > 1 else None)
+        histories.append(_fit_network(cfg, member, x, y, split, weights))
+        members.append(member)
+    epochs = [len(h.get("loss", [])) for h in histories]
+    if len(members) == 1:
+        return members[0], histories[0], epochs
+    inputs = keras.Input(shape=members[0].inputs[0].shape[1:], dtype=members[0].inputs[0].dtype)
+    mean = keras.layers.Average(name="probabilities")([m(inputs) for m in members])
+    return keras.Model(inputs, mean, name=f"ensemble_{cfg.model}"), histories[0], epochs
 
 
 def _fit_network(cfg: ClassifyConfig, model, x: np.ndarray, y: np.ndarray, split: Split, weights):
@@ -50,45 +72,43 @@ def _score(model, x: np.ndarray, y: np.ndarray, split: Split, classes: list[str]
 
 
 def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str], split: Split) -> Trained:
-    import keras
-
     from classifier.models import build
 
-    keras.utils.set_random_seed(cfg.seed)
     tv = vectorizer(cfg.max_tokens, cfg.max_length)
     tv.adapt(np.array([texts[i] for i in split.train], dtype=object))  # the training texts only
     vocabulary = list(tv.get_vocabulary())
     x = vectorize(tv, texts)
     weights = class_weights(y[split.train], len(classes)) if cfg.class_weights else None
-    model = build(cfg, len(vocabulary), len(classes))
-    hist = _fit_network(cfg, model, x, y, split, weights)
+    model, hist, epochs = _fit_members(
+        cfg, lambda name: build(cfg, len(vocabulary), len(classes), name=name), x, y, split, weights
+    )
     results = {"model": _score(model, x, y, split, classes)}
-    bag = vectorizer(cfg.max_tokens, cfg.max_length, vocabulary[1:], mode="multi_hot")  # no padding token
+    # The baseline gets its own, larger vocabulary: a linear model uses rare words well.
+    bag = vectorizer(BAG_TOKENS, cfg.max_length, mode="multi_hot")
+    bag.adapt(np.array([texts[i] for i in split.train], dtype=object))
     xb = vectorize(bag, texts).astype("float32")
     results |= baselines(cfg, xb, y, classes, split, weights, "bag_of_words")
-    return Trained(model, vocabulary, hist, results, len(hist.get("loss", [])))
+    return Trained(model, vocabulary, hist, results, sum(epochs), {"member_epochs": epochs})
 
 
 def fit_series(
     cfg: ClassifyConfig, windows: list[np.ndarray], y: np.ndarray, classes: list[str], split: Split
 ) -> Trained:
     """Windows of values: scaled by the training windows' mean and spread, right-padded to the longest."""
-    import keras
-
     from classifier.models import build
     from classifier.series import pad, scale_of, summary
 
-    keras.utils.set_random_seed(cfg.seed)
     length = max(len(w) for w in windows)
     mean, std = scale_of([windows[i] for i in split.train])
     x = pad(windows, length, mean, std)
     weights = class_weights(y[split.train], len(classes)) if cfg.class_weights else None
-    model = build(cfg, 0, len(classes), series_length=length)
-    hist = _fit_network(cfg, model, x, y, split, weights)
+    model, hist, epochs = _fit_members(
+        cfg, lambda name: build(cfg, 0, len(classes), series_length=length, name=name), x, y, split, weights
+    )
     results = {"model": _score(model, x, y, split, classes)}
     results |= baselines(cfg, summary(windows, split.train), y, classes, split, weights, "window_statistics")
-    inputs = {"input": "series", "length": length, "scale": [mean, std]}
-    return Trained(model, [], hist, results, len(hist.get("loss", [])), inputs)
+    inputs = {"input": "series", "length": length, "scale": [mean, std], "member_epochs": epochs}
+    return Trained(model, [], hist, results, sum(epochs), inputs)
 
 
 def baselines(cfg, features: np.ndarray, y, classes, split: Split, weights, name: str) -> dict:

@@ -101,8 +101,17 @@ def classify() -> None:
 )
 @click.option("--units", type=int, default=64, show_default=True)
 @click.option("--layers", type=int, default=1, show_default=True, help="Recurrent layers (deep: at least 3).")
-@click.option("--embedding", type=int, default=64, show_default=True)
-@click.option("--max-tokens", type=int, default=10_000, show_default=True, help="Vocabulary size.")
+@click.option("--embedding", type=int, default=32, show_default=True)
+@click.option(
+    "--max-tokens", type=int, default=2_000, show_default=True, help="Vocabulary size (the rest: OOV)."
+)
+@click.option(
+    "--pool",
+    type=click.Choice(["max", "last"]),
+    default="max",
+    show_default=True,
+    help="Sequence to vector: max over the steps, or the last state (attention pools by attention).",
+)
 @click.option("--max-length", type=int, default=64, show_default=True, help="Tokens per text.")
 @click.option("--dropout", type=float, default=0.3, show_default=True)
 @click.option("--epochs", type=int, default=30, show_default=True)
@@ -110,6 +119,13 @@ def classify() -> None:
 @click.option("--learning-rate", type=float, default=2e-3, show_default=True)
 @click.option("--patience", type=int, default=4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
+@click.option(
+    "--ensemble",
+    type=int,
+    default=1,
+    show_default=True,
+    help="Train N networks (seeds seed..seed+N-1) and average their probabilities.",
+)
 @click.option(
     "--test", type=float, default=0.2, show_default=True, help="Stratified share held out for scoring."
 )

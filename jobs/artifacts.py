@@ -28,7 +28,8 @@ def load_model(version: ModelVersion):
         )
     import keras
 
-    import forecaster.models  # noqa: F401  (registers recur's custom layers)
+    import classifier.models  # noqa: F401  (these two register recur's custom layers)
+    import forecaster.models  # noqa: F401
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"

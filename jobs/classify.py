@@ -139,6 +139,7 @@ def train_classifier(
     metrics = {
         "test": sc,
         "test_items": len(split.test),
+        "member_epochs": config.pop("member_epochs"),
         "decision": reason,
         "device": used,
         "precision": policy,
@@ -288,7 +289,8 @@ def _explain(model, x: np.ndarray, vocabulary: list[str], out: list[dict]) -> No
     """Per-token attention weights: which words the attention model looked at."""
     from forecaster.models import attention_weights_model
 
-    weights = np.asarray(attention_weights_model(model).predict(x, verbose=0))
+    first = next((lay for lay in model.layers if lay.name == "member_0"), model)  # an ensemble's first net
+    weights = np.asarray(attention_weights_model(first).predict(x, verbose=0))
     for o, ids, w in zip(out, x, weights, strict=True):
         tokens = [(vocabulary[i], float(a)) for i, a in zip(ids, w, strict=True) if i != 0]
         o["attention"] = sorted(tokens, key=lambda t: -t[1])[:8]

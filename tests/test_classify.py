@@ -38,9 +38,12 @@ def sentiment(recur, write):
 
 
 def test_train_scores_against_baselines_and_predict(sentiment):
-    out = sentiment.json("classify", "train", "s", "--model", "attention", "--force", *TINY)
+    out = sentiment.json(
+        "classify", "train", "s", "--model", "attention", "--force", "--ensemble", "2", *TINY
+    )
     assert set(out["scores"]) == {"model", "majority", "bag_of_words"} and out["alias"] == "champion"
     assert out["metrics"]["test_items"] == 80
+    assert len(sentiment.json("models", "show", str(out["version"]))["metrics"]["member_epochs"]) == 2
     pred = sentiment.json(
         "classify", "predict", "s", "--text", "great phone, love it", "--text", "awful", "--explain"
     )
