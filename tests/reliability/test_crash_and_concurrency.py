@@ -48,6 +48,11 @@ def test_kill_9_during_ingest_never_leaves_a_partial_batch(tmp_path):
             continue
         conn = sqlite3.connect(home / "recur.db")
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if "observation" not in tables:  # killed inside the schema's one transaction: nothing of it
+            assert printed == 0 and "alembic_version" not in tables
+            conn.close()
+            continue
         stored = conn.execute("SELECT count(*) FROM observation").fetchone()[0]
         assert stored % ROWS == 0, f"trial {trial}: {stored} rows is a partial batch"
         assert stored // ROWS >= printed, f"trial {trial}: printed {printed} batches, stored {stored // ROWS}"
