@@ -59,7 +59,11 @@ def labels_ingest(
     from jobs.classify import SeriesLabels, ingest_labels
 
     windows = SeriesLabels(series, time_col, window, listed) if (series or listed) else None
-    emit(settings, ingest_labels(settings, file, text_col, label_col, name, windows))
+    out = ingest_labels(settings, file, text_col, label_col, name, windows)
+    shown = out | {"classes": ", ".join(f"{c} ({n})" for c, n in out["classes"].items())}
+    if "series" in out:
+        shown["series"] = ", ".join(out["series"])
+    emit(settings, out, keyvalues(shown))
 
 
 @labels.command("list")
