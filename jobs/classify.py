@@ -266,6 +266,7 @@ def predict_window(
     """Classify the window of a stored series that ends at `end` (default: its latest point), as long as
     the windows the model was trained on."""
     from classifier.series import pad
+    from db.timefmt import format_ts
     from jobs import labelled_windows as lw
 
     vid, config, _metrics, model = _champion_model(settings, name, version_id)
@@ -278,6 +279,10 @@ def predict_window(
         pos = len(ts) - 1 if end is None else lw.position_of(s, ts, end, length)
     if pos + 1 < length:
         raise InputError(f"series {series!r} has {pos + 1} points up to there; the model needs {length}")
+    missing = lw.missing_steps(s, ts, pos - length + 1, pos)
+    if missing:
+        end_at = format_ts(int(ts[pos]), s.time_kind)
+        raise InputError(f"the window of {length} points ending {end_at} " + lw.gap_error(s, missing))
     window = values[pos - length + 1 : pos + 1]
     probs = np.asarray(model.predict(pad([window], length, *config["scale"]), verbose=0))
     out = _answers([lw.describe(s, int(ts[pos - length + 1]), int(ts[pos]))], probs, config["classes"])

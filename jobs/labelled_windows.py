@@ -66,6 +66,12 @@ def ending_windows(session, path: Path, series: str, time_col: str, label_col: s
                 f"{path}: line {line}, column {time_col!r}: {raw[i]!r} has {pos + 1} points of {series!r} "
                 f"up to it; --window {window} needs {window} (a later time or a smaller --window)"
             )
+        missing = missing_steps(s, stamps, pos - window + 1, pos)
+        if missing:
+            raise InputError(
+                f"{path}: line {line}, column {time_col!r}: the window ending {raw[i]!r} "
+                + gap_error(s, missing)
+            )
         items.append((s, int(stamps[pos - window + 1]), int(end), labels[i]))
     return {"items": items, "window": window}
 
@@ -89,8 +95,31 @@ def listed_windows(session, path: Path, label_col: str) -> dict:
                 f"{path}: line {line}: the window {start_raw!r} to {end_raw!r} holds {inside} point(s) of "
                 f"{name!r}; a window needs start before end and at least {MIN_POINTS} points"
             )
+        lo = int(np.searchsorted(stamps, start, "left"))
+        missing = missing_steps(s, stamps, lo, lo + inside - 1)
+        if missing:
+            raise InputError(
+                f"{path}: line {line}: the window {start_raw!r} to {end_raw!r} " + gap_error(s, missing)
+            )
         items.append((s, int(start), int(end), labels[i]))
     return {"items": items, "window": None}
+
+
+def missing_steps(s, stamps: np.ndarray, lo: int, hi: int) -> int:
+    """How many time steps of the series' grid are missing between stamps[lo] and stamps[hi] (a series
+    ingested with --fill none keeps its gaps; a window across one is not `hi - lo + 1` steps long)."""
+    if not s.n_gaps or not s.freq:
+        return 0
+    from db.timeaxis import grid_size
+
+    return grid_size(int(stamps[lo]), int(stamps[hi]), s.time_kind, s.freq) - (hi - lo + 1)
+
+
+def gap_error(s, missing: int) -> str:
+    return (
+        f"crosses {missing} missing time step(s) of {s.name!r}; ingest it with --fill ffill|interpolate, "
+        "or choose another window"
+    )
 
 
 def position_of(s, stamps: np.ndarray, raw: str, length: int) -> int:

@@ -171,3 +171,15 @@ def test_classifier_tasks_run_from_the_scheduler(sentiment, write):
     assert "needs one of --param series=NAME or --param file=PATH" in sentiment.fails(
         "jobs", "add", "y", "--task", "classify", *every_night
     )
+
+
+def test_a_window_across_a_gap_is_refused(recur, write):
+    path = DATA / "daily_min_temperatures_melbourne.csv"
+    recur("series", "ingest", path, "--name", "gappy", "--fill", "none")  # 1984-12-31 is missing
+    args = ["--series", "gappy", "--time-col", "date", "--label-col", "season", "--window", "24"]
+    across = write("a.csv", "date,season\n1984-06-30,winter\n1985-01-10,summer\n")
+    msg = recur.fails("labels", "ingest", across, *args)
+    assert "line 3, column 'date': the window ending '1985-01-10' crosses 1 missing time step(s)" in msg
+    assert "--fill ffill|interpolate" in msg and recur.count("labelled_set") == 0
+    clear = write("b.csv", "date,season\n1984-06-30,winter\n1985-02-10,summer\n")
+    assert recur.json("labels", "ingest", clear, *args)["items"] == 2
