@@ -8,12 +8,6 @@ from db.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
 POOLS = ("max", "last")
-_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "deep": "lstm"}
-
-
-def recurrent_cell(architecture: str) -> str:
-    """The recurrent cell an architecture is built from (rnn, lstm or gru)."""
-    return _CELL_OF.get(architecture, architecture)
 
 
 @dataclass(frozen=True)

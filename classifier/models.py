@@ -7,8 +7,9 @@ from __future__ import annotations
 import keras
 from keras import layers, ops
 
-from classifier.config import ClassifyConfig, recurrent_cell
+from classifier.config import ClassifyConfig
 from classifier.series import PAD
+from forecaster.config import recurrent_cell
 from forecaster.models import CELLS, AttentionPooling
 
 

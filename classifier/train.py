@@ -21,6 +21,7 @@ class Trained:
     history: dict
     scores: dict  # "model", "majority" and the linear baseline -> metrics.scores(...)
     epochs_run: int
+    member_epochs: list[int]  # epochs each network of an ensemble (or the one network) ran
     inputs: dict = field(default_factory=dict)  # what prediction needs to rebuild the inputs
 
 
@@ -88,7 +89,7 @@ def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str]
     bag.adapt(np.array([texts[i] for i in split.train], dtype=object))
     xb = vectorize(bag, texts).astype("float32")
     results |= baselines(cfg, xb, y, classes, split, weights, "bag_of_words")
-    return Trained(model, vocabulary, hist, results, sum(epochs), {"member_epochs": epochs})
+    return Trained(model, vocabulary, hist, results, sum(epochs), epochs)
 
 
 def fit_series(
@@ -107,8 +108,8 @@ def fit_series(
     )
     results = {"model": _score(model, x, y, split, classes)}
     results |= baselines(cfg, summary(windows, split.train), y, classes, split, weights, "window_statistics")
-    inputs = {"input": "series", "length": length, "scale": [mean, std], "member_epochs": epochs}
-    return Trained(model, [], hist, results, sum(epochs), inputs)
+    inputs = {"input": "series", "length": length, "scale": [mean, std]}
+    return Trained(model, [], hist, results, sum(epochs), epochs, inputs)
 
 
 def baselines(cfg, features: np.ndarray, y, classes, split: Split, weights, name: str) -> dict:

@@ -7,7 +7,8 @@ from dataclasses import asdict, dataclass, field
 from db.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
-_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "seq2seq": "lstm"}
+# Forecaster and classifier architectures alike (deep is the classifiers' LSTM stack).
+_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "seq2seq": "lstm", "deep": "lstm"}
 
 
 def recurrent_cell(architecture: str) -> str:

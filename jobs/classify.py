@@ -42,15 +42,17 @@ def ingest_labels(
     path = Path(path)
     if windows is not None and windows.series and windows.listed:
         raise InputError("--series and --windows are two ways to label windows: give one")
-    text_rows = []
-    if windows is None:  # read before the write transaction: a large CSV holds no lock
+    # Read and check everything before the write transaction: a large file holds no lock.
+    if windows is None:
         texts, labels = lq.read_labelled(path, text_col, label_col)
-        text_rows = [{"text": t, "label": lb} for t, lb in zip(texts, labels, strict=True)]
+        rows, info = [{"text": t, "label": lb} for t, lb in zip(texts, labels, strict=True)], {}
+    else:
+        with read_session(settings) as session:
+            rows, info = _window_rows(session, path, label_col, windows)
     name = check_name(name or path.stem, "labelled set")
     with write_session(settings) as session:
         if session.scalar(select(LabelledSet.id).where(LabelledSet.name == name)) is not None:
             raise ConflictError(f"a labelled set named {name!r} exists; delete it first or pass --name")
-        rows, info = _window_rows(session, path, label_col, windows) if windows else (text_rows, {})
         labels = [r["label"] for r in rows]
         s = LabelledSet(
             name=name, kind="series" if windows else "text", classes=sorted(set(labels)), source=str(path)
@@ -114,9 +116,9 @@ def train_classifier(
     """Train on a stratified split; promote only when macro F1 beats the majority class, the linear
     baseline (bag of words for texts, window statistics for series) and the current champion on the same
     test items."""
-    from classifier.config import recurrent_cell
     from classifier.data import stratified
     from classifier.train import fit, fit_series
+    from forecaster.config import recurrent_cell
     from jobs.artifacts import model_bytes
 
     with read_session(settings) as session:
@@ -139,7 +141,7 @@ def train_classifier(
     metrics = {
         "test": sc,
         "test_items": len(split.test),
-        "member_epochs": config.pop("member_epochs"),
+        "member_epochs": trained.member_epochs,
         "decision": reason,
         "device": used,
         "precision": policy,
@@ -274,7 +276,7 @@ def predict_window(
         raise InputError(f"{name!r} classifies texts: give --text or --file")
     length = int(config["length"])
     with read_session(settings) as session:
-        s = lw._series(session, series, "--series:")
+        s = lw.find_series(session, series, "--series:")
         ts, values = lq.points_of(session, s.id)
         pos = len(ts) - 1 if end is None else lw.position_of(s, ts, end, length)
     if pos + 1 < length:

@@ -48,7 +48,7 @@ def ending_windows(session, path: Path, series: str, time_col: str, label_col: s
     if window < MIN_POINTS:
         raise InputError(f"--window {window}: a window needs at least {MIN_POINTS} points")
     raw, labels = lq.read_stamped_labels(path, time_col, label_col)
-    s = _series(session, series, "--series:")
+    s = find_series(session, series, "--series:")
     stamps = _points(session, s)
     ends = _parse(path, raw, s.time_kind, time_col, list(range(2, len(raw) + 2)))
     at = np.searchsorted(stamps, ends)
@@ -84,7 +84,7 @@ def listed_windows(session, path: Path, label_col: str) -> dict:
     for i, (name, start_raw, end_raw) in enumerate(rows):
         line = i + 2
         if name not in cache:
-            s = _series(session, name, f"{path}: line {line}, column 'series':")
+            s = find_series(session, name, f"{path}: line {line}, column 'series':")
             cache[name] = (s, _points(session, s))
         s, stamps = cache[name]
         start = _parse(path, [start_raw], s.time_kind, "start", [line])[0]
@@ -137,7 +137,7 @@ def position_of(s, stamps: np.ndarray, raw: str, length: int) -> int:
     return pos
 
 
-def _series(session, name: str, where: str):
+def find_series(session, name: str, where: str):
     found = q.get_series(session, name)
     if found is None:
         names = [x.name for x in q.list_series(session)]
