@@ -33,7 +33,9 @@ def _read_frame(path: Path, columns: dict[str, tuple[str, str]], encoding: str =
     for col, (option, _what) in columns.items():
         if col not in frame.columns:
             cols = ", ".join(map(repr, frame.columns))
-            raise InputError(f"{path}: {option} {col!r} is not a column; the columns are: {cols}")
+            tail = ", and the file has none" if " " in option else " is not a column"  # a sentence or a flag
+            missing = f"{option} {col!r}{tail}"
+            raise InputError(f"{path}: {missing}; the columns are: {cols}")
     if len(frame) == 0:
         raise InputError(f"{path}: the file has a header but no rows")
     for col, (_option, what) in columns.items():
