@@ -22,9 +22,14 @@ def model_options(f):
             type=click.Choice(MODELS),
             default="auto",
             show_default=True,
-            help="auto tries gru, lstm and attention.",
+            help="auto tries gru, lstm and attention and keeps the best by backtest MASE.",
         ),
-        click.option("--lookback", type=int, default=24, show_default=True, help="Input steps."),
+        click.option(
+            "--lookback",
+            type=int,
+            default=0,
+            help="Input steps; 0 (default): four horizons, at least a season and a horizon.",
+        ),
         click.option("--horizon", type=int, default=12, show_default=True, help="Steps forecast at once."),
         click.option("--layers", type=int, default=1, show_default=True),
         click.option("--units", type=int, default=32, show_default=True),
@@ -63,7 +68,37 @@ def model_options(f):
             default="",
             help="Comma-separated series, or 'group' for the target's group mates.",
         ),
-        click.option("--windows", type=int, default=5, show_default=True, help="Backtest windows."),
+        click.option(
+            "--scaling",
+            type=click.Choice(["auto", "standard", "log"]),
+            default="auto",
+            show_default=True,
+            help="Window normalisation: log (relative to the last value; positive series), standard "
+            "(mean and spread); auto: log where every value is positive.",
+        ),
+        click.option(
+            "--loss",
+            type=click.Choice(["mae", "mse"]),
+            default="mae",
+            show_default=True,
+            help="Training loss.",
+        ),
+        click.option(
+            "--history",
+            type=int,
+            default=0,
+            help="Latest training windows per series; 0: an even share of 50,000 (at least 10 horizons).",
+        ),
+        click.option(
+            "--ensemble",
+            type=int,
+            default=1,
+            show_default=True,
+            help="Networks from consecutive seeds; median.",
+        ),
+        click.option(
+            "--windows", type=int, default=5, show_default=True, help="Backtest windows per series (at most)."
+        ),
         click.option("--stride", type=int, default=0, help="Steps between backtest origins; 0: the horizon."),
     ]
     for option in reversed(options):
@@ -77,8 +112,19 @@ def make_config(options: dict):
     covariates = tuple(c.strip() for c in options.pop("covariates").split(",") if c.strip())
     model = options.pop("model")
     return ForecastConfig(
-        model="lstm" if model == "auto" else model, covariates=covariates, **options
+        model="gru" if model == "auto" else model, covariates=covariates, **options
     ), model == "auto"
+
+
+def progress_printer(settings: Settings):
+    """Progress lines on stderr for a person (a terminal or a log); none with --json."""
+    if settings.json:
+        return lambda _line: None
+    return lambda line: click.echo(line, err=True)
+
+
+def served_line(served: dict) -> str:
+    return ", ".join(f"{method} {count}" for method, count in served.items())
 
 
 def backtest_table(board: dict, names: list[str] | None = None) -> str:
@@ -98,8 +144,17 @@ def forecast() -> None:
 @click.argument("subject")
 @model_options
 @click.option(
-    "--force", is_flag=True, help="Promote even if it does not beat seasonal naive and the champion."
+    "--force", is_flag=True, help="Promote even if it does not beat the best baseline and the champion."
 )
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="The gate: lower MASE than the best baseline and the champion in at least this share of "
+    "bootstrap resamples of the backtest (0: any improvement).",
+)
+@click.option("--until", help="Train on the data up to this time only (what would have been known then).")
 @click.option(
     "--tensorboard", type=click.Path(file_okay=False), help="Write TensorBoard logs to this directory."
 )
@@ -111,13 +166,17 @@ def forecast_train(
     windows: int,
     stride: int,
     force: bool,
+    confidence: float,
+    until: str | None,
     tensorboard: str | None,
     device: str,
     precision: str,
     **options,
 ) -> None:
-    """Train a forecaster for a series (or a global one for a group), backtest it against the baselines,
-    and promote it only if its MASE beats seasonal naive and the current champion.
+    """Train a forecaster for a series (or a global one for a group): backtest it against the baselines
+    (naive, seasonal naive, naive2, drift, mean) on the same windows, refit it on all the data, and promote
+    it only if it beats the best baseline and the current champion by more than noise. Within a group the
+    network serves the series it beat; each other series gets its best baseline.
 
     \b
     Examples:
@@ -142,8 +201,12 @@ def forecast_train(
         tensorboard,
         device,
         precision,
+        confidence,
+        until,
+        progress_printer(settings),
     )
-    head = keyvalues(out, ["version", "subject", "model", "alias", "reason", "device", "epochs"])
+    shown = out | {"served": served_line(out["served"])}
+    head = keyvalues(shown, ["version", "subject", "model", "alias", "reason", "served", "device", "epochs"])
     emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
 
 
@@ -163,11 +226,19 @@ def forecast_backtest(
       recur forecast backtest airline --model gru --windows 5
       recur forecast backtest airline --champion --windows 8 --stride 6
     """
-    from jobs.forecast import backtest
+    from jobs.forecast import AUTO, backtest
 
-    cfg, _auto = make_config(options)
-    out = backtest(settings, subject, None if champion else cfg, windows, stride or None)
-    emit(settings, out, backtest_table(out["backtest"]))
+    cfg, auto = make_config(options)
+    out = backtest(
+        settings,
+        subject,
+        None if champion else cfg,
+        windows,
+        stride or None,
+        AUTO if auto and not champion else (),
+        progress_printer(settings),
+    )
+    emit(settings, out, f"model: {out['model']}\n" + backtest_table(out["backtest"]))
 
 
 @forecast.command("predict")
@@ -175,29 +246,39 @@ def forecast_backtest(
 @click.option("--horizon", type=int, help="Steps ahead (at most the model's horizon).")
 @click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
 @click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
+@click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")
+@click.option("--as-of", help="Forecast from this time, with the data known then.")
 @pass_settings
 def forecast_predict(
-    settings: Settings, subject: str, horizon: int | None, version_id: int | None, level: str
+    settings: Settings,
+    subject: str,
+    horizon: int | None,
+    version_id: int | None,
+    level: str,
+    season: int,
+    as_of: str | None,
 ) -> None:
-    """Forecast from the last observation with the champion (seasonal naive when no model beats it), with
-    prediction intervals; stored as a vintage (re-running upserts).
+    """Forecast from the last observation with what serves each series: the champion's network where it
+    beat the series' best baseline, else that baseline (each series' best baseline when there is no
+    champion), with prediction intervals; stored as a vintage (re-running upserts).
 
     Example: recur forecast predict airline --horizon 12
     """
     from jobs.vintages import predict_forecast
 
     levels = tuple(int(x) for x in level.split(",") if x.strip())
-    out = predict_forecast(settings, subject, horizon, version_id, levels)
+    out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of)
+    served = served_line(out["served"])
     how = (
-        f"model version {out['model_version']} ({out['method']})"
+        f"model version {out['model_version']} ({served})"
         if out["model_version"]
-        else "seasonal naive (no trained model beats it)"
+        else f"the best baseline of each series' backtest ({served}): no champion"
     )
     emit(
         settings,
         out,
         f"{subject}: forecast by {how}\n"
-        + table(out["forecasts"], ["series", "forecast_id", "origin", "points"]),
+        + table(out["forecasts"], ["series", "method", "forecast_id", "origin", "points"]),
     )
 
 

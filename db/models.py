@@ -61,6 +61,7 @@ class Series(Base):
     first_ts: Mapped[int | None] = mapped_column(BigInteger)
     last_ts: Mapped[int | None] = mapped_column(BigInteger)
     n_gaps: Mapped[int] = mapped_column(BigInteger, default=0)
+    season: Mapped[int | None] = mapped_column(Integer)  # the seasonal period, when set at ingest or train
     created_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     group: Mapped[SeriesGroup | None] = relationship(back_populates="members")

@@ -1,5 +1,7 @@
-"""Baselines with the forecasters' interface: given lookback windows (n, lookback), predict (n, horizon).
-They need no fitting, so backtests score them on exactly the windows the networks see."""
+"""Baselines with the forecasters' interface: given histories (n, length), predict (n, horizon).
+
+They need no fitting beyond their own history, so backtests score them from every origin's full past, and
+the fallback forecast of a series is the baseline that won its backtest."""
 
 from __future__ import annotations
 
@@ -32,12 +34,80 @@ def mean(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
     return np.repeat(history.mean(axis=1, keepdims=True), horizon, axis=1)
 
 
+def naive2(history: np.ndarray, horizon: int, season: int) -> np.ndarray:
+    """M4's Naive2: the naive forecast of the seasonally adjusted series, re-seasonalised. Seasonal indices
+    come from a classical multiplicative decomposition, used only where a 90% autocorrelation test at the
+    seasonal lag finds seasonality (and the values are positive); otherwise it is the naive forecast."""
+    out = naive(history, horizon, season)
+    if season <= 1 or history.shape[1] < 3 * season:
+        return out
+    for i, row in enumerate(history):
+        index = seasonal_index(row, season)
+        if index is not None:
+            n = len(row)
+            last = row[-1] / index[(n - 1) % season]
+            out[i] = last * index[(n + np.arange(horizon)) % season]
+    return out
+
+
+def seasonal_index(values: np.ndarray, season: int) -> np.ndarray | None:
+    """Multiplicative seasonal indices by position (t mod season), or None where the series is not
+    seasonal by the M4 test (|ACF at the seasonal lag| > 1.645 times its standard error) or not positive."""
+    n = len(values)
+    if n < 3 * season or np.min(values) <= 0:
+        return None
+    x = values - values.mean()
+    denom = float(np.dot(x, x))
+    if denom == 0:
+        return None
+    acf = np.array([np.dot(x[k:], x[: n - k]) / denom for k in range(1, season + 1)])
+    limit = 1.645 * np.sqrt((1 + 2 * np.sum(acf[:-1] ** 2)) / n)
+    if abs(acf[-1]) <= limit:
+        return None
+    trend = _centred_moving_average(values, season)
+    ratio = values / trend
+    positions = np.arange(n) % season
+    index = np.array([np.nanmean(ratio[positions == p]) for p in range(season)])
+    return index / index.mean()
+
+
+def _centred_moving_average(values: np.ndarray, season: int) -> np.ndarray:
+    """The 2×m moving average for even m (m for odd m), NaN where the window does not fit."""
+    weights = np.ones(season) / season
+    if season % 2 == 0:
+        weights = np.convolve(weights, [0.5, 0.5])
+    half = len(weights) // 2
+    out = np.full(len(values), np.nan)
+    out[half : len(values) - half] = np.convolve(values, weights, mode="valid")
+    return out
+
+
 BASELINES: dict[str, Baseline] = {
     "naive": naive,
     "seasonal_naive": seasonal_naive,
+    "naive2": naive2,
     "drift": drift,
     "mean": mean,
 }
+
+
+def baselines_for(season: int) -> dict[str, Baseline]:
+    """The baselines worth comparing at this season: with none, seasonal naive and naive2 are naive."""
+    if season > 1:
+        return BASELINES
+    return {k: v for k, v in BASELINES.items() if k not in ("seasonal_naive", "naive2")}
+
+
+def from_origins(
+    values: np.ndarray, origins: np.ndarray, horizon: int, season: int, methods: dict[str, Baseline]
+) -> dict[str, np.ndarray]:
+    """Each baseline's forecast from each origin, from the whole history before it: (origins, horizon)."""
+    out = {name: np.empty((len(origins), horizon)) for name in methods}
+    for j, origin in enumerate(origins):
+        history = values[None, : int(origin)]
+        for name, fn in methods.items():
+            out[name][j] = fn(history, horizon, season)[0]
+    return out
 
 
 def season_for(freq: str | None, kind: str) -> int:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
+
+import numpy as np
 
 from db.errors import InputError, check_options
 
@@ -17,12 +19,16 @@ def recurrent_cell(architecture: str) -> str:
 
 
 NORMS = ("none", "batch", "layer")
+SCALINGS = ("auto", "standard", "log")
+LOSSES = ("mae", "mse")
+MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
+WINDOW_BUDGET = 50_000  # training windows a group spreads evenly over its series, by default
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
     model: str = "lstm"
-    lookback: int = 24
+    lookback: int = 0  # 0: from the season and the horizon (see `resolved`)
     horizon: int = 12
     layers: int = 1
     units: int = 32
@@ -39,6 +45,10 @@ class ForecastConfig:
     covariates: tuple[str, ...] = field(default_factory=tuple)
     validation: float = 0.2
     skip: str = "seasonal"  # add the seasonal-naive forecast to the output: the net learns corrections
+    scaling: str = "auto"  # standard: each window's mean and spread; log: log scale, relative to the level
+    loss: str = "mae"
+    history: int = 0  # training windows per series, the latest; 0: an even share of WINDOW_BUDGET
+    ensemble: int = 1  # networks from consecutive seeds; the forecast is their median
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:
@@ -47,11 +57,18 @@ class ForecastConfig:
             )
         if self.skip not in ("seasonal", "none"):
             raise InputError(f"--skip {self.skip!r}: choose seasonal or none")
+        if self.scaling not in SCALINGS:
+            raise InputError(f"--scaling {self.scaling!r}: choose one of {', '.join(SCALINGS)}")
+        if self.loss not in LOSSES:
+            raise InputError(f"--loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
         if self.norm not in NORMS:
             raise InputError(f"--norm {self.norm!r}: choose one of {', '.join(NORMS)}")
         checks = [
             ("--horizon", self.horizon, self.horizon >= 1, "at least 1"),
-            ("--lookback", self.lookback, self.lookback >= 2, "at least 2"),
+            ("--lookback", self.lookback, self.lookback == 0 or self.lookback >= 2, "0 (auto) or at least 2"),
+            ("--history", self.history, self.history >= 0, "0 (auto) or more"),
+            ("--ensemble", self.ensemble, 1 <= self.ensemble <= 20, "in [1, 20]"),
+            ("--season", self.season, self.season >= 0, "0 (from the frequency) or more"),
             ("--layers", self.layers, self.layers >= 1, "at least 1"),
             ("--units", self.units, self.units >= 1, "at least 1"),
             ("--epochs", self.epochs, self.epochs >= 1, "at least 1"),
@@ -61,6 +78,25 @@ class ForecastConfig:
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
         ]
         check_options(checks)
+
+    def resolved(self, season: int, series: list[np.ndarray], windows: int, stride: int) -> ForecastConfig:
+        """The concrete settings for this data: the season; where no lookback was given, four horizons (at
+        least a season and a horizon), shortened so that the longest series keeps MIN_WINDOWS training
+        windows before its backtest; log scaling where every value is positive; an even share of the
+        window budget per series."""
+        lookback = self.lookback
+        if not lookback:
+            cutoff = max(len(v) for v in series) - self.horizon - (windows - 1) * stride
+            room = cutoff - self.horizon - MIN_WINDOWS + 1
+            lookback = max(2, min(max(4 * self.horizon, season + self.horizon), room))
+        positive = all(np.min(v) > 0 for v in series)
+        scaling = self.scaling
+        if scaling == "auto":
+            scaling = "log" if positive else "standard"
+        elif scaling == "log" and not positive:
+            raise InputError("--scaling log needs every value to be positive; use --scaling standard")
+        history = self.history or max(10 * self.horizon, -(-WINDOW_BUDGET // len(series)))
+        return replace(self, season=season, lookback=lookback, scaling=scaling, history=history)
 
     def to_json(self) -> dict:
         return asdict(self) | {"covariates": list(self.covariates)}

@@ -1,8 +1,9 @@
 """Splitting for honest evaluation, the rolling-origin backtest, and conformal intervals.
 
-The last K origins (every `stride` steps, the last one `horizon` steps before the end) are held out. The
-model trains on windows that end before the first origin; every origin is then forecast in one batched
-call, by the model and by each baseline, from the same history."""
+Each series holds out as many of the last `windows` origins (every `stride` steps, the last one `horizon`
+steps before the end) as its length allows; a series too short for any keeps all its points for training
+and is backtested on its baselines alone. The model trains on windows that end before each series' first
+origin; every origin is then forecast in one batched call, and each baseline from the origin's whole past."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import numpy as np
 
 from db.errors import InputError
 from forecaster import metrics
-from forecaster.baselines import BASELINES
+from forecaster.baselines import baselines_for, from_origins
 from forecaster.config import ForecastConfig
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
@@ -22,85 +23,122 @@ LEVELS = (80, 95)
 
 @dataclass
 class Split:
-    origins: list[np.ndarray]  # per series: positions where each backtest forecast starts
+    origins: list[np.ndarray]  # per series: positions where each backtest forecast starts (maybe none)
     train: Windows
     val: Windows
     test: Windows
     test_actual: np.ndarray  # (windows, horizon) in the series' own units
-    baseline_history: np.ndarray  # (windows, context): everything before the first origin, sliding
-    scales: np.ndarray  # per series: in-sample seasonal-naive MAE (the MASE denominator)
+    scales: np.ndarray  # per series: in-sample seasonal-naive MAE before its first origin (MASE's scale)
     season: int
+    baselines: dict[str, np.ndarray]  # per method, (test windows, horizon), aligned with `test`
+
+    @property
+    def backtested(self) -> list[int]:
+        return [i for i, o in enumerate(self.origins) if len(o)]
 
 
-def check_length(name: str, n: int, cfg: ForecastConfig, windows: int, stride: int) -> None:
-    needed = cfg.lookback + cfg.horizon + MIN_TRAIN_WINDOWS - 1 + (windows - 1) * stride + cfg.horizon
-    if n < needed:
-        raise InputError(
-            f"series {name!r} has {n} points; lookback {cfg.lookback} + horizon {cfg.horizon} + "
-            f"{MIN_TRAIN_WINDOWS - 1} more training windows + a backtest of {windows} windows every "
-            f"{stride} steps ({cfg.horizon + (windows - 1) * stride} points) needs at least {needed}; "
-            "lower --lookback, --horizon or --windows"
-        )
+def origins_for(n: int, cfg: ForecastConfig, windows: int, stride: int) -> np.ndarray:
+    """The backtest origins this series' length allows: up to `windows`, each with a full lookback and at
+    least one training window before the first."""
+    room = n - cfg.lookback - 2 * cfg.horizon
+    k = 0 if room < 0 else min(windows, room // stride + 1)
+    first = n - cfg.horizon - (k - 1) * stride
+    return first + stride * np.arange(k, dtype=np.int64)
 
 
-def check_not_constant(name: str, values: np.ndarray) -> None:
-    if np.ptp(values) == 0:
-        raise InputError(
-            f"series {name!r} is constant (every value is {float(values[0])!r}): there is nothing to learn"
-        )
+def check_length(names: list[str], lengths: list[int], cfg: ForecastConfig, windows: int, stride: int):
+    """A subject needs one series long enough for a backtest window; a group's short members do not block
+    the others."""
+    if any(len(origins_for(n, cfg, windows, stride)) for n in lengths):
+        return
+    longest = int(np.argmax(lengths))
+    needed = cfg.lookback + 2 * cfg.horizon
+    what = f"series {names[longest]!r}" if len(names) == 1 else f"the longest series, {names[longest]!r},"
+    raise InputError(
+        f"{what} has {lengths[longest]} points; lookback {cfg.lookback} + horizon {cfg.horizon} for one "
+        f"training window + a backtest window of {cfg.horizon} needs at least {needed}; lower --lookback or "
+        "--horizon"
+    )
+
+
+def check_not_constant(names: list[str], panels: list[Panel]) -> None:
+    if all(np.ptp(p.target) == 0 for p in panels):
+        what = f"series {names[0]!r} is" if len(names) == 1 else "every series is"
+        raise InputError(f"{what} constant: there is nothing to learn")
 
 
 def split(
     cfg: ForecastConfig, names: list[str], panels: list[Panel], windows: int, stride: int, season: int
 ) -> Split:
-    origins, train_starts, val_starts, test_starts = [], [], [], []
-    for name, panel in zip(names, panels, strict=True):
-        n = len(panel)
-        check_length(name, n, cfg, windows, stride)
-        check_not_constant(name, panel.target)
-        first = n - cfg.horizon - (windows - 1) * stride
-        origin = first + stride * np.arange(windows)
-        origins.append(origin)
-        starts = window_starts(first, cfg.lookback, cfg.horizon)
-        cut = int(len(starts) * (1 - cfg.validation))
+    lengths = [len(p) for p in panels]
+    check_length(names, lengths, cfg, windows, stride)
+    check_not_constant(names, panels)
+    origins = [origins_for(n, cfg, windows, stride) for n in lengths]
+    cutoffs = [int(o[0]) if len(o) else n for o, n in zip(origins, lengths, strict=True)]
+    train_starts, val_starts = [], []
+    for cutoff in cutoffs:
+        starts = training_starts(cutoff, cfg)
+        cut = int(np.ceil(len(starts) * (1 - cfg.validation)))
         train_starts.append(starts[:cut])
         val_starts.append(starts[cut:])
-        test_starts.append(origin - cfg.lookback)
-    floors = np.array([1e-3 * np.std(p.target[: o[0]]) for p, o in zip(panels, origins, strict=True)])
-    train = make_windows(panels, cfg.lookback, cfg.horizon, train_starts, floors)
-    val = make_windows(panels, cfg.lookback, cfg.horizon, val_starts, floors)
-    test = make_windows(panels, cfg.lookback, cfg.horizon, test_starts, floors)
-    actual = test.denormalise(test.y.astype(np.float64))
-    context = min(int(o[0]) for o in origins)
-    hist = np.concatenate(
+    total = sum(len(s) for s in train_starts)
+    if total < MIN_TRAIN_WINDOWS:
+        raise InputError(
+            f"only {total} training windows before the backtest (at least {MIN_TRAIN_WINDOWS} are needed); "
+            "lower --lookback, --horizon or --windows"
+        )
+    floors = floors_for(panels, cutoffs)
+    train = make_windows(panels, cfg, train_starts, floors)
+    val = make_windows(panels, cfg, val_starts, floors)
+    test = make_windows(panels, cfg, [o - cfg.lookback for o in origins], floors)
+    scales = np.array(
+        [metrics.naive_scale(p.target[:c], season) for p, c in zip(panels, cutoffs, strict=True)]
+    )
+    methods = baselines_for(season)
+    parts = [
+        from_origins(p.target, o, cfg.horizon, season, methods) for p, o in zip(panels, origins, strict=True)
+    ]
+    baselines = {m: np.concatenate([p[m] for p in parts]) for m in methods}
+    actual = np.concatenate(
         [
-            np.stack([p.target[o - context : o] for o in origin])
+            np.stack([p.target[o : o + cfg.horizon] for o in origin])
             for p, origin in zip(panels, origins, strict=True)
+            if len(origin)
         ]
     )
-    scales = np.array(
-        [metrics.naive_scale(p.target[: o[0]], season) for p, o in zip(panels, origins, strict=True)]
-    )
-    return Split(origins, train, val, test, actual, hist, scales, season)
+    return Split(origins, train, val, test, actual, scales, season, baselines)
 
 
-def baseline_forecasts(sp: Split, horizon: int) -> dict[str, np.ndarray]:
-    return {name: fn(sp.baseline_history, horizon, sp.season) for name, fn in BASELINES.items()}
+def training_starts(cutoff: int, cfg: ForecastConfig) -> np.ndarray:
+    """Starts of the windows that end at or before `cutoff`: the latest `cfg.history` of them (0: all),
+    so that long series do not outweigh short ones."""
+    starts = window_starts(cutoff, cfg.lookback, cfg.horizon)
+    return starts[-cfg.history :] if cfg.history else starts
+
+
+def floors_for(panels: list[Panel], cutoffs: list[int]) -> np.ndarray:
+    return np.array([1e-3 * np.std(p.target[:c]) for p, c in zip(panels, cutoffs, strict=True)])
+
+
+def window_losses(sp: Split, pred: np.ndarray) -> np.ndarray:
+    """Each backtest window's MAE over its series' scale: its MASE."""
+    return np.mean(np.abs(sp.test_actual - pred), axis=1) / sp.scales[sp.test.series]
 
 
 def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) -> dict:
-    """Every method, every metric, per series and overall (the mean over series); MAE by horizon step."""
+    """Every method, every metric, per backtested series and overall (the mean over those series); MAE by
+    horizon step."""
     series_idx = sp.test.series
     per_series: dict[str, dict] = {}
-    for i, name in enumerate(names):
+    for i in sp.backtested:
         rows = series_idx == i
-        per_series[name] = {
+        per_series[names[i]] = {
             method: metrics.score(sp.test_actual[rows], pred[rows], sp.scales[i])
             for method, pred in forecasts.items()
         }
     overall = {
         method: {
-            m: float(np.mean([per_series[n][method][m] for n in names]))
+            m: float(np.mean([scores[method][m] for scores in per_series.values()]))
             for m in ("mae", "rmse", "smape", "mase")
         }
         for method in forecasts
@@ -119,10 +157,19 @@ def conformal(residuals: np.ndarray, levels=LEVELS) -> dict[str, list[float]]:
     return out
 
 
-def interval_coverage(sp: Split, pred: np.ndarray, widths: dict[str, list[float]]) -> dict[str, float]:
-    """How often the backtest actuals fell inside the intervals (calibrated on other windows)."""
+def bounds(windows: Windows, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, tuple]:
+    """Interval bounds in the series' own units: the normalised forecast ± the conformal width, mapped
+    back (multiplicative intervals on the log scale)."""
     out = {}
     for level, q in widths.items():
-        half = np.asarray(q)[None, :] * sp.test.scale[:, None]
-        out[level] = metrics.coverage(sp.test_actual, pred - half, pred + half)
+        half = np.asarray(q)[None, : normalised.shape[1]]
+        out[level] = (windows.denormalise(normalised - half), windows.denormalise(normalised + half))
     return out
+
+
+def interval_coverage(sp: Split, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, float]:
+    """How often the backtest actuals fell inside the intervals (calibrated on other windows)."""
+    return {
+        level: metrics.coverage(sp.test_actual, lo, hi)
+        for level, (lo, hi) in bounds(sp.test, normalised, widths).items()
+    }

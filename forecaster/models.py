@@ -61,6 +61,14 @@ class SeasonalNaive(layers.Layer):
         return super().get_config() | {"season": self.season, "horizon": self.horizon}
 
 
+@keras.saving.register_keras_serializable(package="recur")
+class EnsembleMedian(layers.Layer):
+    """The median of several networks' forecasts, step by step."""
+
+    def call(self, forecasts):
+        return ops.median(ops.stack(forecasts, axis=0), axis=0)
+
+
 def _head(cfg: ForecastConfig, inputs, x, season: int):
     """Dense(horizon), plus the seasonal-naive skip when the config asks for it (zero-initialised, so the
     untrained network is exactly the baseline)."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -13,9 +13,10 @@ from forecaster.windows import Windows
 
 @dataclass
 class TrainResult:
-    model: object  # keras.Model
-    history: dict[str, list[float]]
+    model: object  # keras.Model (one network, or the median of an ensemble)
+    history: dict[str, list[float]]  # the first network's
     epochs_run: int
+    best_epochs: list[int] = field(default_factory=list)  # per network: the epoch whose weights were kept
 
 
 def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None):
@@ -37,40 +38,102 @@ def train(
     verbose: int = 0,
     tensorboard: str | None = None,
 ) -> TrainResult:
+    """`cfg.ensemble` networks from seeds seed, seed+1, ..., each stopped early on the validation windows
+    with its best weights restored."""
+    import keras
+
+    members, histories, best = [], [], []
+    for j in range(cfg.ensemble):
+        model = _compiled(cfg, train_w.x.shape[-1], season, cfg.seed + j)
+        callbacks = [
+            keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
+            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5),
+        ]
+        if tensorboard and j == 0:
+            callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard))
+        fit = model.fit(
+            model_inputs(cfg, train_w.x, train_w.y),
+            train_w.y,
+            validation_data=(model_inputs(cfg, val_w.x, val_w.y), val_w.y) if len(val_w) else None,
+            epochs=cfg.epochs,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            callbacks=callbacks if len(val_w) else [],
+            verbose=verbose,
+        )
+        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        losses = history.get("val_loss") or history["loss"]
+        members.append(model)
+        histories.append(history)
+        best.append(int(np.argmin(losses)) + 1)
+    epochs = len(histories[0].get("loss", []))
+    return TrainResult(combine(cfg, members), histories[0], epochs, best)
+
+
+def refit(cfg: ForecastConfig, windows: Windows, season: int, best_epochs: list[int], verbose: int = 0):
+    """Train the networks again on every window up to the last observation, each for the number of epochs
+    its backtest counterpart kept: the issued model has seen the latest data."""
+    import keras
+
+    members, history = [], {}
+    for j, epochs in enumerate(best_epochs):
+        model = _compiled(cfg, windows.x.shape[-1], season, cfg.seed + j)
+        plateau = keras.callbacks.ReduceLROnPlateau(
+            monitor="loss", factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5
+        )
+        fit = model.fit(
+            model_inputs(cfg, windows.x, windows.y),
+            windows.y,
+            epochs=epochs,
+            batch_size=cfg.batch_size,
+            shuffle=True,
+            callbacks=[plateau],
+            verbose=verbose,
+        )
+        history = history or {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+        members.append(model)
+    return TrainResult(combine(cfg, members), history, max(best_epochs), list(best_epochs))
+
+
+def _compiled(cfg: ForecastConfig, features: int, season: int, seed: int):
     import keras
 
     from forecaster.models import build
 
-    keras.utils.set_random_seed(cfg.seed)
-    model = build(cfg, train_w.x.shape[-1], season)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse", metrics=["mae"])
-    callbacks = [
-        keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
-        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5),
-    ]
-    if tensorboard:
-        callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard))
-    fit = model.fit(
-        model_inputs(cfg, train_w.x, train_w.y),
-        train_w.y,
-        validation_data=(model_inputs(cfg, val_w.x, val_w.y), val_w.y),
-        epochs=cfg.epochs,
-        batch_size=cfg.batch_size,
-        shuffle=True,
-        callbacks=callbacks,
-        verbose=verbose,
-    )
-    history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-    return TrainResult(model, history, len(history.get("loss", [])))
+    keras.utils.set_random_seed(seed)
+    model = build(cfg, features, season)
+    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=cfg.loss, metrics=["mae"])
+    return model
+
+
+def combine(cfg: ForecastConfig, members: list):
+    """One network as it is; several as one model whose output is their median (robust to one bad seed)."""
+    if len(members) == 1:
+        return members[0]
+    import keras
+
+    from forecaster.models import EnsembleMedian
+
+    inputs = [keras.Input(shape=t.shape[1:], name=t.name.split(":")[0]) for t in members[0].inputs]
+    x = inputs if len(inputs) > 1 else inputs[0]
+    for j, m in enumerate(members):
+        m.name = f"member_{j}"
+    outputs = EnsembleMedian(name="forecast_median")([m(x) for m in members])
+    return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=f"ensemble_{cfg.model}")
+
+
+def predict_normalised(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
+    """Forecasts for every window at once, on the normalised scale (float64)."""
+    if cfg.model == "seq2seq":
+        out = decode_seq2seq(cfg, model, windows.x)
+    else:
+        out = model.predict(windows.x, batch_size=batch_size, verbose=0)
+    return np.asarray(out, dtype=np.float64)
 
 
 def predict(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
     """Forecasts for every window at once, in the series' own units."""
-    if cfg.model == "seq2seq":
-        normalised = decode_seq2seq(cfg, model, windows.x)
-    else:
-        normalised = model.predict(windows.x, batch_size=batch_size, verbose=0)
-    return windows.denormalise(np.asarray(normalised, dtype=np.float64))
+    return windows.denormalise(predict_normalised(cfg, model, windows, batch_size))
 
 
 def decode_seq2seq(cfg: ForecastConfig, model, x: np.ndarray) -> np.ndarray:

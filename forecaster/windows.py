@@ -36,13 +36,18 @@ class Panel:
 class Windows:
     x: np.ndarray  # (w, lookback, features): normalised inputs
     y: np.ndarray | None  # (w, horizon): normalised targets, None at prediction time
-    loc: np.ndarray  # (w,) per-window mean of the lookback target
-    scale: np.ndarray  # (w,) per-window standard deviation (floored)
-    history: np.ndarray  # (w, lookback) raw lookback target, for baselines and MASE
+    loc: np.ndarray  # (w,) per-window location of the lookback target (its mean, or its last log value)
+    scale: np.ndarray  # (w,) per-window spread (floored; 1 on the log scale)
+    history: np.ndarray  # (w, lookback) raw lookback target
     series: np.ndarray  # (w,) index of the series each window came from
+    log: bool = False  # normalised on the log scale: forecasts map back through exp
 
     def denormalise(self, pred: np.ndarray) -> np.ndarray:
-        return pred * self.scale[:, None] + self.loc[:, None]
+        out = pred * self.scale[:, None] + self.loc[:, None]
+        return np.exp(out) if self.log else out
+
+    def __len__(self) -> int:
+        return len(self.x)
 
 
 def window_starts(n: int, lookback: int, horizon: int, stride: int = 1) -> np.ndarray:
@@ -55,35 +60,49 @@ def window_starts(n: int, lookback: int, horizon: int, stride: int = 1) -> np.nd
 
 def make_windows(
     panels: list[Panel],
-    lookback: int,
-    horizon: int,
+    cfg,
     starts: list[np.ndarray],
     floor: np.ndarray,
     with_target: bool = True,
 ) -> Windows:
-    """Windows starting at `starts[i]` in panel i. `floor[i]` bounds each window's scale from below (a
-    flat lookback would otherwise blow its normalised targets up)."""
+    """Windows starting at `starts[i]` in panel i, normalised as `cfg.scaling` says: 'standard' by each
+    lookback's mean and standard deviation (`floor[i]` bounds it from below: a flat lookback would
+    otherwise blow its targets up), 'log' on the log scale relative to the lookback's last value (the
+    level, as ES-RNN normalises), for positive series."""
+    lookback, horizon = cfg.lookback, cfg.horizon
+    features = panels[0].n_features
     parts = [
-        _panel_windows(p, lookback, horizon, s, with_target) for p, s in zip(panels, starts, strict=True)
+        _panel_windows(p, lookback, horizon, s, with_target, features)
+        for p, s in zip(panels, starts, strict=True)
     ]
     x = np.concatenate([p[0] for p in parts])
     y = np.concatenate([p[1] for p in parts]) if with_target else None
     hist = np.concatenate([p[2] for p in parts])
     series = np.concatenate([np.full(len(s), i, dtype=np.int64) for i, s in enumerate(starts)])
-    loc = hist.mean(axis=1)
-    scale = np.maximum(hist.std(axis=1), floor[series] + EPS)
-    x[:, :, 0] = (x[:, :, 0] - loc[:, None]) / scale[:, None]
-    if y is not None:
-        y = (y - loc[:, None]) / scale[:, None]
-    return Windows(
-        x.astype(np.float32), None if y is None else y.astype(np.float32), loc, scale, hist, series
-    )
+    log = cfg.scaling == "log"
+    if log:
+        logged = np.log(hist)
+        loc, scale = logged[:, -1], np.ones(len(hist))
+        x[:, :, 0] = logged - loc[:, None]
+        if y is not None:
+            y = np.log(y) - loc[:, None]
+    else:
+        loc = hist.mean(axis=1)
+        scale = np.maximum(hist.std(axis=1), floor[series] + EPS)
+        x[:, :, 0] = (x[:, :, 0] - loc[:, None]) / scale[:, None]
+        if y is not None:
+            y = (y - loc[:, None]) / scale[:, None]
+    y = None if y is None else y.astype(np.float32)
+    return Windows(x.astype(np.float32), y, loc, scale, hist, series, log)
 
 
-def _panel_windows(panel: Panel, lookback: int, horizon: int, starts: np.ndarray, with_target: bool):
+def _panel_windows(panel: Panel, lookback: int, horizon: int, starts, with_target: bool, features: int):
+    span = lookback + (horizon if with_target else 0)
+    if len(starts) == 0 or len(panel) < span:
+        empty = np.empty((0, lookback, features))
+        return empty, np.empty((0, horizon)), np.empty((0, lookback))
     feats = [panel.target[:, None]] + [a for a in (panel.covariates, panel.calendar) if a is not None]
     matrix = np.concatenate(feats, axis=1).astype(np.float64)
-    span = lookback + (horizon if with_target else 0)
     view = sliding_window_view(matrix, span, axis=0)  # (n - span + 1, features, span)
     chosen = view[starts].transpose(0, 2, 1)  # (w, span, features)
     x = np.array(chosen[:, :lookback, :])

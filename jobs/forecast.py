@@ -1,10 +1,14 @@
-"""Forecasting pipelines: train → backtest → champion gate, predict with intervals, score vintages.
+"""Forecasting pipelines: backtest the candidates and the baselines on the same windows, gate, choose what
+serves each series, refit on all the data, register.
 
 Called by the CLI, the scheduler and the tests alike; no transaction stays open while a model trains."""
 
 from __future__ import annotations
 
-from dataclasses import replace
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -12,84 +16,141 @@ from db import registry
 from db.engine import read_session, write_session
 from db.errors import RecurError
 from db.settings import Settings
-from forecaster.baselines import season_for
 from forecaster.config import ForecastConfig, recurrent_cell
 from jobs import forecast_data as fd
 from jobs import runs
 from jobs.device import fused_kernel, placed
 
 AUTO = ("gru", "lstm", "attention")
+CONFIDENCE = 0.9  # the gate's default: lower MASE in at least 90% of bootstrap resamples
+
+Progress = Callable[[str], None]
 
 
-def _season(cfg: ForecastConfig, subject: fd.Subject) -> int:
-    return cfg.season or season_for(subject.freq, subject.time_kind)
+def _quiet(_line: str) -> None:
+    pass
 
 
-def evaluate(
-    cfg: ForecastConfig,
-    subject: fd.Subject,
-    windows: int,
-    stride: int,
-    verbose: int = 0,
-    tensorboard: str | None = None,
-):
-    """Split, train, and score the model and the baselines on the same backtest windows."""
+@dataclass
+class Prepared:
+    """A subject cut into one backtest split, shared by every candidate."""
+
+    cfg: ForecastConfig  # resolved: season, lookback, scaling, history
+    subject: fd.Subject
+    sp: object  # forecaster.evaluate.Split
+    scalers: dict
+    windows: int
+
+
+@dataclass
+class Candidate:
+    model: str
+    cfg: ForecastConfig
+    result: object  # forecaster.train.TrainResult
+    pred: np.ndarray  # backtest forecasts in the series' own units
+    normalised: np.ndarray  # the same, on the normalised scale
+    widths: dict  # conformal widths per level, normalised, per step
+    seconds: float
+
+
+def prepare(cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None) -> Prepared:
     from forecaster import evaluate as ev
-    from forecaster.train import predict, train
 
-    first = [len(v) - cfg.horizon - (windows - 1) * stride for v in subject.values]
+    stride = stride or cfg.horizon
+    cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
+    origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
+    first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
     panels, scalers = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, _season(cfg, subject))
+    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season)
+    return Prepared(cfg, subject, sp, scalers, windows)
+
+
+def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None) -> Candidate:
+    from forecaster import evaluate as ev
+    from forecaster.train import predict_normalised, train
+
+    cfg, sp = replace(prep.cfg, model=model), prep.sp
+    start = time.monotonic()
     result = train(cfg, sp.train, sp.val, sp.season, verbose=verbose, tensorboard=tensorboard)
-    pred = predict(cfg, result.model, sp.test)
-    val_pred = predict(cfg, result.model, sp.val)
-    val_actual = sp.val.denormalise(sp.val.y.astype(np.float64))
-    widths = ev.conformal((val_actual - val_pred) / sp.val.scale[:, None])
-    forecasts = {"model": pred} | ev.baseline_forecasts(sp, cfg.horizon)
-    board = ev.scoreboard(sp, subject.names, forecasts)
-    metrics = {
-        "backtest": board | {"windows": windows, "stride": stride, "season": sp.season},
-        "intervals": widths,
-        "coverage": ev.interval_coverage(sp, pred, widths),
-    }
-    extra = {
-        "scalers": scalers,
-        "floors": [float(1e-3 * np.std(v[:f])) for v, f in zip(subject.values, first, strict=True)],
-    }
-    return result, metrics, extra, sp
+    normalised = predict_normalised(cfg, result.model, sp.test)
+    calibration = sp.val if len(sp.val) else sp.train
+    residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
+    widths = ev.conformal(residuals)
+    pred = sp.test.denormalise(normalised)
+    return Candidate(model, cfg, result, pred, normalised, widths, time.monotonic() - start)
 
 
-def rescore_champion(settings: Settings, subject: fd.Subject, windows: int, stride: int, horizon: int):
-    """The champion's MASE on the same backtest windows, so the comparison is like for like."""
+def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
+    """The scoreboard of the candidate and every baseline, and each method's per-window losses."""
+    from forecaster import evaluate as ev
+
+    sp = prep.sp
+    forecasts = {"model": cand.pred} | sp.baselines
+    board = ev.scoreboard(sp, prep.subject.names, forecasts)
+    losses = {m: ev.window_losses(sp, f) for m, f in forecasts.items()}
+    return board, losses
+
+
+def serve_map(prep: Prepared, losses: dict[str, np.ndarray], force: bool = False) -> dict[str, str]:
+    """What forecasts each series: the model where it beat the series' best baseline on its backtest
+    windows (with `force`, wherever it was backtested), else that baseline; a series too short to
+    backtest the model gets the baseline that wins a backtest of the baselines alone."""
+    from forecaster.choose import best_per_series
+
+    sp, names = prep.sp, prep.subject.names
+    baseline_losses = {m: v for m, v in losses.items() if m != "model"}
+    best = best_per_series(baseline_losses, sp.test.series)
+    out = {}
+    for i, name in enumerate(names):
+        if i in best:
+            rows = sp.test.series == i
+            wins = force or losses["model"][rows].mean() < baseline_losses[best[i]][rows].mean()
+            out[name] = "model" if wins else best[i]
+        else:
+            out[name] = fd.best_baseline(prep.subject.values[i], prep.cfg.horizon, sp.season, prep.windows)
+    return out
+
+
+def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
+    return dict(Counter(architecture if m == "model" else m for m in serve.values()).most_common())
+
+
+def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | None, str]:
+    """The champion's per-window losses on the same backtest windows, or why it could not be re-scored."""
+    from forecaster import evaluate as ev
+
     with read_session(settings) as session:
-        current = registry.champion(session, "forecaster", subject.name)
+        current = registry.champion(session, "forecaster", prep.subject.name)
         if current is None:
-            return None, None
+            return None, None, ""
         version_id, config = current.id, dict(current.config)
-        stored = (current.metrics or {}).get("backtest", {}).get("overall", {}).get("model", {}).get("mase")
         from jobs.artifacts import load_model
 
         model = load_model(current)
     cfg = ForecastConfig.from_json(config)
-    if cfg.horizon != horizon:
-        return version_id, stored
     try:
-        return version_id, _score_model(cfg, subject, model, config, windows, stride)["overall"]["model"][
-            "mase"
-        ]
-    except RecurError:
-        return version_id, stored
+        if cfg.horizon != prep.cfg.horizon:
+            raise RecurError(f"it forecasts {cfg.horizon} steps, not {prep.cfg.horizon}")
+        pred = forecast_windows(cfg, config, model, prep.subject, prep.sp.origins)
+    except RecurError as exc:
+        return version_id, None, f"the champion (version {version_id}) was not re-scored: {exc}"
+    return version_id, ev.window_losses(prep.sp, pred), ""
 
 
-def decide(new: float, naive: float, champion: float | None, force: bool) -> tuple[bool, str]:
-    if force:
-        return True, "promoted with --force"
-    if new >= naive:
-        return False, f"MASE {new:.4f} does not beat seasonal naive ({naive:.4f})"
-    if champion is not None and new >= champion:
-        return False, f"MASE {new:.4f} does not beat the champion ({champion:.4f} on the same windows)"
-    against = "" if champion is None else f" and the champion ({champion:.4f})"
-    return True, f"MASE {new:.4f} beats seasonal naive ({naive:.4f}){against}"
+def forecast_windows(cfg: ForecastConfig, config: dict, model, subject: fd.Subject, origins) -> np.ndarray:
+    """A stored model's forecasts from given origins of each series, in the series' own units."""
+    from forecaster.evaluate import floors_for
+    from forecaster.train import predict_normalised
+    from forecaster.windows import make_windows
+
+    if config.get("series") != subject.names:
+        raise RecurError("it was trained on other series")
+    if any(len(o) and o[0] < cfg.lookback for o in origins):
+        raise RecurError(f"its lookback ({cfg.lookback}) is longer than some backtest histories")
+    panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], config.get("scalers"))
+    floors = np.asarray(config.get("floors") or floors_for(panels, [len(p) for p in panels]))
+    w = make_windows(panels, cfg, [o - cfg.lookback for o in origins], floors, with_target=False)
+    return w.denormalise(predict_normalised(cfg, model, w))
 
 
 def train_forecaster(
@@ -104,98 +165,223 @@ def train_forecaster(
     tensorboard: str | None = None,
     device: str = "auto",
     precision: str = "float32",
+    confidence: float = CONFIDENCE,
+    until: str | None = None,
+    progress: Progress = _quiet,
 ) -> dict:
-    """Train (each candidate, for --model auto), keep the best by backtest MASE, register it, and promote
-    it only if it beats seasonal naive and the current champion."""
-    subject = fd.load(settings, name, cfg.covariates)
-    stride = stride or cfg.horizon
+    """Backtest each candidate (several for --model auto) against the baselines on the same windows, keep
+    the best, gate it against the best baseline and the champion, choose per series what serves it, refit
+    on all the data up to the last observation (or `until`), and register."""
+    subject = fd.load(settings, name, cfg.covariates, until=until)
     run_id = runs.start(settings, "forecaster", name)
     try:
         with placed(device, precision) as (used, policy):
-            tried = [
-                (c, *evaluate(replace(cfg, model=c), subject, windows, stride, verbose, tensorboard))
-                for c in (candidates or (cfg.model,))
-            ]
+            issued = issue(
+                settings,
+                subject,
+                cfg,
+                windows,
+                stride,
+                force,
+                candidates,
+                verbose,
+                tensorboard,
+                confidence,
+                progress,
+            )
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
-    model_name, result, metrics, extra, _sp = min(
-        tried, key=lambda t: t[2]["backtest"]["overall"]["model"]["mase"]
-    )
-    if candidates:
-        metrics["auto"] = {t[0]: t[2]["backtest"]["overall"]["model"]["mase"] for t in tried}
-    final = replace(cfg, model=model_name)
-    champion_id, champion_mase = rescore_champion(settings, subject, windows, stride, cfg.horizon)
-    overall = metrics["backtest"]["overall"]
-    promote, reason = decide(
-        overall["model"]["mase"], overall["seasonal_naive"]["mase"], champion_mase, force
-    )
-    metrics |= {"decision": reason, "champion_before": champion_id, "champion_mase_rescored": champion_mase}
-    metrics |= {
+    metrics = issued["metrics"] | {
         "device": used,
         "precision": policy,
-        "cudnn": fused_kernel(used, recurrent_cell(model_name), cfg.recurrent_dropout, policy=policy),
+        "cudnn": fused_kernel(used, recurrent_cell(issued["model"]), cfg.recurrent_dropout, policy=policy),
     }
+    if cfg.season:
+        fd.store_season(settings, subject, cfg.season)
     from jobs.artifacts import model_bytes
 
-    artifact = model_bytes(result.model)
-    config = final.to_json() | extra | _data_config(subject)
+    artifact = model_bytes(issued["result"].model)
     with write_session(settings) as session:
-        version, device = runs.register(
+        version, device_used = runs.register(
             session,
             run_id,
-            result,
-            promote,
+            issued["result"],
+            issued["promote"],
             used,
             artifact=artifact,
             kind="forecaster",
             subject=name,
-            architecture=model_name,
-            config=config,
+            architecture=issued["model"],
+            config=issued["config"],
             metrics=metrics,
         )
         version_id, alias = version.id, version.alias
     return {
         "version": version_id,
         "subject": name,
-        "model": model_name,
+        "model": issued["model"],
         "alias": alias,
-        "promoted": promote,
-        "reason": reason,
-        "device": device,
-        "epochs": result.epochs_run,
+        "promoted": issued["promote"],
+        "reason": issued["reason"],
+        "served": metrics["served"],
+        "device": device_used,
+        "epochs": issued["result"].epochs_run,
         "metrics": metrics,
     }
 
 
-def _data_config(subject: fd.Subject) -> dict:
+def issue(
+    settings,
+    subject,
+    cfg,
+    windows,
+    stride,
+    force,
+    candidates,
+    verbose,
+    tensorboard,
+    confidence,
+    progress,
+    champion: bool = True,
+) -> dict:
+    """Everything `train` decides, without storing: the chosen candidate refit on all the data, whether
+    it passes the gate, and what serves each series."""
+    from forecaster import choose
+    from forecaster import evaluate as ev
+
+    prep = prepare(cfg, subject, windows, stride)
+    progress(_describe(prep))
+    tried = []
+    for model in candidates or (cfg.model,):
+        cand = fit_candidate(prep, model, verbose, tensorboard)
+        board, losses = evidence(prep, cand)
+        tried.append((cand, board, losses))
+        progress(
+            f"{model}: backtest MASE {board['overall']['model']['mase']:.4f} "
+            f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
+        )
+    cand, board, losses = min(tried, key=lambda t: t[1]["overall"]["model"]["mase"])
+    series = prep.sp.test.series
+    baseline_losses = {m: v for m, v in losses.items() if m != "model"}
+    best = choose.best_overall(baseline_losses, series)
+    champion_id, champion_l, note = champion_losses(settings, prep) if champion else (None, None, "")
+    promote, reason, gate = choose.gate(
+        losses["model"], (best, baseline_losses[best]), champion_l, series, confidence, force
+    )
+    if note:
+        reason = f"{reason}; {note}"
+    serve = serve_map(prep, losses, force)
+    progress(f"serves: {served_counts(serve, cand.model)}")
+    result = _refit(prep, cand, verbose)
+    progress(f"refit on all the data: {result.epochs_run} epochs")
+    metrics = {
+        "backtest": board
+        | {"windows": windows, "stride": stride or prep.cfg.horizon, "season": prep.cfg.season},
+        "intervals": cand.widths,
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
+        "gate": gate,
+        "decision": reason,
+        "champion_before": champion_id,
+        "serve": serve,
+        "served": served_counts(serve, cand.model),
+    }
+    if candidates:
+        metrics["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
+    config = cand.cfg.to_json() | _data_config(subject, prep)
+    return {
+        "model": cand.model,
+        "result": result,
+        "promote": promote,
+        "reason": reason,
+        "metrics": metrics,
+        "config": config,
+        "prep": prep,
+    }
+
+
+def _describe(prep: Prepared) -> str:
+    cfg, sp = prep.cfg, prep.sp
+    short = len(sp.origins) - len(sp.backtested)
+    extra = f"; {short} too short to backtest (their best baseline serves them)" if short else ""
+    return (
+        f"{len(sp.origins)} series, {len(sp.train)} training windows, "
+        f"{len(sp.test)} backtest windows{extra}; "
+        f"lookback {cfg.lookback}, season {cfg.season}, {cfg.scaling} scaling"
+    )
+
+
+def _refit(prep: Prepared, cand: Candidate, verbose: int):
+    from forecaster.evaluate import floors_for, training_starts
+    from forecaster.train import refit
+    from forecaster.windows import make_windows
+
+    cfg, subject = cand.cfg, prep.subject
+    panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], prep.scalers or None)
+    starts = [training_starts(len(p), cfg) for p in panels]
+    floors = floors_for(panels, [len(p) for p in panels])
+    windows = make_windows(panels, cfg, starts, floors)
+    return refit(cfg, windows, prep.sp.season, cand.result.best_epochs, verbose)
+
+
+def _data_config(subject: fd.Subject, prep: Prepared) -> dict:
     import keras
+
+    from forecaster.evaluate import floors_for
 
     return {
         "series": subject.names,
         "time_kind": subject.time_kind,
         "freq": subject.freq,
         "covariates": subject.covariate_names,
+        "scalers": prep.scalers,
+        "floors": floors_for(
+            [fd.Panel(v) for v in subject.values], [len(v) for v in subject.values]
+        ).tolist(),
         "data_range": [[int(t[0]), int(t[-1])] for t in subject.ts],
         "versions": {"keras": keras.__version__, "numpy": np.__version__, "backend": keras.backend.backend()},
     }
 
 
 def backtest(
-    settings: Settings, name: str, cfg: ForecastConfig | None, windows: int = 5, stride: int | None = None
+    settings: Settings,
+    name: str,
+    cfg: ForecastConfig | None,
+    windows: int = 5,
+    stride: int | None = None,
+    candidates: tuple[str, ...] = (),
+    progress: Progress = _quiet,
 ) -> dict:
-    """Score a model (a fresh one of `cfg`, or the champion when cfg is None) and the baselines on the same
-    rolling-origin windows, without registering anything."""
-    if cfg is not None:
-        subject = fd.load(settings, name, cfg.covariates)
-        _r, metrics, _e, _sp = evaluate(cfg, subject, windows, stride or cfg.horizon)
-        return {
-            "subject": name,
-            "model": cfg.model,
-            "version": None,
-            "backtest": metrics["backtest"],
-            "coverage": metrics["coverage"],
-        }
+    """Score fresh models of `cfg` (each candidate, for --model auto) or the champion, and the baselines,
+    on the same rolling-origin windows, without registering anything."""
+    if cfg is None:
+        return _backtest_champion(settings, name, windows, stride)
+    subject = fd.load(settings, name, cfg.covariates)
+    prep = prepare(cfg, subject, windows, stride)
+    progress(_describe(prep))
+    rows = []
+    for model in candidates or (cfg.model,):
+        cand = fit_candidate(prep, model)
+        board, _losses = evidence(prep, cand)
+        rows.append((cand, board))
+        progress(f"{model}: backtest MASE {board['overall']['model']['mase']:.4f} ({cand.seconds:.0f} s)")
+    cand, board = min(rows, key=lambda t: t[1]["overall"]["model"]["mase"])
+    from forecaster import evaluate as ev
+
+    out = {
+        "subject": name,
+        "model": cand.model,
+        "version": None,
+        "backtest": board
+        | {"windows": windows, "stride": stride or prep.cfg.horizon, "season": prep.cfg.season},
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
+    }
+    if candidates:
+        out["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b in rows}
+    return out
+
+
+def _backtest_champion(settings: Settings, name: str, windows: int, stride: int | None) -> dict:
     with read_session(settings) as session:
         current = registry.champion(session, "forecaster", name)
         if current is None:
@@ -206,20 +392,10 @@ def backtest(
         model = load_model(current)
     cfg = ForecastConfig.from_json(config)
     subject = fd.load(settings, name, cfg.covariates)
-    board = _score_model(cfg, subject, model, config, windows, stride or cfg.horizon)
-    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board}
-
-
-def _score_model(cfg, subject, model, config, windows, stride) -> dict:
+    prep = prepare(cfg, subject, windows, stride)
+    pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
     from forecaster import evaluate as ev
-    from forecaster.train import predict
 
-    first = [len(v) - cfg.horizon - (windows - 1) * stride for v in subject.values]
-    panels, _ = fd.panels(subject, cfg.calendar, first, config.get("scalers") or None)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, _season(cfg, subject))
-    forecasts = {"model": predict(cfg, model, sp.test)} | ev.baseline_forecasts(sp, cfg.horizon)
-    return ev.scoreboard(sp, subject.names, forecasts) | {
-        "windows": windows,
-        "stride": stride,
-        "season": sp.season,
-    }
+    board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
+    extra = {"windows": windows, "stride": stride or cfg.horizon, "season": prep.cfg.season}
+    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | extra}

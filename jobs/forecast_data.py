@@ -7,9 +7,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from db import series as q
-from db.engine import read_session
+from db.engine import read_session, write_session
 from db.errors import InputError
 from db.settings import Settings
+from forecaster.baselines import season_for
 from forecaster.windows import Panel, calendar_features
 
 
@@ -24,16 +25,47 @@ class Subject:
     freq: str | None
     covariate_names: list[str]
     covariates: list[np.ndarray] | None  # per series (n, c), aligned with ts
+    season: int | None = None  # stored with the series (set at ingest or train), if any
 
 
-def load(settings: Settings, name: str, covariates: tuple[str, ...] = ()) -> Subject:
+def season_of(subject: Subject, given: int = 0) -> int:
+    """The seasonal period: given, else stored with the series, else the frequency's usual one."""
+    return given or subject.season or season_for(subject.freq, subject.time_kind)
+
+
+def parse_time(text: str, kind: str, option: str = "--until") -> int:
+    """A time as the user writes it, in the series' own form: a step index, or a date/time (UTC)."""
+    try:
+        if kind == "int":
+            return int(text)
+        import pandas as pd
+
+        stamp = pd.Timestamp(text)
+        if stamp.tzinfo is not None:
+            stamp = stamp.tz_convert("UTC").tz_localize(None)
+        return int(stamp.as_unit("s").value)
+    except (ValueError, TypeError) as exc:
+        want = "an integer step" if kind == "int" else "a date or date-time such as 1960-06-01"
+        raise InputError(f"{option} {text!r} is not {want}") from exc
+
+
+def load(
+    settings: Settings,
+    name: str,
+    covariates: tuple[str, ...] = (),
+    until: str | None = None,
+    holdout: int = 0,
+) -> Subject:
+    """A subject's points; with `until`, only those at or before that time (what was known then); with
+    `holdout`, all but each series' last `holdout` points."""
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         members = subject.series
         if not members:
             raise InputError(f"group {name!r} has no series")
         cov_names = _covariate_names(session, subject, covariates)
-        arrays = [_points(session, s) for s in members]
+        arrays = [_cut(_points(session, s), s.name, members[0].time_kind, until, holdout) for s in members]
+        seasons = {s.season for s in members}
         cov = None
         if cov_names:
             cov_series = [q.resolve(session, c).series[0] for c in cov_names]
@@ -52,7 +84,47 @@ def load(settings: Settings, name: str, covariates: tuple[str, ...] = ()) -> Sub
         members[0].freq,
         cov_names,
         cov,
+        seasons.pop() if len(seasons) == 1 else None,
     )
+
+
+def _cut(arrays, name: str, kind: str, until: str | None, holdout: int):
+    ts, values = arrays
+    if until is not None:
+        keep = ts <= parse_time(until, kind)
+        ts, values = ts[keep], values[keep]
+    if holdout:
+        ts, values = ts[:-holdout], values[:-holdout]
+    if len(ts) < 2:
+        raise InputError(
+            f"series {name!r} has {len(ts)} points before the cut"
+            + (f" (--until {until})" if until is not None else f" (--holdout {holdout})")
+        )
+    return ts, values
+
+
+def store_season(settings: Settings, subject: Subject, season: int) -> None:
+    """Keep the season given at train with the series, so forecasts without a model use it too."""
+    from db.models import Series
+
+    with write_session(settings) as session:
+        for sid in subject.ids:
+            session.get(Series, sid).season = season
+
+
+def best_baseline(values: np.ndarray, horizon: int, season: int, windows: int) -> str:
+    """The baseline with the lowest MAE over the last `windows` origins (every `horizon` steps) a series
+    allows, each from its whole past; naive where no origin fits."""
+    from forecaster.baselines import baselines_for, from_origins
+
+    origins = len(values) - horizon - horizon * np.arange(windows)[::-1]
+    origins = origins[origins >= 2]
+    methods = baselines_for(season)
+    if len(origins) == 0:
+        return "naive"
+    forecasts = from_origins(values, origins, horizon, season, methods)
+    actual = np.stack([values[o : o + horizon] for o in origins])
+    return min(methods, key=lambda m: float(np.mean(np.abs(forecasts[m] - actual))))
 
 
 def _points(session, s) -> tuple[np.ndarray, np.ndarray]:

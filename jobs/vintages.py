@@ -9,7 +9,6 @@ from db import registry
 from db.engine import read_session, write_session
 from db.errors import RecurError
 from db.settings import Settings
-from forecaster.baselines import season_for
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
 
@@ -20,9 +19,13 @@ def predict_forecast(
     horizon: int | None = None,
     version_id: int | None = None,
     levels: tuple[int, ...] = (80, 95),
+    season: int = 0,
+    as_of: str | None = None,
 ) -> dict:
-    """Forecast every series of the subject from its last observation, with conformal intervals, and store
-    the vintage (upserted: the same data and model give the same rows)."""
+    """Forecast every series of the subject from its last observation (or from `as_of`), each by what
+    serves it: the champion's network where it beat the series' best baseline in the backtest, else that
+    baseline; with no champion, each series' best baseline by a backtest of the baselines. Conformal
+    intervals; stored as a vintage (upserted: the same data and model give the same rows)."""
     with read_session(settings) as session:
         version = (
             registry.get_version(session, version_id)
@@ -33,10 +36,13 @@ def predict_forecast(
             from jobs.artifacts import load_model
 
             model, info = load_model(version), (version.id, dict(version.config), dict(version.metrics or {}))
+            architecture = version.architecture
     if version is None:
-        return _store_vintage(
-            settings, name, *_seasonal_naive_forecast(settings, name, horizon or 12, levels)
-        )
+        subject = fd.load(settings, name, until=as_of)
+        h = horizon or DEFAULT_HORIZON
+        s = fd.season_of(subject, season)
+        serve = {n: fd.best_baseline(v, h, s, 5) for n, v in zip(subject.names, subject.values, strict=True)}
+        return _issue(settings, subject, serve, h, s, levels, None, None)
     vid, config, metrics = info
     cfg = ForecastConfig.from_json(config)
     horizon = horizon or cfg.horizon
@@ -45,80 +51,119 @@ def predict_forecast(
             f"--horizon {horizon}: model version {vid} forecasts {cfg.horizon} steps; "
             f"train one with --horizon {horizon}"
         )
-    subject = fd.load(settings, name, tuple(config.get("covariates") or ()))
-    point, half = _model_forecast(cfg, subject, model, config, metrics, horizon, levels)
-    return _store_vintage(settings, name, subject, point, half, version.architecture, vid)
+    subject = fd.load(settings, name, tuple(config.get("covariates") or ()), until=as_of)
+    serve = metrics.get("serve") or dict.fromkeys(subject.names, "model")
+    model_part = _model_forecast(cfg, subject, model, config, metrics, horizon, levels, serve)
+    s = season or fd.season_of(subject, cfg.season)
+    return _issue(settings, subject, serve, horizon, s, levels, (vid, architecture), model_part)
 
 
-def _model_forecast(cfg, subject, model, config, metrics, horizon, levels):
-    from forecaster.train import predict
+DEFAULT_HORIZON = 12
+
+
+def _issue(settings, subject, serve, horizon, season, levels, version, model_part) -> dict:
+    """Each series' forecast from what serves it, stored with its method and the version that chose it."""
+    vid, architecture = version or (None, None)
+    rows = []
+    for i, (series_name, values) in enumerate(zip(subject.names, subject.values, strict=True)):
+        method = serve.get(series_name, "naive")
+        if method == "model" and model_part is not None and i in model_part:
+            point, bounds = model_part[i]
+            label = architecture
+        else:
+            method = "naive" if method == "model" else method
+            point, bounds = _baseline_forecast(values, method, horizon, season, levels)
+            label = method
+        rows.append((label, point, bounds))
+    out = _store_vintage(settings, subject, rows, vid)
+    counts: dict[str, int] = {}
+    for label, _p, _b in rows:
+        counts[label] = counts.get(label, 0) + 1
+    method = rows[0][0] if len(counts) == 1 else "mixed"
+    return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
+
+
+def _model_forecast(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
+    """{series index: (point, {level: (lower, upper)})} for the series the network serves."""
+    from forecaster.evaluate import bounds, floors_for
+    from forecaster.train import predict_normalised
     from forecaster.windows import make_windows
 
+    chosen = [
+        i
+        for i, n in enumerate(subject.names)
+        if serve.get(n) == "model" and len(subject.values[i]) >= cfg.lookback
+    ]
+    if not chosen:
+        return {}
     panels, _ = fd.panels(
         subject, cfg.calendar, [len(v) for v in subject.values], config.get("scalers") or None
     )
-    starts = [np.array([len(p) - cfg.lookback]) for p in panels]
-    floors = np.asarray(config.get("floors") or [0.0] * len(panels))
-    w = make_windows(panels, cfg.lookback, cfg.horizon, starts, floors, with_target=False)
-    point = predict(cfg, model, w)[:, :horizon]
-    widths = metrics.get("intervals", {})
-    half = {
-        str(lv): np.asarray(widths[str(lv)])[None, :horizon] * w.scale[:, None]
-        for lv in levels
-        if str(lv) in widths
+    starts = [
+        np.array([len(p) - cfg.lookback]) if i in chosen else np.array([], dtype=np.int64)
+        for i, p in enumerate(panels)
+    ]
+    floors = np.asarray(config.get("floors") or floors_for(panels, [len(p) for p in panels]))
+    w = make_windows(panels, cfg, starts, floors, with_target=False)
+    normalised = predict_normalised(cfg, model, w)[:, :horizon]
+    widths = {str(lv): metrics.get("intervals", {}).get(str(lv)) for lv in levels}
+    limits = bounds(w, normalised, {lv: q for lv, q in widths.items() if q is not None})
+    point = w.denormalise(normalised)
+    return {
+        i: (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()}) for k, i in enumerate(chosen)
     }
-    return point, half
 
 
-def _seasonal_naive_forecast(settings, name, horizon, levels):
-    """No model beats seasonal naive (or none is trained): forecast with it, intervals from its own
-    in-sample errors at each step."""
-    from forecaster.baselines import seasonal_naive
+def _baseline_forecast(values, method, horizon, season, levels):
+    """A baseline's forecast from the whole series, with conformal intervals from its own errors over
+    the series' last origins (each from its whole past)."""
+    from forecaster.baselines import BASELINES, from_origins
     from forecaster.evaluate import conformal
-    from forecaster.windows import window_starts
 
-    subject = fd.load(settings, name)
-    season = season_for(subject.freq, subject.time_kind)
-    context = max(season, 1)
-    points, halves = [], {str(lv): [] for lv in levels}
-    for values in subject.values:
-        points.append(seasonal_naive(values[None, -context:], horizon, season)[0])
-        starts = window_starts(len(values), context, horizon)
-        if len(starts) == 0:
-            raise RecurError(f"series {name!r} is too short to forecast {horizon} steps with seasonal naive")
-        hist = np.stack([values[s : s + context] for s in starts])
-        actual = np.stack([values[s + context : s + context + horizon] for s in starts])
-        widths = conformal(actual - seasonal_naive(hist, horizon, season), levels)
-        for lv in levels:
-            halves[str(lv)].append(np.asarray(widths[str(lv)]))
-    half = {lv: np.stack(v) for lv, v in halves.items()}
-    return subject, np.stack(points), half, "seasonal_naive", None
+    fn = BASELINES[method]
+    point = fn(values[None, :], horizon, season)[0]
+    origins = len(values) - horizon - np.arange(min(100, max(len(values) - horizon - 1, 0)))[::-1]
+    origins = origins[origins >= 2]
+    if len(origins) < 2:
+        return point, {}
+    past = from_origins(values, origins, horizon, season, {method: fn})[method]
+    actual = np.stack([values[o : o + horizon] for o in origins])
+    widths = conformal(actual - past, levels)
+    return point, {lv: (point - np.asarray(q), point + np.asarray(q)) for lv, q in widths.items()}
 
 
-def _store_vintage(settings, name, subject, point, half, method, version_id) -> dict:
+def _store_vintage(settings, subject, rows, version_id) -> dict:
     from db.forecasts import upsert_forecast
 
     out = []
     with write_session(settings) as session:
-        for i, series_name in enumerate(subject.names):
+        for i, (label, point, limits) in enumerate(rows):
             last = int(subject.ts[i][-1])
-            stamps = fd.future_stamps(last, subject.time_kind, subject.freq, point.shape[1])
+            stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(point))
             intervals = [
-                {lv: [float(point[i, k] - h[i, k]), float(point[i, k] + h[i, k])] for lv, h in half.items()}
-                for k in range(point.shape[1])
+                {lv: [float(lo[k]), float(hi[k])] for lv, (lo, hi) in limits.items()}
+                for k in range(len(point))
             ]
             fid = upsert_forecast(
                 session,
                 subject.ids[i],
                 version_id,
-                method,
+                label,
                 last,
                 stamps.tolist(),
-                point[i].tolist(),
+                [float(v) for v in point],
                 intervals,
             )
-            out.append({"series": series_name, "forecast_id": fid, "origin": last, "points": len(stamps)})
-    return {"subject": name, "method": method, "model_version": version_id, "forecasts": out}
+            out.append(
+                {
+                    "series": subject.names[i],
+                    "method": label,
+                    "forecast_id": fid,
+                    "origin": last,
+                    "points": len(stamps),
+                }
+            )
+    return {"forecasts": out}
 
 
 def score_vintages(settings: Settings, name: str) -> list[dict]:

@@ -36,13 +36,19 @@ def rows(home, sql: str):
         return conn.execute(sql).fetchall()
 
 
+BASELINE_NAMES = {"naive", "seasonal_naive", "naive2", "drift", "mean"}
+
+
 def test_train_gate_follows_the_numbers(airline):
-    out = airline.json("forecast", "train", "airline", "--model", "gru", *TINY)
+    out = airline.json("forecast", "train", "airline", "--model", "gru", "--confidence", "0", *TINY)
     overall = out["metrics"]["backtest"]["overall"]
-    beats = overall["model"]["mase"] < overall["seasonal_naive"]["mase"]
+    assert set(overall) == {"model"} | BASELINE_NAMES
+    best = min(BASELINE_NAMES, key=lambda m: overall[m]["mase"])
+    beats = overall["model"]["mase"] < overall[best]["mase"]
     assert out["promoted"] == beats and out["alias"] == ("champion" if beats else "challenger")
-    assert set(overall) == {"model", "naive", "seasonal_naive", "drift", "mean"}
-    assert str(round(overall["seasonal_naive"]["mase"], 4)) in out["reason"]
+    assert f"the best baseline, {best}, ({overall[best]['mase']:.4f})" in out["reason"]
+    gate = out["metrics"]["gate"]
+    assert gate["baseline"] == best and 0 <= gate["vs_baseline"]["sure"] <= 1
     [version] = airline.json("models", "list")
     assert version["id"] == out["version"] and version["architecture"] == "gru"
 
@@ -62,15 +68,38 @@ def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
     assert lo80 < snapshot[0][3] < hi80
 
 
-def test_without_a_champion_forecasts_come_from_seasonal_naive(airline, tmp_path):
+def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path):
     out = airline.json("forecast", "predict", "airline", "--horizon", "12")
-    assert out["method"] == "seasonal_naive" and out["model_version"] is None
+    assert out["method"] == "naive2" and out["model_version"] is None  # it wins airline's backtest
     text = airline("forecast", "predict", "airline").output
-    assert "seasonal naive (no trained model beats it)" in text
+    assert "the best baseline of each series' backtest (naive2 1): no champion" in text
     airline("forecast", "export", "airline", "--out", tmp_path / "f.csv")
     lines = (tmp_path / "f.csv").read_text().splitlines()
     assert lines[0].startswith("series,origin,issued_at,method,model_version,time,step,value,lower80,upper80")
-    assert lines[1].split(",")[5:8] == ["1961-01-01", "1", "417.0"]  # January 1960 repeated
+    first = lines[1].split(",")
+    assert first[3] == "naive2" and first[5:7] == ["1961-01-01", "1"]
+    assert 417.0 < float(first[7]) < 480  # January 1960 (417) carried up by the trend, not repeated
+
+
+def test_the_fallback_uses_the_season_given_at_train_for_integer_time(recur, write):
+    t = np.arange(240)
+    values = 50 + 20 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(0).normal(0, 0.5, 240)
+    recur(
+        "series",
+        "ingest",
+        write("h.csv", "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in enumerate(values))),
+        "--name",
+        "h",
+    )
+    flat = recur.json("forecast", "predict", "h", "--horizon", "24")
+    assert flat["method"] in ("naive", "drift", "mean")  # integer time: no season known yet
+    recur("forecast", "train", "h", "--model", "rnn", "--season", "24", "--horizon", "24", *TINY[2:])
+    recur("models", "rollback", "h") if recur.json("models", "list")[0]["alias"] == "champion" else None
+    out = recur.json("forecast", "predict", "h", "--horizon", "24")
+    assert out["method"] in ("seasonal_naive", "naive2")  # the season kept with the series
+    assert (
+        recur.json("forecast", "predict", "h", "--horizon", "24", "--season", "1")["method"] != out["method"]
+    )
 
 
 def test_score_vintages_after_actuals_arrive(recur, write):
@@ -156,7 +185,7 @@ def test_constant_series_is_refused(recur, write):
         "--name",
         "flat",
     )
-    assert "is constant (every value is 3.0)" in recur.fails("forecast", "train", "flat", *TINY)
+    assert "series 'flat' is constant" in recur.fails("forecast", "train", "flat", *TINY)
 
 
 def test_series_with_gaps_must_be_filled_first(recur, write):
@@ -197,8 +226,8 @@ def test_a_trained_model_beats_seasonal_naive_where_it_can(recur, write):
         "5",
     )
     overall = out["metrics"]["backtest"]["overall"]
-    assert overall["model"]["mase"] < overall["seasonal_naive"]["mase"]
-    assert out["promoted"]
+    assert all(overall["model"]["mase"] < overall[m]["mase"] for m in BASELINE_NAMES)
+    assert out["promoted"] and out["served"] == {"gru": 1}
 
 
 def test_same_seed_same_model_on_cpu(airline):

@@ -7,9 +7,10 @@ import pytest
 
 from db.errors import InputError
 from forecaster import metrics
-from forecaster.baselines import BASELINES, drift, season_for, seasonal_naive
+from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, seasonal_naive
+from forecaster.choose import compare, gate
 from forecaster.config import ForecastConfig
-from forecaster.evaluate import check_length, conformal
+from forecaster.evaluate import check_length, conformal, origins_for
 from forecaster.windows import Panel, calendar_features, make_windows, window_starts
 
 
@@ -41,7 +42,8 @@ def test_windows_match_a_plain_loop_and_denormalise():
     target = rng.normal(10, 3, 50)
     cov = rng.normal(0, 1, (50, 2))
     starts = window_starts(50, 8, 4, stride=3)
-    w = make_windows([Panel(target, cov)], 8, 4, [starts], np.array([0.0]))
+    cfg = ForecastConfig(lookback=8, horizon=4, scaling="standard")
+    w = make_windows([Panel(target, cov)], cfg, [starts], np.array([0.0]))
     for k, s in enumerate(starts):
         hist = target[s : s + 8]
         assert np.allclose(w.history[k], hist)
@@ -49,6 +51,15 @@ def test_windows_match_a_plain_loop_and_denormalise():
         assert np.allclose(w.denormalise(w.y.astype(float))[k], target[s + 8 : s + 12], atol=1e-4)
         assert np.isclose(w.x[k, :, 0].mean(), 0, atol=1e-5)
     assert starts[-1] == 50 - 12
+
+
+def test_log_scaling_is_relative_to_the_last_value_and_inverts():
+    target = np.exp(np.random.default_rng(1).normal(3, 0.2, 40))
+    cfg = ForecastConfig(lookback=6, horizon=3, scaling="log")
+    starts = window_starts(40, 6, 3)
+    w = make_windows([Panel(target)], cfg, [starts], np.array([0.0]))
+    assert np.allclose(w.x[:, -1, 0], 0, atol=1e-6)  # the level is the origin of each window
+    assert np.allclose(w.denormalise(w.y.astype(float)), [target[s + 6 : s + 9] for s in starts], rtol=1e-5)
 
 
 def test_calendar_features_are_bounded_cycles():
@@ -69,8 +80,44 @@ def test_config_errors_carry_the_values():
 
 
 def test_too_short_series_says_the_numbers():
-    with pytest.raises(InputError, match=r"has 40 points; lookback 48 \+ horizon 12 .* at least 129"):
-        check_length("temp", 40, ForecastConfig(lookback=48, horizon=12), 5, 12)
+    with pytest.raises(InputError, match=r"has 40 points; lookback 48 \+ horizon 12 .* at least 72"):
+        check_length(["temp"], [40], ForecastConfig(lookback=48, horizon=12), 5, 12)
+    with pytest.raises(InputError, match=r"the longest series, 'b', has 50 points"):
+        check_length(["a", "b"], [40, 50], ForecastConfig(lookback=48, horizon=12), 5, 12)
+    check_length(["a", "b"], [40, 100], ForecastConfig(lookback=48, horizon=12), 5, 12)  # one is enough
+
+
+def test_each_series_backtests_as_many_windows_as_it_allows():
+    cfg = ForecastConfig(lookback=10, horizon=5)
+    assert origins_for(100, cfg, 5, 5).tolist() == [75, 80, 85, 90, 95]
+    assert origins_for(27, cfg, 5, 5).tolist() == [17, 22]  # first origin leaves one training window
+    assert origins_for(19, cfg, 5, 5).tolist() == []
+
+
+def test_naive2_deseasonalises_a_seasonal_positive_series():
+    t = np.arange(96)
+    series = (100 + t) * (1 + 0.3 * np.sin(2 * np.pi * t / 12))
+    forecast = naive2(series[None, :], 12, 12)[0]
+    actual = (100 + 96 + np.arange(12)) * (1 + 0.3 * np.sin(2 * np.pi * (96 + np.arange(12)) / 12))
+    assert (
+        np.mean(np.abs(forecast - actual)) < np.mean(np.abs(naive(series[None, :], 12, 12)[0] - actual)) / 3
+    )
+    noise = np.random.default_rng(0).normal(10, 1, 96)
+    assert np.allclose(naive2(noise[None, :], 4, 12), noise[-1])  # not seasonal: plain naive
+
+
+def test_bootstrap_is_sure_of_a_clear_win_and_not_of_noise():
+    rng = np.random.default_rng(0)
+    base = rng.uniform(1, 2, 40)
+    series = np.repeat(np.arange(8), 5)
+    clear = compare(base * 0.7, base, series)
+    assert clear.sure == 1.0 and clear.improvement == pytest.approx(0.3)
+    noisy = compare(base * rng.uniform(0.5, 1.5, 40), base, series)
+    assert 0.05 < noisy.sure < 0.95
+    ok, reason, _ = gate(base * 0.7, ("naive", base), None, series, 0.9, False)
+    assert ok and "beats the best baseline, naive, (" in reason
+    ok, reason, _ = gate(base * 0.99, ("naive", base), base * 0.9, series, 0.9, False)
+    assert not ok and "does not beat the champion" in reason and "not promoted" in reason
 
 
 def test_conformal_quantiles_grow_with_level():
