@@ -19,7 +19,11 @@ def series() -> None:
 @series.command("ingest")
 @click.argument("file", type=click.Path(dir_okay=False))
 @click.option("--name", help="Series name (one value column) or group name (several); default: file stem.")
-@click.option("--time-col", help="Time column (datetimes or integer steps); default: the first column.")
+@click.option(
+    "--time-col",
+    help="Time column (datetimes or integer steps); default: the first column; "
+    "'none': no time column, the row number is the time step.",
+)
 @click.option(
     "--value-col", "value_cols", multiple=True, help="Value column (repeatable); default: all others."
 )

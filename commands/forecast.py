@@ -47,7 +47,9 @@ def model_options(f):
         click.option(
             "--epochs", type=int, default=100, show_default=True, help="Upper bound; early stopping decides."
         ),
-        click.option("--batch-size", type=int, default=64, show_default=True),
+        click.option(
+            "--batch-size", type=int, default=0, help="0: 64, growing with the training windows up to 512."
+        ),
         click.option("--learning-rate", type=float, default=1e-3, show_default=True),
         click.option("--patience", type=int, default=10, show_default=True),
         click.option("--seed", type=int, default=0, show_default=True),
@@ -239,6 +241,75 @@ def forecast_backtest(
         progress_printer(settings),
     )
     emit(settings, out, f"model: {out['model']}\n" + backtest_table(out["backtest"]))
+
+
+@forecast.command("evaluate")
+@click.argument("subject")
+@click.option("--holdout", type=int, required=True, help="Hidden points at the end of every series.")
+@model_options
+@click.option(
+    "--confidence",
+    type=click.FloatRange(0, 1, max_open=True),
+    default=0.9,
+    show_default=True,
+    help="The gate, as at train.",
+)
+@click.option(
+    "--out", type=click.Path(), help="Write every method's forecast of the hidden points (.csv or .json)."
+)
+@click.pass_context
+@pass_settings
+def forecast_evaluate(
+    settings: Settings,
+    ctx: click.Context,
+    subject: str,
+    holdout: int,
+    windows: int,
+    stride: int,
+    confidence: float,
+    out: str | None,
+    **options,
+) -> None:
+    """The M4 protocol: hide the last --holdout points of every series, run the whole training pipeline on
+    the rest (backtest, gate, per-series choice, refit) as `train` would have then, and score what it would
+    have issued, the network alone and every baseline on the hidden points: sMAPE, MASE and OWA (relative
+    to naive2). Nothing is stored. The horizon defaults to the holdout.
+
+    \b
+    Examples:
+      recur forecast evaluate airline --holdout 12
+      recur forecast evaluate m4 --holdout 13 --model gru --ensemble 3 --out m4-holdout.csv
+    """
+    from jobs.evaluation import evaluate_holdout
+    from jobs.forecast import AUTO
+
+    if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
+        options["horizon"] = holdout
+    cfg, auto = make_config(options)
+    result = evaluate_holdout(
+        settings,
+        subject,
+        cfg,
+        holdout,
+        windows,
+        stride or None,
+        AUTO if auto else (),
+        confidence,
+        progress_printer(settings),
+    )
+    if out:
+        from jobs.vintages import write_records
+
+        result["written"] = write_records(result["forecasts"], Path(out), f"{subject}-holdout")
+    shown = {k: v for k, v in result.items() if k != "forecasts"}
+    rows = [{"method": m} | v for m, v in result["scores"].items()]
+    head = keyvalues(
+        shown | {"served": served_line(result["served"])},
+        ["subject", "holdout", "series", "season", "model", "promoted", "reason", "served", "seconds"],
+    )
+    cover = ", ".join(f"{lv}%: {v:.3f}" for lv, v in result["coverage"].items())
+    text = head + "\n\n" + table(rows, ["method", "smape", "mase", "owa"]) + f"\n\ninterval coverage {cover}"
+    emit(settings, shown, text)
 
 
 @forecast.command("predict")

@@ -78,9 +78,13 @@ def read_table(path: Path, opts: IngestOptions) -> Table:
     return _assemble(path, chunks, time_col, value_cols, opts)
 
 
+ROW_NUMBER = "(row number)"  # the time column of a file read with --time-col none
+
+
 def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[Table]:
-    usecols = [time_col, *value_cols] + ([opts.id_col] if opts.id_col else [])
-    text_cols = {time_col: "str"} | ({opts.id_col: "str"} if opts.id_col else {})
+    numbered = time_col == ROW_NUMBER
+    usecols = ([] if numbered else [time_col]) + [*value_cols] + ([opts.id_col] if opts.id_col else [])
+    text_cols = ({} if numbered else {time_col: "str"}) | ({opts.id_col: "str"} if opts.id_col else {})
     # No usecols: with it pandas silently drops the extra fields of a malformed row.
     reader = pd.read_csv(
         path,
@@ -95,6 +99,8 @@ def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[Table]:
         for frame in reader:
             frame = frame[usecols]
             lines = np.arange(offset, offset + len(frame), dtype=np.int32)
+            if numbered:
+                frame.insert(0, ROW_NUMBER, (lines - 1).astype(str))
             offset += len(frame)
             frame = frame.reset_index(drop=True)
             keep = ~frame.isna().all(axis=1).to_numpy()  # blank lines
@@ -178,13 +184,19 @@ def _field_count(path: Path, encoding: str, line: int) -> tuple[int | None, int]
 
 
 def _resolve_columns(path: Path, columns: list[str], opts: IngestOptions) -> tuple[str, list[str]]:
-    named = [opts.time_col, opts.id_col, *opts.value_cols]
+    named = [
+        None if (opts.time_col or "").lower() == "none" else opts.time_col,
+        opts.id_col,
+        *opts.value_cols,
+    ]
     unknown = [c for c in named if c is not None and c not in columns]
     if unknown:
         raise InputError(
             f"{path}: no column named {unknown[0]!r}; the columns are: {', '.join(map(repr, columns))}"
         )
-    time_col = opts.time_col or columns[0]
+    time_col = opts.time_col or next((c for c in columns if c != opts.id_col), columns[0])
+    if time_col.lower() == "none":
+        time_col = ROW_NUMBER
     values = list(opts.value_cols) or [c for c in columns if c not in (time_col, opts.id_col)]
     if not values:
         raise InputError(
@@ -218,7 +230,16 @@ def _assemble(path, parts: list[Table], time_col, value_cols, opts) -> Table:
     )
     table.ids = gather("ids") if opts.id_col else None
     parts.clear()
+    if time_col == ROW_NUMBER:
+        table.ts = _row_numbers(len(table.ts), table.ids)
     return table
+
+
+def _row_numbers(n: int, ids: np.ndarray | None) -> np.ndarray:
+    """Steps 1, 2, 3 ... in file order: of the whole file, or of each id's rows in long format."""
+    if ids is None:
+        return np.arange(1, n + 1, dtype=np.int64)
+    return pd.Series(ids).groupby(ids, sort=False).cumcount().to_numpy(dtype=np.int64) + 1
 
 
 _FIELDS = re.compile(r"Expected (\d+) fields in line (\d+), saw (\d+)")
@@ -275,8 +296,10 @@ def _read_parquet(path: Path, opts: IngestOptions) -> Table:
     if len(frame) == 0:
         raise InputError(f"{path}: the file has no rows")
     time_col, value_cols = _resolve_columns(path, [str(c) for c in frame.columns], opts)
-    frame[time_col] = frame[time_col].astype(str)
     lines = np.arange(1, len(frame) + 1, dtype=np.int64)
+    if time_col == ROW_NUMBER:
+        frame.insert(0, ROW_NUMBER, lines)
+    frame[time_col] = frame[time_col].astype(str)
     parser = TimeParser.detect(str(frame[time_col].iloc[0]), opts.time_format)
     part = _validate_chunk(path, "utf-8", frame, lines, parser, time_col, value_cols, opts)
     return _assemble(path, [part], time_col, value_cols, opts)

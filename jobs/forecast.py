@@ -69,7 +69,8 @@ def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str
     from forecaster import evaluate as ev
     from forecaster.train import predict_normalised, train
 
-    cfg, sp = replace(prep.cfg, model=model), prep.sp
+    sp = prep.sp
+    cfg = replace(prep.cfg, model=model).batch_for(len(sp.train))
     start = time.monotonic()
     result = train(cfg, sp.train, sp.val, sp.season, verbose=verbose, tensorboard=tensorboard)
     normalised = predict_normalised(cfg, result.model, sp.test)
@@ -91,23 +92,24 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
     return board, losses
 
 
-def serve_map(prep: Prepared, losses: dict[str, np.ndarray], force: bool = False) -> dict[str, str]:
-    """What forecasts each series: the model where it beat the series' best baseline on its backtest
-    windows (with `force`, wherever it was backtested), else that baseline; a series too short to
-    backtest the model gets the baseline that wins a backtest of the baselines alone."""
-    from forecaster.choose import best_per_series
+def serve_map(
+    prep: Prepared, losses: dict[str, np.ndarray], best: str, confidence: float, force: bool = False
+) -> dict[str, str]:
+    """What forecasts each series: the network, unless a baseline beat it clearly on the series' own
+    backtest windows (with `force`, the network wherever it was backtested); a series too short to
+    backtest the network gets the subject's best baseline `best`, unless another baseline beat that
+    clearly in a backtest of the baselines alone."""
+    from forecaster.choose import per_series
 
     sp, names = prep.sp, prep.subject.names
-    baseline_losses = {m: v for m, v in losses.items() if m != "model"}
-    best = best_per_series(baseline_losses, sp.test.series)
+    chosen = {} if force else per_series(losses, sp.test.series, "model", confidence)
+    short = [i for i in range(len(names)) if i not in set(sp.backtested)]
+    fallback = fd.baseline_serve(
+        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, confidence, best
+    )
     out = {}
     for i, name in enumerate(names):
-        if i in best:
-            rows = sp.test.series == i
-            wins = force or losses["model"][rows].mean() < baseline_losses[best[i]][rows].mean()
-            out[name] = "model" if wins else best[i]
-        else:
-            out[name] = fd.best_baseline(prep.subject.values[i], prep.cfg.horizon, sp.season, prep.windows)
+        out[name] = chosen.get(i, "model") if i in set(sp.backtested) else fallback[short.index(i)]
     return out
 
 
@@ -271,7 +273,7 @@ def issue(
     )
     if note:
         reason = f"{reason}; {note}"
-    serve = serve_map(prep, losses, force)
+    serve = serve_map(prep, losses, best, confidence, force)
     progress(f"serves: {served_counts(serve, cand.model)}")
     result = _refit(prep, cand, verbose)
     progress(f"refit on all the data: {result.epochs_run} epochs")

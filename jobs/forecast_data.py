@@ -112,19 +112,50 @@ def store_season(settings: Settings, subject: Subject, season: int) -> None:
             session.get(Series, sid).season = season
 
 
-def best_baseline(values: np.ndarray, horizon: int, season: int, windows: int) -> str:
-    """The baseline with the lowest MAE over the last `windows` origins (every `horizon` steps) a series
-    allows, each from its whole past; naive where no origin fits."""
+def baseline_backtest(
+    values: list[np.ndarray], horizon: int, season: int, windows: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every baseline from the last `windows` origins (every `horizon` steps) each series allows, from its
+    whole past: per-window losses (MAE over the series' MASE scale) and the series of each window."""
+    from forecaster import metrics
     from forecaster.baselines import baselines_for, from_origins
 
-    origins = len(values) - horizon - horizon * np.arange(windows)[::-1]
-    origins = origins[origins >= 2]
     methods = baselines_for(season)
-    if len(origins) == 0:
-        return "naive"
-    forecasts = from_origins(values, origins, horizon, season, methods)
-    actual = np.stack([values[o : o + horizon] for o in origins])
-    return min(methods, key=lambda m: float(np.mean(np.abs(forecasts[m] - actual))))
+    losses: dict[str, list] = {m: [] for m in methods}
+    index = []
+    for i, v in enumerate(values):
+        origins = len(v) - horizon - horizon * np.arange(windows)[::-1]
+        origins = origins[origins >= 2]
+        if len(origins) == 0:
+            continue
+        forecasts = from_origins(v, origins, horizon, season, methods)
+        actual = np.stack([v[o : o + horizon] for o in origins])
+        scale = metrics.naive_scale(v[: origins[0]], season)
+        for m in methods:
+            losses[m].append(np.mean(np.abs(forecasts[m] - actual), axis=1) / scale)
+        index.append(np.full(len(origins), i))
+    if not index:
+        return {}, np.empty(0, dtype=np.int64)
+    return {m: np.concatenate(v) for m, v in losses.items()}, np.concatenate(index)
+
+
+def baseline_serve(
+    values: list[np.ndarray],
+    horizon: int,
+    season: int,
+    windows: int,
+    confidence: float,
+    default: str | None = None,
+) -> list[str]:
+    """Each series' baseline: the subject's best (or `default`) unless another beat it clearly on the
+    series' own windows (forecaster.choose.per_series); naive where a series is too short to test."""
+    from forecaster.choose import best_overall, per_series
+
+    losses, index = baseline_backtest(values, horizon, season, windows)
+    if not losses:
+        return ["naive"] * len(values)
+    chosen = per_series(losses, index, default or best_overall(losses, index), confidence)
+    return [chosen.get(i, default or "naive") for i in range(len(values))]
 
 
 def _points(session, s) -> tuple[np.ndarray, np.ndarray]:

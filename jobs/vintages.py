@@ -11,6 +11,7 @@ from db.errors import RecurError
 from db.settings import Settings
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
+from jobs.forecast import CONFIDENCE
 
 
 def predict_forecast(
@@ -41,7 +42,8 @@ def predict_forecast(
         subject = fd.load(settings, name, until=as_of)
         h = horizon or DEFAULT_HORIZON
         s = fd.season_of(subject, season)
-        serve = {n: fd.best_baseline(v, h, s, 5) for n, v in zip(subject.names, subject.values, strict=True)}
+        chosen = fd.baseline_serve(subject.values, h, s, FALLBACK_WINDOWS, CONFIDENCE)
+        serve = dict(zip(subject.names, chosen, strict=True))
         return _issue(settings, subject, serve, h, s, levels, None, None)
     vid, config, metrics = info
     cfg = ForecastConfig.from_json(config)
@@ -53,17 +55,35 @@ def predict_forecast(
         )
     subject = fd.load(settings, name, tuple(config.get("covariates") or ()), until=as_of)
     serve = metrics.get("serve") or dict.fromkeys(subject.names, "model")
-    model_part = _model_forecast(cfg, subject, model, config, metrics, horizon, levels, serve)
+    model_part = model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve)
     s = season or fd.season_of(subject, cfg.season)
     return _issue(settings, subject, serve, horizon, s, levels, (vid, architecture), model_part)
 
 
 DEFAULT_HORIZON = 12
+FALLBACK_WINDOWS = 5  # origins of the baselines' own backtest, when no model serves a subject
 
 
 def _issue(settings, subject, serve, horizon, season, levels, version, model_part) -> dict:
     """Each series' forecast from what serves it, stored with its method and the version that chose it."""
     vid, architecture = version or (None, None)
+    rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part)
+    out = _store_vintage(settings, subject, rows, vid)
+    counts = served_counts(rows)
+    method = rows[0][0] if len(counts) == 1 else "mixed"
+    return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
+
+
+def served_counts(rows: list[tuple]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for label, _p, _b in rows:
+        counts[label] = counts.get(label, 0) + 1
+    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
+
+
+def served_forecasts(subject, serve, horizon, season, levels, architecture, model_part) -> list[tuple]:
+    """(label, point, {level: (lower, upper)}) per series: the network's forecast where it serves the
+    series (and could forecast it), else the series' baseline."""
     rows = []
     for i, (series_name, values) in enumerate(zip(subject.names, subject.values, strict=True)):
         method = serve.get(series_name, "naive")
@@ -72,18 +92,13 @@ def _issue(settings, subject, serve, horizon, season, levels, version, model_par
             label = architecture
         else:
             method = "naive" if method == "model" else method
-            point, bounds = _baseline_forecast(values, method, horizon, season, levels)
+            point, bounds = baseline_forecast(values, method, horizon, season, levels)
             label = method
         rows.append((label, point, bounds))
-    out = _store_vintage(settings, subject, rows, vid)
-    counts: dict[str, int] = {}
-    for label, _p, _b in rows:
-        counts[label] = counts.get(label, 0) + 1
-    method = rows[0][0] if len(counts) == 1 else "mixed"
-    return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
+    return rows
 
 
-def _model_forecast(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
+def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
     """{series index: (point, {level: (lower, upper)})} for the series the network serves."""
     from forecaster.evaluate import bounds, floors_for
     from forecaster.train import predict_normalised
@@ -114,7 +129,7 @@ def _model_forecast(cfg, subject, model, config, metrics, horizon, levels, serve
     }
 
 
-def _baseline_forecast(values, method, horizon, season, levels):
+def baseline_forecast(values, method, horizon, season, levels):
     """A baseline's forecast from the whole series, with conformal intervals from its own errors over
     the series' last origins (each from its whole past)."""
     from forecaster.baselines import BASELINES, from_origins
@@ -206,13 +221,8 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
 
 def export_forecasts(settings: Settings, name: str, out, latest_only: bool = True) -> dict:
     """Vintages as CSV or JSON (by the file's suffix), one row per forecast point."""
-    import json
-
-    import pandas as pd
-
     from db import forecasts as fq
     from db import series as q
-    from db.files import output_path, write_atomic
     from db.timefmt import format_ts
 
     records = []
@@ -243,8 +253,19 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
                 records.append(rec)
     if not records:
         raise RecurError(f"no forecasts stored for {name!r}; run `recur forecast predict {name}` first")
+    return write_records(records, out, f"{name}-forecast")
+
+
+def write_records(records: list[dict], out, stem: str) -> dict:
+    """Rows as CSV or JSON (by the file's suffix), written atomically."""
+    import json
+
+    import pandas as pd
+
+    from db.files import output_path, write_atomic
+
     suffix = ".json" if str(out).endswith(".json") else ".csv"
-    target = output_path(out, f"{name}-forecast", suffix)
+    target = output_path(out, stem, suffix)
     if suffix == ".json":
         write_atomic(target, lambda tmp: tmp.write_text(json.dumps(records, indent=1)))
     else:

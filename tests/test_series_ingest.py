@@ -47,6 +47,16 @@ def test_long_format_one_series_per_id(recur, write):
     assert (path.parent / "wide.csv").read_text().splitlines()[0] == "time,s0,s1,s2,s3,s4"
 
 
+def test_a_file_without_a_time_column_uses_row_numbers(recur, write):
+    recur("series", "ingest", write("rates.csv", "rate\n0.7855\n0.7818\n0.7867\n"), "--time-col", "none")
+    [s] = recur.json("series", "list")
+    assert (s["name"], s["n_obs"], s["first"], s["last"]) == ("rates", 3, "1", "3")
+    long = write("long.csv", "id,rate\na,1\nb,5\na,2\nb,6\na,3\n")
+    recur("series", "ingest", long, "--time-col", "none", "--id-col", "id", "--name", "fx")
+    shown = {x["name"]: (x["first"], x["last"]) for x in recur.json("series", "list")}
+    assert shown["fx/a"] == ("1", "3") and shown["fx/b"] == ("1", "2")  # each id counts its own rows
+
+
 def test_integer_time_column(recur):
     recur("series", "ingest", DATA / "sunspots_yearly.csv", "--name", "sunspots")
     [s] = recur.json("series", "list")

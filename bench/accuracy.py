@@ -1,0 +1,107 @@
+"""What recur issues, scored the M4 way on held-out data it never trained on, beside every baseline.
+
+    python bench/accuracy.py [--sets m4,airline,sunspots,melbourne] [--model gru] [--ensemble 1]
+                             [--tune]
+
+Each set runs `recur forecast evaluate` (jobs.evaluation.evaluate_holdout): the last `holdout` points of
+every series are hidden, the whole training pipeline (backtest, gate, per-series choice, refit) runs on the
+rest with recur's defaults, and the issued forecast, the network alone and each baseline are scored by
+sMAPE, MASE and OWA (relative to naive2), with the issued intervals' coverage and the time taken.
+
+M4 Weekly: the training part and the official test part (`../shared/data/m4_weekly_*.csv`, 359 series,
+h = 13) are ingested as one long-format group, so the holdout is exactly the official test horizon. With
+`--tune` the test part is left out and the holdout is the last 13 points of the training part: the set
+to choose settings on, before the one number reported on the test part. Frequency m = 1 (integer weeks),
+as M4 scores weekly data.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+DATA = ROOT / "data"
+SHARED = ROOT.parent / "shared" / "data"
+
+# name: (files, ingest options, subject, holdout, config)
+SETS = {
+    "m4": (
+        ["m4_weekly_train.csv", "m4_weekly_test.csv"],
+        {"id_col": "unique_id", "time_col": "ds", "value_cols": ("y",), "name": "m4"},
+        "m4",
+        13,
+        {},
+    ),
+    "airline": (["airline_passengers.csv"], {"name": "airline"}, "airline", 12, {}),
+    "sunspots": (["sunspots_yearly.csv"], {"name": "sunspots"}, "sunspots", 11, {"season": 11}),
+    "melbourne": (
+        ["daily_min_temperatures_melbourne.csv"],
+        {"name": "melbourne", "fill": "interpolate"},
+        "melbourne",
+        14,
+        {},
+    ),
+}
+
+
+def run(name: str, home: Path, model: str, ensemble: int, tune: bool) -> dict:
+    from db.csvread import IngestOptions
+    from db.settings import Settings
+    from forecaster.config import ForecastConfig
+    from jobs.evaluation import evaluate_holdout
+    from jobs.forecast import AUTO
+    from jobs.ingest import ingest_series
+
+    files, opts, subject, holdout, extra = SETS[name]
+    settings = Settings.resolve(home)
+    for file in files[:1] if tune else files:
+        path = SHARED / file if (SHARED / file).exists() and not (DATA / file).exists() else DATA / file
+        ingest_series(settings, path, IngestOptions(**opts))
+    cfg = ForecastConfig(
+        model="gru" if model == "auto" else model, horizon=holdout, ensemble=ensemble, **extra
+    )
+    start = time.process_time()
+    out = evaluate_holdout(
+        settings, subject, cfg, holdout, candidates=AUTO if model == "auto" else (), progress=print
+    )
+    out["cpu_seconds"] = round(time.process_time() - start, 1)
+    out.pop("forecasts")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sets", default="m4,airline,sunspots,melbourne")
+    parser.add_argument("--model", default="gru")
+    parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--tune", action="store_true", help="M4: hold out the training part's last 13")
+    parser.add_argument("--json", type=Path, help="Also write the results here.")
+    args = parser.parse_args()
+    results = {}
+    for name in args.sets.split(","):
+        home = Path(tempfile.mkdtemp(prefix=f"recur-acc-{name}-"))
+        try:
+            results[name] = run(name, home, args.model, args.ensemble, args.tune)
+        finally:
+            shutil.rmtree(home, ignore_errors=True)
+        r = results[name]
+        print(f"\n## {name}: holdout {r['holdout']}, {r['series']} series, season {r['season']}")
+        print(f"model {r['model']}, promoted {r['promoted']}: {r['reason']}")
+        print(f"served: {r['served']}; {r['seconds']} s wall, {r['cpu_seconds']} s CPU")
+        print("| method | sMAPE | MASE | OWA |\n|---|---:|---:|---:|")
+        for method, s in r["scores"].items():
+            print(f"| {method} | {s['smape']:.3f} | {s['mase']:.3f} | {s['owa']:.3f} |")
+        print(f"coverage: {r['coverage']}", flush=True)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=1))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,95 @@
+"""What recur issues: per-series serving in a group with short members, refits up to a cut, ensembles,
+the holdout evaluation and `backtest --model auto`."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import numpy as np
+import pytest
+
+TINY = ["--horizon", "6", "--units", "4", "--epochs", "2", "--windows", "3", "--patience", "2"]
+
+
+@pytest.fixture
+def shop(recur, write):
+    """A long-format group: two long seasonal series and one too short to backtest (30 points)."""
+    rng = np.random.default_rng(0)
+    rows = ["store,week,sales"]
+    for store, n, level in (("a", 160, 50), ("b", 160, 80), ("short", 30, 30)):
+        t = np.arange(n)
+        values = level + 10 * np.sin(2 * np.pi * t / 12) + rng.normal(0, 1, n)
+        rows += [f"{store},{i + 1},{v:.3f}" for i, v in enumerate(values)]
+    recur(
+        "series", "ingest", write("shop.csv", "\n".join(rows) + "\n"), "--id-col", "store", "--name", "shop"
+    )
+    return recur
+
+
+def test_a_group_with_a_short_member_trains_and_serves_every_series(shop):
+    out = shop.json("forecast", "train", "shop", "--model", "gru", "--season", "12", "--force", *TINY)
+    serve = out["metrics"]["serve"]
+    assert set(serve) == {"shop/a", "shop/b", "shop/short"}
+    assert serve["shop/short"] in {"naive", "seasonal_naive", "naive2", "drift", "mean"}
+    assert set(out["metrics"]["backtest"]["per_series"]) == {"shop/a", "shop/b"}
+    assert sum(out["served"].values()) == 3
+    text = shop("forecast", "train", "shop", "--model", "gru", "--season", "12", *TINY).stdout
+    assert "served" in text
+    issued = shop.json("forecast", "predict", "shop")
+    methods = {f["series"]: f["method"] for f in issued["forecasts"]}
+    assert methods["shop/short"] == serve["shop/short"] and len(methods) == 3
+
+
+def test_the_gate_and_the_serving_follow_the_backtest_per_series(shop):
+    out = shop.json(
+        "forecast", "train", "shop", "--model", "gru", "--season", "12", "--confidence", "0", *TINY
+    )
+    per_series = out["metrics"]["backtest"]["per_series"]
+    for name, scores in per_series.items():
+        best = min((m for m in scores if m != "model"), key=lambda m: scores[m]["mase"])
+        expected = "model" if scores["model"]["mase"] < scores[best]["mase"] else best
+        assert out["metrics"]["serve"][name] == expected
+
+
+def test_until_trains_on_what_was_known_and_as_of_forecasts_from_there(shop):
+    out = shop.json("forecast", "train", "shop", "--model", "rnn", "--until", "120", "--force", *TINY)
+    with shop.db() as conn:
+        [(config,)] = conn.execute("SELECT config FROM model_version WHERE id = ?", (out["version"],))
+    assert [r[1] for r in json.loads(config)["data_range"]] == [120, 120, 30]
+    issued = shop.json("forecast", "predict", "shop", "--as-of", "120")
+    assert {f["series"]: f["origin"] for f in issued["forecasts"]}["shop/a"] == 120
+    assert "--until 'soon' is not an integer step" in shop.fails(
+        "forecast", "train", "shop", "--until", "soon", *TINY
+    )
+
+
+def test_an_ensemble_is_stored_as_one_model_and_predicts(shop):
+    out = shop.json(
+        "forecast", "train", "shop/a", "--model", "gru", "--ensemble", "2", "--season", "12", "--force", *TINY
+    )
+    assert out["promoted"]
+    issued = shop.json("forecast", "predict", "shop/a")
+    assert issued["forecasts"][0]["points"] == 6 and issued["model_version"] == out["version"]
+
+
+def test_evaluate_scores_the_issued_forecast_on_hidden_points(shop, tmp_path):
+    out = shop.json(
+        "forecast", "evaluate", "shop", "--holdout", "6", "--model", "gru", "--season", "12",
+        "--out", tmp_path / "held.csv", *TINY[2:],
+    )  # fmt: skip
+    assert out["holdout"] == 6 and out["series"] == 3
+    assert {"issued", "network", "naive", "naive2", "seasonal_naive", "drift", "mean"} <= set(out["scores"])
+    assert out["scores"]["naive2"]["owa"] == pytest.approx(1.0)
+    with open(tmp_path / "held.csv") as fh:
+        rows = list(csv.DictReader(fh))
+    assert len(rows) == 18 and {r["series"] for r in rows} == {"shop/a", "shop/b", "shop/short"}
+    assert shop.count("model_version") == 0  # nothing stored
+    first = rows[0]
+    assert first["issued"] == first[first["issued_by"]] or first["issued_by"] == "gru"
+
+
+def test_backtest_auto_compares_every_candidate(shop):
+    out = shop.json("forecast", "backtest", "shop/a", "--season", "12", *TINY)
+    assert set(out["auto"]) == {"gru", "lstm", "attention"}
+    assert out["model"] == min(out["auto"], key=out["auto"].get)
