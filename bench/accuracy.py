@@ -1,7 +1,7 @@
 """What recur issues, scored the M4 way on held-out data it never trained on, beside every baseline.
 
     python bench/accuracy.py [--sets m4,airline,sunspots,melbourne] [--model gru] [--ensemble 1]
-                             [--tune]
+                             [--refit full|tune] [--tune]
 
 Each set runs `recur forecast evaluate` (jobs.evaluation.evaluate_holdout): the last `holdout` points of
 every series are hidden, the whole training pipeline (backtest, gate, per-series choice, refit) runs on the
@@ -51,7 +51,7 @@ SETS = {
 }
 
 
-def run(name: str, home: Path, model: str, ensemble: int, tune: bool) -> dict:
+def run(name: str, home: Path, model: str, ensemble: int, tune: bool, refit: str) -> dict:
     from db.csvread import IngestOptions
     from db.settings import Settings
     from forecaster.config import ForecastConfig
@@ -81,6 +81,7 @@ def main() -> None:
     parser.add_argument("--sets", default="m4,airline,sunspots,melbourne")
     parser.add_argument("--model", default="gru")
     parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--refit", default="full", choices=["full", "tune"])
     parser.add_argument("--tune", action="store_true", help="M4: hold out the training part's last 13")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()
@@ -88,7 +89,7 @@ def main() -> None:
     for name in args.sets.split(","):
         home = Path(tempfile.mkdtemp(prefix=f"recur-acc-{name}-"))
         try:
-            results[name] = run(name, home, args.model, args.ensemble, args.tune)
+            results[name] = run(name, home, args.model, args.ensemble, args.tune, args.refit)
         finally:
             shutil.rmtree(home, ignore_errors=True)
         r = results[name]

@@ -8,21 +8,25 @@ import click
 
 from commands.common import device_options, emit, pass_settings
 from db.settings import Settings
+from forecaster.config import ARCHITECTURES, LOSSES, NORMS, REFITS, SCALINGS
 from reports.text import keyvalues, table
 
-MODELS = ["rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq", "auto"]
+MODELS = [*ARCHITECTURES, "auto"]
 METRICS = ["mae", "rmse", "smape", "mase"]
+
+
+def _choice(flag: str, values, default: str, help: str):
+    return click.option(flag, type=click.Choice(values), default=default, show_default=True, help=help)
 
 
 def model_options(f):
     """The options that make a ForecastConfig; one name everywhere (--lookback is config.lookback)."""
     options = [
-        click.option(
+        _choice(
             "--model",
-            type=click.Choice(MODELS),
-            default="auto",
-            show_default=True,
-            help="auto tries gru, lstm and attention and keeps the best by backtest MASE.",
+            MODELS,
+            "auto",
+            "auto tries gru, lstm and attention and keeps the best by backtest MASE.",
         ),
         click.option(
             "--lookback",
@@ -41,9 +45,7 @@ def model_options(f):
             help="Dropout layers between recurrent layers.",
         ),
         click.option("--recurrent-dropout", type=float, default=0.0, help="Disables cuDNN on GPU (warns)."),
-        click.option(
-            "--norm", type=click.Choice(["none", "batch", "layer"]), default="none", show_default=True
-        ),
+        click.option("--norm", type=click.Choice(NORMS), default="none", show_default=True),
         click.option(
             "--epochs", type=int, default=100, show_default=True, help="Upper bound; early stopping decides."
         ),
@@ -70,21 +72,14 @@ def model_options(f):
             default="",
             help="Comma-separated series, or 'group' for the target's group mates.",
         ),
-        click.option(
+        _choice(
             "--scaling",
-            type=click.Choice(["auto", "standard", "log"]),
-            default="auto",
-            show_default=True,
-            help="Window normalisation: log (relative to the last value; positive series), standard "
+            SCALINGS,
+            "auto",
+            "Window normalisation: log (relative to the last value; positive series), standard "
             "(mean and spread); auto: log where every value is positive.",
         ),
-        click.option(
-            "--loss",
-            type=click.Choice(["mae", "mse"]),
-            default="mae",
-            show_default=True,
-            help="Training loss.",
-        ),
+        _choice("--loss", LOSSES, "mae", "Training loss."),
         click.option(
             "--history",
             type=int,
@@ -97,6 +92,12 @@ def model_options(f):
             default=1,
             show_default=True,
             help="Networks from consecutive seeds; median.",
+        ),
+        _choice(
+            "--refit",
+            REFITS,
+            "full",
+            "The issued model: fresh networks trained on all the data, or the backtest's tuned on it.",
         ),
         click.option(
             "--windows", type=int, default=5, show_default=True, help="Backtest windows per series (at most)."
@@ -207,7 +208,10 @@ def forecast_train(
         until,
         progress_printer(settings),
     )
-    shown = out | {"served": served_line(out["served"])}
+    served = served_line(out["served"])
+    if not out["promoted"]:
+        served = f"unchanged: version {out['version']} is a challenger (as champion it would serve {served})"
+    shown = out | {"served": served}
     head = keyvalues(shown, ["version", "subject", "model", "alias", "reason", "served", "device", "epochs"])
     emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
 

@@ -59,27 +59,33 @@ def best_overall(losses: dict[str, np.ndarray], series: np.ndarray) -> str:
     return min(losses, key=lambda m: cluster_means(losses[m], series).mean())
 
 
-MIN_SWITCH_WINDOWS = 3  # a series leaves the subject's winner only on evidence from this many windows
-
-
-def per_series(
-    losses: dict[str, np.ndarray], series: np.ndarray, default: str, confidence: float
-) -> dict[int, str]:
-    """What serves each series: the subject's overall winner (`default`), unless another method beat it
-    on that series' own backtest windows (at least MIN_SWITCH_WINDOWS of them) in at least `confidence`
-    of bootstrap resamples over those windows. Choosing the per-series minimum outright over-fits a few
-    windows: on M4 Weekly it issued worse forecasts than the network everywhere."""
-    out = {}
-    for s in np.unique(series):
+def per_series(losses: dict[str, np.ndarray], series: np.ndarray, default: str) -> dict[int, str]:
+    """What serves each series: the subject's overall winner (`default`), unless the series' own backtest
+    says another method is better once that evidence is shrunk towards the subject's average by how noisy
+    it is (empirical Bayes, as James and Stein). Each series' advantage of `default` over the series' best
+    other method, d_i, is the mean over its k_i windows; across series its true spread tau^2 is the spread
+    of the d_i less the noise sigma^2 / k_i, and mu is their mean (at least 0: picking each series' best
+    rival flatters the rivals). A series switches when mu + tau^2 / (tau^2 + sigma^2 / k_i) * (d_i - mu)
+    is negative: never, when the differences between series are no larger than their noise. Choosing
+    each series' lowest backtest score outright over-fits a few windows:
+    on M4 Weekly it issued sMAPE 8.44 where the network everywhere scored 7.48."""
+    present = [int(s) for s in np.unique(series)]
+    if len(present) < 2:
+        return dict.fromkeys(present, default)
+    rivals, diffs = {}, {}
+    for s in present:
         rows = series == s
-        best = min(losses, key=lambda m: float(losses[m][rows].mean()))
-        chosen = default
-        if best != default and rows.sum() >= MIN_SWITCH_WINDOWS:
-            alone = np.zeros(int(rows.sum()), dtype=np.int64)
-            if compare(losses[best][rows], losses[default][rows], alone).beats(confidence):
-                chosen = best
-        out[int(s)] = chosen
-    return out
+        others = [m for m in losses if m != default]
+        rivals[s] = min(others, key=lambda m: float(losses[m][rows].mean()))
+        diffs[s] = losses[rivals[s]][rows] - losses[default][rows]  # positive: default is better
+    means = np.array([diffs[s].mean() for s in present])
+    counts = np.array([len(diffs[s]) for s in present])
+    spread = [np.var(diffs[s], ddof=1) for s in present if len(diffs[s]) > 1]
+    noise = float(np.mean(spread)) if spread else float(np.var(means))
+    mu = max(float(np.mean(means)), 0.0)  # the default won overall: no prior advantage for a rival
+    tau2 = max(0.0, float(np.var(means, ddof=1)) - float(np.mean(noise / counts)))
+    shrunk = mu + tau2 / (tau2 + noise / counts + 1e-12) * (means - mu)
+    return {s: (rivals[s] if shrunk[j] < 0 else default) for j, s in enumerate(present)}
 
 
 def gate(

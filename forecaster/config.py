@@ -1,10 +1,9 @@
-"""Forecaster configuration: one name everywhere (--lookback, config.lookback, the JSON key, the label)."""
+"""Forecaster configuration: one name everywhere (--lookback, config.lookback, the JSON key, the label).
+Kept free of heavy imports: the CLI builds its option choices from these tuples."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
-
-import numpy as np
 
 from db.errors import InputError, check_options
 
@@ -21,6 +20,7 @@ def recurrent_cell(architecture: str) -> str:
 NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
+REFITS = ("full", "tune")
 MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
 WINDOW_BUDGET = 50_000  # training windows a group spreads evenly over its series, by default
 
@@ -49,6 +49,7 @@ class ForecastConfig:
     loss: str = "mae"
     history: int = 0  # training windows per series, the latest; 0: an even share of WINDOW_BUDGET
     ensemble: int = 1  # networks from consecutive seeds; the forecast is their median
+    refit: str = "full"  # the issued model: trained afresh on all the data, or the backtest's tuned on it
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:
@@ -59,6 +60,8 @@ class ForecastConfig:
             raise InputError(f"--skip {self.skip!r}: choose seasonal or none")
         if self.scaling not in SCALINGS:
             raise InputError(f"--scaling {self.scaling!r}: choose one of {', '.join(SCALINGS)}")
+        if self.refit not in REFITS:
+            raise InputError(f"--refit {self.refit!r}: choose one of {', '.join(REFITS)}")
         if self.loss not in LOSSES:
             raise InputError(f"--loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
         if self.norm not in NORMS:
@@ -79,11 +82,13 @@ class ForecastConfig:
         ]
         check_options(checks)
 
-    def resolved(self, season: int, series: list[np.ndarray], windows: int, stride: int) -> ForecastConfig:
+    def resolved(self, season: int, series: list, windows: int, stride: int) -> ForecastConfig:
         """The concrete settings for this data: the season; where no lookback was given, four horizons (at
         least a season and a horizon), shortened towards a season and a horizon so that the longest series
         keeps MIN_WINDOWS training windows before its backtest; log scaling where every value is positive;
         an even share of the window budget per series."""
+        import numpy as np
+
         lookback = self.lookback
         if not lookback:
             cutoff = max(len(v) for v in series) - self.horizon - (windows - 1) * stride
@@ -102,7 +107,7 @@ class ForecastConfig:
     def batch_for(self, windows: int) -> ForecastConfig:
         """A batch of 64 for small data, growing with the training windows (about 128 steps an epoch) up
         to 512: many series train in minutes, not hours, on two cores."""
-        return replace(self, batch_size=self.batch_size or int(np.clip(windows // 128, 64, 512)))
+        return replace(self, batch_size=self.batch_size or min(max(windows // 128, 64), 512))
 
     def to_json(self) -> dict:
         return asdict(self) | {"covariates": list(self.covariates)}

@@ -17,6 +17,7 @@ class TrainResult:
     history: dict[str, list[float]]  # the first network's
     epochs_run: int
     best_epochs: list[int] = field(default_factory=list)  # per network: the epoch whose weights were kept
+    members: list = field(default_factory=list)  # the networks themselves (one, or an ensemble's)
 
 
 def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None):
@@ -67,17 +68,24 @@ def train(
         histories.append(history)
         best.append(int(np.argmin(losses)) + 1)
     epochs = len(histories[0].get("loss", []))
-    return TrainResult(combine(cfg, members), histories[0], epochs, best)
+    return TrainResult(combine(cfg, members), histories[0], epochs, best, members)
 
 
-def refit(cfg: ForecastConfig, windows: Windows, season: int, best_epochs: list[int], verbose: int = 0):
-    """Train the networks again on every window up to the last observation, each for the number of epochs
-    its backtest counterpart kept: the issued model has seen the latest data."""
+def refit(cfg: ForecastConfig, windows: Windows, season: int, backtested: TrainResult, verbose: int = 0):
+    """The issued networks, trained on every window up to the last observation so they have seen the latest
+    data: `full` trains fresh ones, each for the epochs its backtest counterpart kept; `tune` continues the
+    backtest networks for a tenth of those epochs at a tenth of the learning rate."""
     import keras
 
     members, history = [], {}
-    for j, epochs in enumerate(best_epochs):
-        model = _compiled(cfg, windows.x.shape[-1], season, cfg.seed + j)
+    for j, best in enumerate(backtested.best_epochs):
+        if cfg.refit == "tune":
+            model, epochs = backtested.members[j], max(1, -(-best // 10))
+            model.compile(
+                optimizer=keras.optimizers.Adam(cfg.learning_rate / 10), loss=cfg.loss, metrics=["mae"]
+            )
+        else:
+            model, epochs = _compiled(cfg, windows.x.shape[-1], season, cfg.seed + j), best
         plateau = keras.callbacks.ReduceLROnPlateau(
             monitor="loss", factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5
         )
@@ -92,7 +100,8 @@ def refit(cfg: ForecastConfig, windows: Windows, season: int, best_epochs: list[
         )
         history = history or {k: [float(v) for v in vals] for k, vals in fit.history.items()}
         members.append(model)
-    return TrainResult(combine(cfg, members), history, max(best_epochs), list(best_epochs))
+    epochs_run = len(history.get("loss", []))
+    return TrainResult(combine(cfg, members), history, epochs_run, list(backtested.best_epochs), members)
 
 
 def _compiled(cfg: ForecastConfig, features: int, season: int, seed: int):

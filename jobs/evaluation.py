@@ -15,7 +15,7 @@ from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
-from jobs.forecast import _quiet, issue
+from jobs.forecast import Request, issue, quiet
 from jobs.vintages import model_forecasts, served_counts, served_forecasts
 
 LEVELS = (80, 95)
@@ -30,27 +30,15 @@ def evaluate_holdout(
     stride: int | None = None,
     candidates: tuple[str, ...] = (),
     confidence: float = 0.9,
-    progress=_quiet,
+    progress=quiet,
 ) -> dict:
     if holdout < 1 or holdout > cfg.horizon:
         raise InputError(f"--holdout {holdout}: must be between 1 and the horizon ({cfg.horizon})")
     full = fd.load(settings, name, cfg.covariates)
     known = fd.load(settings, name, cfg.covariates, holdout=holdout)
     start = time.monotonic()
-    decided = issue(
-        settings,
-        known,
-        cfg,
-        windows,
-        stride,
-        False,
-        candidates,
-        0,
-        None,
-        confidence,
-        progress,
-        champion=False,
-    )
+    request = Request(windows, stride, candidates=candidates, confidence=confidence)
+    decided = issue(settings, known, cfg, request, progress, champion=False)
     used = ForecastConfig.from_json(decided["config"])
     season = used.season
     config, fitted = decided["config"], decided["metrics"]
@@ -61,7 +49,7 @@ def evaluate_holdout(
     if decided["promote"]:
         serve = fitted["serve"]
     else:
-        chosen = fd.baseline_serve(known.values, holdout, season, windows, confidence)
+        chosen = fd.baseline_serve(known.values, holdout, season, windows)
         serve = dict(zip(known.names, chosen, strict=True))
     issued = served_forecasts(known, serve, holdout, season, LEVELS, decided["model"], network)
     seconds = time.monotonic() - start

@@ -27,8 +27,21 @@ CONFIDENCE = 0.9  # the gate's default: lower MASE in at least 90% of bootstrap 
 Progress = Callable[[str], None]
 
 
-def _quiet(_line: str) -> None:
+def quiet(_line: str) -> None:
     pass
+
+
+@dataclass(frozen=True)
+class Request:
+    """How `train` (and `evaluate`) are asked to decide."""
+
+    windows: int = 5
+    stride: int | None = None
+    force: bool = False
+    candidates: tuple[str, ...] = ()
+    confidence: float = CONFIDENCE
+    verbose: int = 0
+    tensorboard: str | None = None
 
 
 @dataclass
@@ -40,6 +53,7 @@ class Prepared:
     sp: object  # forecaster.evaluate.Split
     scalers: dict
     windows: int
+    stride: int
 
 
 @dataclass
@@ -62,7 +76,7 @@ def prepare(cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int 
     first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
     panels, scalers = fd.panels(subject, cfg.calendar, first)
     sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season)
-    return Prepared(cfg, subject, sp, scalers, windows)
+    return Prepared(cfg, subject, sp, scalers, windows, stride)
 
 
 def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None) -> Candidate:
@@ -93,19 +107,19 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
 
 
 def serve_map(
-    prep: Prepared, losses: dict[str, np.ndarray], best: str, confidence: float, force: bool = False
+    prep: Prepared, losses: dict[str, np.ndarray], best: str, force: bool = False
 ) -> dict[str, str]:
-    """What forecasts each series: the network, unless a baseline beat it clearly on the series' own
-    backtest windows (with `force`, the network wherever it was backtested); a series too short to
-    backtest the network gets the subject's best baseline `best`, unless another baseline beat that
-    clearly in a backtest of the baselines alone."""
+    """What forecasts each series: the network, unless the series' own backtest windows, shrunk towards
+    the group's average, say a baseline is better (forecaster.choose.per_series; with `force`, the
+    network wherever it was backtested); a series too short to backtest the network gets the subject's
+    best baseline `best`, or another by the same rule on a backtest of the baselines alone."""
     from forecaster.choose import per_series
 
     sp, names = prep.sp, prep.subject.names
-    chosen = {} if force else per_series(losses, sp.test.series, "model", confidence)
+    chosen = {} if force else per_series(losses, sp.test.series, "model")
     short = [i for i in range(len(names)) if i not in set(sp.backtested)]
     fallback = fd.baseline_serve(
-        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, confidence, best
+        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, best
     )
     out = {}
     for i, name in enumerate(names):
@@ -169,7 +183,7 @@ def train_forecaster(
     precision: str = "float32",
     confidence: float = CONFIDENCE,
     until: str | None = None,
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict:
     """Backtest each candidate (several for --model auto) against the baselines on the same windows, keep
     the best, gate it against the best baseline and the champion, choose per series what serves it, refit
@@ -178,19 +192,8 @@ def train_forecaster(
     run_id = runs.start(settings, "forecaster", name)
     try:
         with placed(device, precision) as (used, policy):
-            issued = issue(
-                settings,
-                subject,
-                cfg,
-                windows,
-                stride,
-                force,
-                candidates,
-                verbose,
-                tensorboard,
-                confidence,
-                progress,
-            )
+            request = Request(windows, stride, force, candidates, confidence, verbose, tensorboard)
+            issued = issue(settings, subject, cfg, request, progress)
     except Exception as exc:
         runs.fail(settings, run_id, exc)
         raise
@@ -234,17 +237,11 @@ def train_forecaster(
 
 
 def issue(
-    settings,
-    subject,
-    cfg,
-    windows,
-    stride,
-    force,
-    candidates,
-    verbose,
-    tensorboard,
-    confidence,
-    progress,
+    settings: Settings,
+    subject: fd.Subject,
+    cfg: ForecastConfig,
+    req: Request,
+    progress: Progress = quiet,
     champion: bool = True,
 ) -> dict:
     """Everything `train` decides, without storing: the chosen candidate refit on all the data, whether
@@ -252,34 +249,24 @@ def issue(
     from forecaster import choose
     from forecaster import evaluate as ev
 
-    prep = prepare(cfg, subject, windows, stride)
+    prep = prepare(cfg, subject, req.windows, req.stride)
     progress(_describe(prep))
-    tried = []
-    for model in candidates or (cfg.model,):
-        cand = fit_candidate(prep, model, verbose, tensorboard)
-        board, losses = evidence(prep, cand)
-        tried.append((cand, board, losses))
-        progress(
-            f"{model}: backtest MASE {board['overall']['model']['mase']:.4f} "
-            f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
-        )
-    cand, board, losses = min(tried, key=lambda t: t[1]["overall"]["model"]["mase"])
+    tried = try_candidates(prep, req, cfg.model, progress)
+    cand, board, losses = tried[0]
     series = prep.sp.test.series
     baseline_losses = {m: v for m, v in losses.items() if m != "model"}
     best = choose.best_overall(baseline_losses, series)
     champion_id, champion_l, note = champion_losses(settings, prep) if champion else (None, None, "")
     promote, reason, gate = choose.gate(
-        losses["model"], (best, baseline_losses[best]), champion_l, series, confidence, force
+        losses["model"], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
     )
-    if note:
-        reason = f"{reason}; {note}"
-    serve = serve_map(prep, losses, best, confidence, force)
+    reason = f"{reason}; {note}" if note else reason
+    serve = serve_map(prep, losses, best, req.force)
     progress(f"serves: {served_counts(serve, cand.model)}")
-    result = _refit(prep, cand, verbose)
-    progress(f"refit on all the data: {result.epochs_run} epochs")
+    result = _refit(prep, cand, req.verbose)
+    progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
     metrics = {
-        "backtest": board
-        | {"windows": windows, "stride": stride or prep.cfg.horizon, "season": prep.cfg.season},
+        "backtest": board | _backtest_info(prep),
         "intervals": cand.widths,
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
         "gate": gate,
@@ -288,7 +275,7 @@ def issue(
         "serve": serve,
         "served": served_counts(serve, cand.model),
     }
-    if candidates:
+    if req.candidates:
         metrics["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
     config = cand.cfg.to_json() | _data_config(subject, prep)
     return {
@@ -298,8 +285,25 @@ def issue(
         "reason": reason,
         "metrics": metrics,
         "config": config,
-        "prep": prep,
     }
+
+
+def try_candidates(prep: Prepared, req: Request, model: str, progress: Progress) -> list[tuple]:
+    """(candidate, scoreboard, losses) for each architecture tried, the best (lowest MASE) first."""
+    tried = []
+    for name in req.candidates or (model,):
+        cand = fit_candidate(prep, name, req.verbose, req.tensorboard)
+        board, losses = evidence(prep, cand)
+        tried.append((cand, board, losses))
+        progress(
+            f"{name}: backtest MASE {board['overall']['model']['mase']:.4f} "
+            f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
+        )
+    return sorted(tried, key=lambda t: t[1]["overall"]["model"]["mase"])
+
+
+def _backtest_info(prep: Prepared) -> dict:
+    return {"windows": prep.windows, "stride": prep.stride, "season": prep.cfg.season}
 
 
 def _describe(prep: Prepared) -> str:
@@ -323,7 +327,7 @@ def _refit(prep: Prepared, cand: Candidate, verbose: int):
     starts = [training_starts(len(p), cfg) for p in panels]
     floors = floors_for(panels, [len(p) for p in panels])
     windows = make_windows(panels, cfg, starts, floors)
-    return refit(cfg, windows, prep.sp.season, cand.result.best_epochs, verbose)
+    return refit(cfg, windows, prep.sp.season, cand.result, verbose)
 
 
 def _data_config(subject: fd.Subject, prep: Prepared) -> dict:
@@ -352,34 +356,28 @@ def backtest(
     windows: int = 5,
     stride: int | None = None,
     candidates: tuple[str, ...] = (),
-    progress: Progress = _quiet,
+    progress: Progress = quiet,
 ) -> dict:
     """Score fresh models of `cfg` (each candidate, for --model auto) or the champion, and the baselines,
     on the same rolling-origin windows, without registering anything."""
     if cfg is None:
         return _backtest_champion(settings, name, windows, stride)
+    from forecaster import evaluate as ev
+
     subject = fd.load(settings, name, cfg.covariates)
     prep = prepare(cfg, subject, windows, stride)
     progress(_describe(prep))
-    rows = []
-    for model in candidates or (cfg.model,):
-        cand = fit_candidate(prep, model)
-        board, _losses = evidence(prep, cand)
-        rows.append((cand, board))
-        progress(f"{model}: backtest MASE {board['overall']['model']['mase']:.4f} ({cand.seconds:.0f} s)")
-    cand, board = min(rows, key=lambda t: t[1]["overall"]["model"]["mase"])
-    from forecaster import evaluate as ev
-
+    tried = try_candidates(prep, Request(windows, stride, candidates=candidates), cfg.model, progress)
+    cand, board, _losses = tried[0]
     out = {
         "subject": name,
         "model": cand.model,
         "version": None,
-        "backtest": board
-        | {"windows": windows, "stride": stride or prep.cfg.horizon, "season": prep.cfg.season},
+        "backtest": board | _backtest_info(prep),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
     }
     if candidates:
-        out["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b in rows}
+        out["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
     return out
 
 
@@ -399,5 +397,4 @@ def _backtest_champion(settings: Settings, name: str, windows: int, stride: int 
     from forecaster import evaluate as ev
 
     board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
-    extra = {"windows": windows, "stride": stride or cfg.horizon, "season": prep.cfg.season}
-    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | extra}
+    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | _backtest_info(prep)}

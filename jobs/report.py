@@ -91,25 +91,31 @@ def forecast_section(settings: Settings, name: str) -> Section:
         )
     blocks: list = []
     if info is None:
-        blocks.append("No trained model is champion: forecasts come from seasonal naive.")
+        blocks.append("No trained model is champion: each series is forecast by its best baseline.")
     else:
         vid, arch, metrics = info
         bt = metrics.get("backtest", {})
         overall = bt.get("overall", {})
-        mase, naive = overall.get("model", {}).get("mase"), overall.get("seasonal_naive", {}).get("mase")
+        best = (metrics.get("gate") or {}).get("baseline", "seasonal_naive")
+        mase, naive = overall.get("model", {}).get("mase"), overall.get(best, {}).get("mase")
         blocks.append(
-            f"Champion: version {vid} ({arch}). Backtest MASE {mase:.3f} against seasonal naive {naive:.3f} "
-            f"over {bt.get('windows')} windows. {metrics.get('decision', '')}"
+            f"Champion: version {vid} ({arch}). Backtest MASE {mase:.3f} against the best baseline, "
+            f"{best}, {naive:.3f}, over up to {bt.get('windows')} windows per series. "
+            f"{metrics.get('decision', '')}"
         )
+        if metrics.get("served"):
+            served = ", ".join(f"{m} {n}" for m, n in metrics["served"].items())
+            blocks.append(f"What serves each series: {served}.")
         blocks.append(
             Table(["method", *METRICS], [{"method": m} | v for m, v in overall.items()], "Backtest, overall")
         )
         if len(bt.get("per_series", {})) > 1:
+            serve = metrics.get("serve") or {}
             rows = [
-                {"series": s, "model": v["model"]["mase"], "seasonal_naive": v["seasonal_naive"]["mase"]}
+                {"series": s, "model": v["model"]["mase"], best: v[best]["mase"], "served by": serve.get(s)}
                 for s, v in bt["per_series"].items()
             ]
-            blocks.append(Table(["series", "model", "seasonal_naive"], rows, "MASE per series"))
+            blocks.append(Table(["series", "model", best, "served by"], rows, "MASE per series"))
         blocks.append(Plot(f"{name} backtest", lambda fig, bt=bt: _backtest_figure(fig, bt)))
         if metrics.get("coverage"):
             blocks.append(
@@ -122,7 +128,7 @@ def forecast_section(settings: Settings, name: str) -> Section:
     for fan in fans[:12]:
         if fan is not None:
             title = fan["title"] + (
-                "" if info is None else f" — v{info[0]} {info[1]}, MASE {mase:.2f} vs naive {naive:.2f}"
+                "" if info is None else f" — v{info[0]} {info[1]}, MASE {mase:.2f} vs {best} {naive:.2f}"
             )
             blocks.append(
                 Plot(

@@ -71,13 +71,14 @@ def error_by_step(ax, by_step: dict[str, Sequence[float]], title: str = "Backtes
 
 
 def leaderboard(ax, scores: dict[str, float], title: str = "MASE by method (lower is better)"):
-    """Horizontal bars, best first; the seasonal-naive bar is the line to beat."""
+    """Horizontal bars, best first; the best baseline's bar is the line to beat."""
     items = sorted(scores.items(), key=lambda kv: kv[1])
     names, values = [k for k, _ in items], [v for _, v in items]
     colors = [PALETTE["forecast"] if n == "model" else PALETTE["naive"] for n in names]
     ax.barh(names, values, color=colors)
-    if "seasonal_naive" in scores:
-        ax.axvline(scores["seasonal_naive"], color=PALETTE["bad"], lw=1, ls="--")
+    baselines = [v for k, v in items if k != "model"]
+    if baselines:
+        ax.axvline(min(baselines), color=PALETTE["bad"], lw=1, ls="--")
     ax.invert_yaxis()
     _tidy(ax, title, "MASE")
     return ax

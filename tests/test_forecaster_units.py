@@ -8,7 +8,7 @@ import pytest
 from db.errors import InputError
 from forecaster import metrics
 from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, seasonal_naive
-from forecaster.choose import compare, gate
+from forecaster.choose import compare, gate, per_series
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import check_length, conformal, origins_for
 from forecaster.windows import Panel, calendar_features, make_windows, window_starts
@@ -125,3 +125,15 @@ def test_conformal_quantiles_grow_with_level():
     q = conformal(residuals)
     assert all(a < b for a, b in zip(q["80"], q["95"], strict=True))
     assert q["95"][0] == pytest.approx(1.96, abs=0.25)
+
+
+def test_per_series_switches_only_where_the_evidence_outweighs_the_noise():
+    rng = np.random.default_rng(0)
+    series = np.repeat(np.arange(40), 5)
+    model = rng.uniform(1, 2, 200)
+    noise = {"model": model, "naive": model + rng.normal(0.1, 0.5, 200)}
+    assert set(per_series(noise, series, "model").values()) == {"model"}  # differences are all noise
+    naive = model + 0.3
+    naive[series < 4] = model[series < 4] - 1.0  # four series where naive is truly, clearly better
+    chosen = per_series({"model": model, "naive": naive + rng.normal(0, 0.05, 200)}, series, "model")
+    assert [s for s, m in chosen.items() if m == "naive"] == [0, 1, 2, 3]
