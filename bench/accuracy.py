@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--sets", default="m4,airline,sunspots,melbourne")
     parser.add_argument("--model", default="gru")
     parser.add_argument("--ensemble", type=int, default=1)
-    parser.add_argument("--refit", default="full", choices=["full", "tune"])
+    parser.add_argument("--refit", default="tune", choices=["full", "tune"])
     parser.add_argument("--tune", action="store_true", help="M4: hold out the training part's last 13")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
     args = parser.parse_args()

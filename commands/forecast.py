@@ -96,8 +96,8 @@ def model_options(f):
         _choice(
             "--refit",
             REFITS,
-            "full",
-            "The issued model: fresh networks trained on all the data, or the backtest's tuned on it.",
+            "tune",
+            "The issued model: the backtest's networks tuned on all the data, or fresh ones trained on it.",
         ),
         click.option(
             "--windows", type=int, default=5, show_default=True, help="Backtest windows per series (at most)."

@@ -49,7 +49,7 @@ class ForecastConfig:
     loss: str = "mae"
     history: int = 0  # training windows per series, the latest; 0: an even share of WINDOW_BUDGET
     ensemble: int = 1  # networks from consecutive seeds; the forecast is their median
-    refit: str = "full"  # the issued model: trained afresh on all the data, or the backtest's tuned on it
+    refit: str = "tune"  # the issued model: the backtest networks tuned on all the data, or fresh ones
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:

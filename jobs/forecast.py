@@ -107,24 +107,27 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
 
 
 def serve_map(
-    prep: Prepared, losses: dict[str, np.ndarray], best: str, force: bool = False
-) -> dict[str, str]:
-    """What forecasts each series: the network, unless the series' own backtest windows, shrunk towards
-    the group's average, say a baseline is better (forecaster.choose.per_series; with `force`, the
+    prep: Prepared, losses: dict[str, np.ndarray], best: str, confidence: float, force: bool = False
+) -> tuple[dict[str, str], dict]:
+    """What forecasts each series, and the evidence: the network, or each series' own best method where
+    choosing per series proved itself on this subject (forecaster.choose.per_series; with `force`, the
     network wherever it was backtested); a series too short to backtest the network gets the subject's
-    best baseline `best`, or another by the same rule on a backtest of the baselines alone."""
+    best baseline `best`, or its own by the same rule on a backtest of the baselines alone."""
     from forecaster.choose import per_series
 
     sp, names = prep.sp, prep.subject.names
-    chosen = {} if force else per_series(losses, sp.test.series, "model")
+    if force:
+        chosen, evidence = {}, {"per_series": False, "why": "--force"}
+    else:
+        chosen, evidence = per_series(losses, sp.test.series, "model", confidence)
     short = [i for i in range(len(names)) if i not in set(sp.backtested)]
     fallback = fd.baseline_serve(
-        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, best
+        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, confidence, best
     )
     out = {}
     for i, name in enumerate(names):
         out[name] = chosen.get(i, "model") if i in set(sp.backtested) else fallback[short.index(i)]
-    return out
+    return out, evidence
 
 
 def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
@@ -261,7 +264,7 @@ def issue(
         losses["model"], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
     )
     reason = f"{reason}; {note}" if note else reason
-    serve = serve_map(prep, losses, best, req.force)
+    serve, serving = serve_map(prep, losses, best, req.confidence, req.force)
     progress(f"serves: {served_counts(serve, cand.model)}")
     result = _refit(prep, cand, req.verbose)
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
@@ -274,6 +277,7 @@ def issue(
         "champion_before": champion_id,
         "serve": serve,
         "served": served_counts(serve, cand.model),
+        "serving": serving,
     }
     if req.candidates:
         metrics["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}

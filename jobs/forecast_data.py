@@ -140,16 +140,21 @@ def baseline_backtest(
 
 
 def baseline_serve(
-    values: list[np.ndarray], horizon: int, season: int, windows: int, default: str | None = None
+    values: list[np.ndarray],
+    horizon: int,
+    season: int,
+    windows: int,
+    confidence: float,
+    default: str | None = None,
 ) -> list[str]:
-    """Each series' baseline: the subject's best (or `default`) unless another beat it clearly on the
-    series' own windows (forecaster.choose.per_series); naive where a series is too short to test."""
+    """Each series' baseline: the subject's best (or `default`), or each series' own best where choosing
+    per series proved itself (forecaster.choose.per_series); naive where a series is too short to test."""
     from forecaster.choose import best_overall, per_series
 
     losses, index = baseline_backtest(values, horizon, season, windows)
     if not losses:
         return ["naive"] * len(values)
-    chosen = per_series(losses, index, default or best_overall(losses, index))
+    chosen, _evidence = per_series(losses, index, default or best_overall(losses, index), confidence)
     return [chosen.get(i, default or "naive") for i in range(len(values))]
 
 

@@ -11,6 +11,7 @@ from db.errors import RecurError
 from db.settings import Settings
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
+from jobs.forecast import CONFIDENCE
 
 
 def predict_forecast(
@@ -41,7 +42,7 @@ def predict_forecast(
         subject = fd.load(settings, name, until=as_of)
         h = horizon or DEFAULT_HORIZON
         s = fd.season_of(subject, season)
-        chosen = fd.baseline_serve(subject.values, h, s, FALLBACK_WINDOWS)
+        chosen = fd.baseline_serve(subject.values, h, s, FALLBACK_WINDOWS, CONFIDENCE)
         serve = dict(zip(subject.names, chosen, strict=True))
         return _issue(settings, subject, serve, h, s, levels, None, None)
     vid, config, metrics = info

@@ -127,13 +127,14 @@ def test_conformal_quantiles_grow_with_level():
     assert q["95"][0] == pytest.approx(1.96, abs=0.25)
 
 
-def test_per_series_switches_only_where_the_evidence_outweighs_the_noise():
+def test_per_series_choice_is_used_only_where_it_proves_itself_on_later_windows():
     rng = np.random.default_rng(0)
-    series = np.repeat(np.arange(40), 5)
-    model = rng.uniform(1, 2, 200)
-    noise = {"model": model, "naive": model + rng.normal(0.1, 0.5, 200)}
-    assert set(per_series(noise, series, "model").values()) == {"model"}  # differences are all noise
+    series = np.repeat(np.arange(40), 4)
+    model = rng.uniform(1, 2, 160)
+    noise = {"model": model, "naive": model + rng.normal(0.1, 0.5, 160)}
+    chosen, evidence = per_series(noise, series, "model", 0.9)
+    assert set(chosen.values()) == {"model"} and not evidence["per_series"]  # differences are noise
     naive = model + 0.3
-    naive[series < 4] = model[series < 4] - 1.0  # four series where naive is truly, clearly better
-    chosen = per_series({"model": model, "naive": naive + rng.normal(0, 0.05, 200)}, series, "model")
-    assert [s for s, m in chosen.items() if m == "naive"] == [0, 1, 2, 3]
+    naive[series < 8] = model[series < 8] - 1.0  # eight series where naive is truly, clearly better
+    chosen, evidence = per_series({"model": model, "naive": naive}, series, "model", 0.9)
+    assert evidence["per_series"] and [s for s, m in chosen.items() if m == "naive"] == list(range(8))
