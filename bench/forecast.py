@@ -18,7 +18,6 @@ import shutil
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -58,16 +57,17 @@ def load_set(name: str, home: Path):
 
 def accuracy(name: str, home: Path, epochs: int, archs: tuple[str, ...]) -> dict:
     from forecaster.config import ForecastConfig
-    from jobs.forecast import AUTO, evaluate
+    from jobs.forecast import AUTO, evidence, fit_candidate, prepare
 
     subject, cfg_args, windows, stride = load_set(name, home)
     base = ForecastConfig(epochs=epochs, patience=8, units=32, **cfg_args)
+    prep = prepare(base, subject, windows, stride)
     rows, timings = {}, {}
     for arch in archs:
         started = time.perf_counter()
-        _result, metrics, _extra, _sp = evaluate(replace(base, model=arch), subject, windows, stride)
+        board, _losses = evidence(prep, fit_candidate(prep, arch))
         timings[arch] = time.perf_counter() - started
-        overall = metrics["backtest"]["overall"]
+        overall = board["overall"]
         rows[arch] = overall["model"]
         rows.setdefault("seasonal_naive", overall["seasonal_naive"])
         rows.setdefault("naive", overall["naive"])
@@ -87,17 +87,16 @@ def throughput(home: Path, epochs: int = 3) -> dict:
     """Pipeline `train` against bare `fit`, same model, arrays and epochs (ETTh1 OT, gru)."""
     import keras
 
-    from forecaster import evaluate as ev
     from forecaster.config import ForecastConfig
     from forecaster.models import build
     from forecaster.train import train
-    from jobs import forecast_data as fd
+    from jobs.forecast import prepare
 
     subject, cfg_args, windows, stride = load_set("etth1", home)
     cfg = ForecastConfig(model="gru", epochs=epochs, patience=epochs + 1, units=32, **cfg_args)
-    first = [len(v) - cfg.horizon - (windows - 1) * stride for v in subject.values]
-    panels, _ = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, 24)
+    prep = prepare(cfg, subject, windows, stride)
+    sp = prep.sp
+    cfg = prep.cfg.batch_for(len(sp.train))
     n = len(sp.train.x)
     pipeline, bare = [], []
     for _ in range(2):
@@ -106,7 +105,7 @@ def throughput(home: Path, epochs: int = 3) -> dict:
         pipeline.append(time.perf_counter() - started)
         keras.utils.set_random_seed(cfg.seed)
         model = build(cfg, sp.train.x.shape[-1], sp.season)
-        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss="mse", metrics=["mae"])
+        model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=cfg.loss, metrics=["mae"])
         started = time.perf_counter()
         model.fit(
             sp.train.x,

@@ -161,7 +161,7 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
     from forecaster.config import ForecastConfig
     from jobs import forecast_data as fd
     from jobs.device import placed
-    from jobs.forecast import evaluate
+    from jobs.forecast import evidence, fit_candidate, prepare
     from jobs.ingest import ingest_series
 
     settings = Settings.resolve(Path(tempfile.mkdtemp(prefix="recur-gpu-")))
@@ -170,15 +170,18 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
     cfg = ForecastConfig(**FORECASTER, epochs=epochs, patience=epochs + 1)
     with placed(device) as (used, _policy):
         started = time.perf_counter()
-        result, metrics, _extra, sp = evaluate(cfg, subject, 20, 24)
+        prep = prepare(cfg, subject, 20, 24)
+        cand = fit_candidate(prep, cfg.model)
+        board, _losses = evidence(prep, cand)
         seconds = time.perf_counter() - started
+    sp, result = prep.sp, cand.result
     return {
         "device": used,
         "train_windows": len(sp.train.x),
         "windows_per_s_pipeline": len(sp.train.x) * result.epochs_run / seconds,
         "val_loss": min(result.history["val_loss"]),
-        "mase": metrics["backtest"]["overall"]["model"]["mase"],
-        "seasonal_naive_mase": metrics["backtest"]["overall"]["seasonal_naive"]["mase"],
+        "mase": board["overall"]["model"]["mase"],
+        "seasonal_naive_mase": board["overall"]["seasonal_naive"]["mase"],
     }
 
 

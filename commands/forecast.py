@@ -212,7 +212,10 @@ def forecast_train(
     if not out["promoted"]:
         served = f"unchanged: version {out['version']} is a challenger (as champion it would serve {served})"
     shown = out | {"served": served}
-    head = keyvalues(shown, ["version", "subject", "model", "alias", "reason", "served", "device", "epochs"])
+    head = keyvalues(
+        shown,
+        ["version", "subject", "model", "alias", "reason", "served", "device", "epochs", "refit_epochs"],
+    )
     emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
 
 

@@ -109,25 +109,37 @@ def _best_each(losses: dict[str, np.ndarray], series: np.ndarray, rows: np.ndarr
 def gate(
     new: np.ndarray,
     baseline: tuple[str, np.ndarray],
-    champion: np.ndarray | None,
+    champion: np.ndarray | float | None,
     series: np.ndarray,
     confidence: float,
     force: bool,
 ) -> tuple[bool, str, dict]:
-    """Promote only when the new model beats the best baseline and the champion (re-scored on the same
-    windows) by more than noise: lower MASE in at least `confidence` of the bootstrap resamples."""
+    """Promote only when the new model beats the best baseline and the champion by more than noise: lower
+    MASE in at least `confidence` of the bootstrap resamples. The champion is re-scored on the same
+    windows (per-window losses) where it has not seen them; a champion refit on data that covers them
+    gives its own backtest MASE instead (a float), which the new MASE must beat."""
     name, base_losses = baseline
     vs_base = compare(new, base_losses, series)
-    vs_champion = None if champion is None else compare(new, champion, series)
     evidence = {"baseline": name, "vs_baseline": vs_base.__dict__, "confidence": confidence}
-    if vs_champion is not None:
-        evidence["vs_champion"] = vs_champion.__dict__
     lines = [vs_base.describe(f"the best baseline, {name},")]
-    if vs_champion is not None:
+    champion_ok = True
+    if isinstance(champion, np.ndarray):
+        vs_champion = compare(new, champion, series)
+        evidence["vs_champion"] = vs_champion.__dict__
         lines.append(vs_champion.describe("the champion"))
+        champion_ok = vs_champion.beats(confidence)
+    elif champion is not None:
+        mine = float(cluster_means(new, series).mean())
+        champion_ok = mine < champion
+        evidence["vs_champion_backtest"] = {"candidate": mine, "champion": champion}
+        verb = "beats" if champion_ok else "does not beat"
+        lines.append(
+            f"MASE {mine:.4f} {verb} the champion's own backtest MASE ({champion:.4f}; it has been refit on "
+            "these windows, so it is judged by its score from before it saw them)"
+        )
     text = "; ".join(lines)
     if force:
         return True, f"promoted with --force ({text})", evidence
-    ok = vs_base.beats(confidence) and (vs_champion is None or vs_champion.beats(confidence))
+    ok = vs_base.beats(confidence) and champion_ok
     need = f"needs lower MASE in at least {100 * confidence:.0f}% of resamples"
     return ok, (text if ok else f"{text}: not promoted ({need})"), evidence

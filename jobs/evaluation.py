@@ -49,7 +49,7 @@ def evaluate_holdout(
     if decided["promote"]:
         serve = fitted["serve"]
     else:
-        chosen = fd.baseline_serve(known.values, holdout, season, windows, confidence)
+        chosen = fd.baseline_serve(known.values, holdout, season, confidence)
         serve = dict(zip(known.names, chosen, strict=True))
     issued = served_forecasts(known, serve, holdout, season, LEVELS, decided["model"], network)
     seconds = time.monotonic() - start

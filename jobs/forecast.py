@@ -122,7 +122,7 @@ def serve_map(
         chosen, evidence = per_series(losses, sp.test.series, "model", confidence)
     short = [i for i in range(len(names)) if i not in set(sp.backtested)]
     fallback = fd.baseline_serve(
-        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, prep.windows, confidence, best
+        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, confidence, best
     )
     out = {}
     for i, name in enumerate(names):
@@ -134,26 +134,41 @@ def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
     return dict(Counter(architecture if m == "model" else m for m in serve.values()).most_common())
 
 
-def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | None, str]:
-    """The champion's per-window losses on the same backtest windows, or why it could not be re-scored."""
+def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | float | None, str]:
+    """The champion's per-window losses on the same backtest windows; its own backtest MASE where it was
+    refit on data that covers those windows (re-scoring it there would flatter it); or why neither."""
     from forecaster import evaluate as ev
 
     with read_session(settings) as session:
         current = registry.champion(session, "forecaster", prep.subject.name)
         if current is None:
             return None, None, ""
-        version_id, config = current.id, dict(current.config)
+        version_id, config, metrics = current.id, dict(current.config), dict(current.metrics or {})
         from jobs.artifacts import load_model
 
         model = load_model(current)
     cfg = ForecastConfig.from_json(config)
+    if _has_seen(config, prep):
+        stored = metrics.get("backtest", {}).get("overall", {}).get("model", {}).get("mase")
+        return version_id, stored, ""
     try:
         if cfg.horizon != prep.cfg.horizon:
             raise RecurError(f"it forecasts {cfg.horizon} steps, not {prep.cfg.horizon}")
-        pred = forecast_windows(cfg, config, model, prep.subject, prep.sp.origins)
-    except RecurError as exc:
+        subject = fd.load(settings, prep.subject.name, cfg.covariates)  # the champion's own inputs
+        subject = fd.truncated(subject, [len(v) for v in prep.subject.values])
+        pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
+    except (RecurError, ValueError) as exc:
         return version_id, None, f"the champion (version {version_id}) was not re-scored: {exc}"
     return version_id, ev.window_losses(prep.sp, pred), ""
+
+
+def _has_seen(config: dict, prep: Prepared) -> bool:
+    """Whether the stored model was trained on data reaching past the first backtest origin of a series."""
+    seen = config.get("data_range") or []
+    for i, origins in enumerate(prep.sp.origins):
+        if len(origins) and i < len(seen) and seen[i][1] >= prep.subject.ts[i][int(origins[0])]:
+            return True
+    return False
 
 
 def forecast_windows(cfg: ForecastConfig, config: dict, model, subject: fd.Subject, origins) -> np.ndarray:
@@ -234,7 +249,8 @@ def train_forecaster(
         "reason": issued["reason"],
         "served": metrics["served"],
         "device": device_used,
-        "epochs": issued["result"].epochs_run,
+        "epochs": issued["epochs"],
+        "refit_epochs": issued["result"].epochs_run,
         "metrics": metrics,
     }
 
@@ -284,6 +300,7 @@ def issue(
     config = cand.cfg.to_json() | _data_config(subject, prep)
     return {
         "model": cand.model,
+        "epochs": cand.result.epochs_run,
         "result": result,
         "promote": promote,
         "reason": reason,

@@ -103,6 +103,23 @@ def _cut(arrays, name: str, kind: str, until: str | None, holdout: int):
     return ts, values
 
 
+def truncated(subject: Subject, lengths: list[int]) -> Subject:
+    """The subject cut to the first `lengths[i]` points of each series (another view of the same data)."""
+    from dataclasses import replace
+
+    cov = (
+        None
+        if subject.covariates is None
+        else [c[:n] for c, n in zip(subject.covariates, lengths, strict=True)]
+    )
+    return replace(
+        subject,
+        ts=[t[:n] for t, n in zip(subject.ts, lengths, strict=True)],
+        values=[v[:n] for v, n in zip(subject.values, lengths, strict=True)],
+        covariates=cov,
+    )
+
+
 def store_season(settings: Settings, subject: Subject, season: int) -> None:
     """Keep the season given at train with the series, so forecasts without a model use it too."""
     from db.models import Series
@@ -139,19 +156,17 @@ def baseline_backtest(
     return {m: np.concatenate(v) for m, v in losses.items()}, np.concatenate(index)
 
 
+BASELINE_WINDOWS = 50  # origins of a baselines-only backtest: cheap, so many, for a choice that holds
+
+
 def baseline_serve(
-    values: list[np.ndarray],
-    horizon: int,
-    season: int,
-    windows: int,
-    confidence: float,
-    default: str | None = None,
+    values: list[np.ndarray], horizon: int, season: int, confidence: float, default: str | None = None
 ) -> list[str]:
     """Each series' baseline: the subject's best (or `default`), or each series' own best where choosing
     per series proved itself (forecaster.choose.per_series); naive where a series is too short to test."""
     from forecaster.choose import best_overall, per_series
 
-    losses, index = baseline_backtest(values, horizon, season, windows)
+    losses, index = baseline_backtest(values, horizon, season, BASELINE_WINDOWS)
     if not losses:
         return ["naive"] * len(values)
     chosen, _evidence = per_series(losses, index, default or best_overall(losses, index), confidence)

@@ -42,7 +42,7 @@ def predict_forecast(
         subject = fd.load(settings, name, until=as_of)
         h = horizon or DEFAULT_HORIZON
         s = fd.season_of(subject, season)
-        chosen = fd.baseline_serve(subject.values, h, s, FALLBACK_WINDOWS, CONFIDENCE)
+        chosen = fd.baseline_serve(subject.values, h, s, CONFIDENCE)
         serve = dict(zip(subject.names, chosen, strict=True))
         return _issue(settings, subject, serve, h, s, levels, None, None)
     vid, config, metrics = info
@@ -61,7 +61,6 @@ def predict_forecast(
 
 
 DEFAULT_HORIZON = 12
-FALLBACK_WINDOWS = 5  # origins of the baselines' own backtest, when no model serves a subject
 
 
 def _issue(settings, subject, serve, horizon, season, levels, version, model_part) -> dict:

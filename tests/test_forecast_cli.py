@@ -139,10 +139,16 @@ def test_global_model_for_a_group_and_backtest_table(recur, write):
 
 def test_covariates_from_the_group(recur, write):
     recur("series", "ingest", wide_file(write))
+    first = recur.json("forecast", "train", "plant/c", "--model", "gru", "--force", *SMALL)
     out = recur.json(
         "forecast", "train", "plant/c", "--model", "gru", "--covariates", "group", "--force", *SMALL
     )
     shown = recur.json("models", "show", str(out["version"]))
+    assert shown["metrics"]["champion_before"] == first["version"]
+    # the champion was refit on these windows: judged by its own earlier backtest, not re-scored on them
+    assert shown["metrics"]["gate"]["vs_champion_backtest"]["champion"] == pytest.approx(
+        first["metrics"]["backtest"]["overall"]["model"]["mase"]
+    )
     assert shown["metrics"]["backtest"]["per_series"].keys() == {"plant/c"}
     assert shown["config"]["lookback"] == 24
     assert recur.json("forecast", "predict", "plant/c")["method"] == "gru"

@@ -118,6 +118,8 @@ def test_bootstrap_is_sure_of_a_clear_win_and_not_of_noise():
     assert ok and "beats the best baseline, naive, (" in reason
     ok, reason, _ = gate(base * 0.99, ("naive", base), base * 0.9, series, 0.9, False)
     assert not ok and "does not beat the champion" in reason and "not promoted" in reason
+    ok, reason, _ = gate(base * 0.7, ("naive", base), 0.5, series, 0.9, False)  # a refit champion's MASE
+    assert not ok and "does not beat the champion's own backtest MASE (0.5000" in reason
 
 
 def test_conformal_quantiles_grow_with_level():
