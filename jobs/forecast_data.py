@@ -43,7 +43,7 @@ def parse_time(text: str, kind: str, option: str = "--until") -> int:
         stamp = pd.Timestamp(text)
         if stamp.tzinfo is not None:
             stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return int(stamp.as_unit("s").value)
+        return int(stamp.value // 1_000_000_000)  # .value is in nanoseconds whatever the unit
     except (ValueError, TypeError) as exc:
         want = "an integer step" if kind == "int" else "a date or date-time such as 1960-06-01"
         raise InputError(f"{option} {text!r} is not {want}") from exc
@@ -55,6 +55,7 @@ def load(
     covariates: tuple[str, ...] = (),
     until: str | None = None,
     holdout: int = 0,
+    option: str = "--until",
 ) -> Subject:
     """A subject's points; with `until`, only those at or before that time (what was known then); with
     `holdout`, all but each series' last `holdout` points."""
@@ -64,7 +65,9 @@ def load(
         if not members:
             raise InputError(f"group {name!r} has no series")
         cov_names = _covariate_names(session, subject, covariates)
-        arrays = [_cut(_points(session, s), s.name, members[0].time_kind, until, holdout) for s in members]
+        arrays = [
+            _cut(_points(session, s), s.name, members[0].time_kind, until, holdout, option) for s in members
+        ]
         seasons = {s.season for s in members}
         cov = None
         if cov_names:
@@ -88,17 +91,17 @@ def load(
     )
 
 
-def _cut(arrays, name: str, kind: str, until: str | None, holdout: int):
+def _cut(arrays, name: str, kind: str, until: str | None, holdout: int, option: str = "--until"):
     ts, values = arrays
     if until is not None:
-        keep = ts <= parse_time(until, kind)
+        keep = ts <= parse_time(until, kind, option)
         ts, values = ts[keep], values[keep]
     if holdout:
         ts, values = ts[:-holdout], values[:-holdout]
     if len(ts) < 2:
         raise InputError(
             f"series {name!r} has {len(ts)} points before the cut"
-            + (f" (--until {until})" if until is not None else f" (--holdout {holdout})")
+            + (f" ({option} {until})" if until is not None else f" (--holdout {holdout})")
         )
     return ts, values
 

@@ -39,7 +39,7 @@ def predict_forecast(
             model, info = load_model(version), (version.id, dict(version.config), dict(version.metrics or {}))
             architecture = version.architecture
     if version is None:
-        subject = fd.load(settings, name, until=as_of)
+        subject = fd.load(settings, name, until=as_of, option="--as-of")
         h = horizon or DEFAULT_HORIZON
         s = fd.season_of(subject, season)
         chosen = fd.baseline_serve(subject.values, h, s, CONFIDENCE)
@@ -53,7 +53,7 @@ def predict_forecast(
             f"--horizon {horizon}: model version {vid} forecasts {cfg.horizon} steps; "
             f"train one with --horizon {horizon}"
         )
-    subject = fd.load(settings, name, tuple(config.get("covariates") or ()), until=as_of)
+    subject = fd.load(settings, name, tuple(config.get("covariates") or ()), until=as_of, option="--as-of")
     serve = metrics.get("serve") or dict.fromkeys(subject.names, "model")
     model_part = model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve)
     s = season or fd.season_of(subject, cfg.season)
@@ -148,6 +148,7 @@ def baseline_forecast(values, method, horizon, season, levels):
 
 def _store_vintage(settings, subject, rows, version_id) -> dict:
     from db.forecasts import upsert_forecast
+    from db.timefmt import format_ts
 
     out = []
     with write_session(settings) as session:
@@ -173,7 +174,7 @@ def _store_vintage(settings, subject, rows, version_id) -> dict:
                     "series": subject.names[i],
                     "method": label,
                     "forecast_id": fid,
-                    "origin": last,
+                    "origin": format_ts(last, subject.time_kind),
                     "points": len(stamps),
                 }
             )

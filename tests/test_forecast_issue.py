@@ -54,7 +54,7 @@ def test_until_trains_on_what_was_known_and_as_of_forecasts_from_there(shop):
         [(config,)] = conn.execute("SELECT config FROM model_version WHERE id = ?", (out["version"],))
     assert [r[1] for r in json.loads(config)["data_range"]] == [120, 120, 30]
     issued = shop.json("forecast", "predict", "shop", "--as-of", "120")
-    assert {f["series"]: f["origin"] for f in issued["forecasts"]}["shop/a"] == 120
+    assert {f["series"]: f["origin"] for f in issued["forecasts"]}["shop/a"] == "120"
     assert "--until 'soon' is not an integer step" in shop.fails(
         "forecast", "train", "shop", "--until", "soon", *TINY
     )
