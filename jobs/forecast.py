@@ -63,8 +63,7 @@ class Candidate:
     result: object  # forecaster.train.TrainResult
     pred: np.ndarray  # backtest forecasts in the series' own units
     normalised: np.ndarray  # the same, on the normalised scale
-    widths: dict  # conformal widths per level, normalised, per step, from the validation windows
-    residuals: np.ndarray | None  # the validation windows' normalised errors
+    widths: dict  # conformal widths per level, normalised, per step
     seconds: float
 
 
@@ -93,7 +92,7 @@ def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str
     residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
     widths = ev.conformal(residuals)
     pred = sp.test.denormalise(normalised)
-    return Candidate(model, cfg, result, pred, normalised, widths, residuals, time.monotonic() - start)
+    return Candidate(model, cfg, result, pred, normalised, widths, time.monotonic() - start)
 
 
 def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
@@ -287,7 +286,7 @@ def issue(
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
     metrics = {
         "backtest": board | _backtest_info(prep),
-        "intervals": issue_widths(prep, cand),
+        "intervals": cand.widths,
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
         "gate": gate,
         "decision": reason,
@@ -308,23 +307,6 @@ def issue(
         "metrics": metrics,
         "config": config,
     }
-
-
-ENOUGH_BACKTEST = 50  # backtest windows that calibrate the issued intervals on their own
-
-
-def issue_widths(prep: Prepared, cand: Candidate) -> dict:
-    """The widths of the issued intervals: conformal on the backtest windows' errors (out of sample, and
-    the nearest in time to what is forecast), with the validation windows' added where the backtest has
-    fewer than ENOUGH_BACKTEST. The coverage reported for the backtest uses the validation windows alone,
-    so it is measured on windows the widths did not see."""
-    from forecaster import evaluate as ev
-
-    sp = prep.sp
-    residuals = sp.test.y - cand.normalised
-    if len(residuals) < ENOUGH_BACKTEST and cand.residuals is not None:
-        residuals = np.concatenate([residuals, cand.residuals])
-    return ev.conformal(residuals)
 
 
 def try_candidates(prep: Prepared, req: Request, model: str, progress: Progress) -> list[tuple]:
