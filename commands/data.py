@@ -58,6 +58,12 @@ def series() -> None:
     help="A row that changes a stored point.",
 )
 @click.option("--encoding", default="utf-8", show_default=True)
+@click.option(
+    "--season",
+    type=int,
+    help="Seasonal period to keep with the series (baselines, MASE, the default lookback); default: "
+    "the frequency's usual one (none for integer steps).",
+)
 @pass_settings
 def series_ingest(settings: Settings, file: str, value_cols: tuple[str, ...], **options) -> None:
     """Add a file's rows to the store, all or nothing; newer rows append.

@@ -36,6 +36,7 @@ class IngestOptions:
     on_conflict: str = "error"
     encoding: str = "utf-8"
     chunk_rows: int = CHUNK_ROWS
+    season: int | None = None  # the seasonal period to keep with the series
 
     def __post_init__(self) -> None:
         for option, value, allowed in [
@@ -46,6 +47,8 @@ class IngestOptions:
         ]:
             if value not in allowed:
                 raise InputError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
+        if self.season is not None and self.season < 1:
+            raise InputError(f"--season {self.season}: must be at least 1 (1: no season)")
 
 
 @dataclass

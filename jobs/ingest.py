@@ -56,7 +56,7 @@ def ingest_series(settings: Settings, path: str | Path, opts: IngestOptions) -> 
         plans = [(r, _plan(session, r, table.parser.kind, opts, path)) for r in rows]
         group_id = q.ensure_group(session, group, str(path)).id if group else None
         for r, p in plans:
-            report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path)))
+            report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path), opts.season))
     return report
 
 
@@ -85,7 +85,9 @@ def _plan(session, rows: SeriesRows, kind: str, opts: IngestOptions, path) -> Pl
     return plan(rows, kind, stored, opts, path)
 
 
-def _apply(session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, source: str) -> SeriesOutcome:
+def _apply(
+    session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, source: str, season: int | None
+) -> SeriesOutcome:
     series = q.get_series(session, p.name)
     created = series is None
     if created:
@@ -99,6 +101,7 @@ def _apply(session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, 
         )
         session.add(series)
     series.freq = series.freq or p.freq
+    series.season = season or series.season
     session.flush()
     if len(p.replace_ts):
         q.delete_points(session, series.id, p.replace_ts)

@@ -245,3 +245,14 @@ def test_same_seed_same_model_on_cpu(airline):
 def test_tensorboard_logs(airline, tmp_path):
     airline("forecast", "train", "airline", "--model", "rnn", "--tensorboard", tmp_path / "tb", *TINY)
     assert any((tmp_path / "tb").rglob("events.out.tfevents*"))
+
+
+def test_a_season_given_at_ingest_serves_the_fallback(recur, write):
+    t = np.arange(240)
+    values = 50 + 20 * np.sin(2 * np.pi * t / 24) + np.random.default_rng(1).normal(0, 0.5, 240)
+    body = "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in enumerate(values))
+    recur("series", "ingest", write("d.csv", body), "--name", "d", "--season", "24")
+    assert recur.json("forecast", "predict", "d", "--horizon", "24")["method"] in ("seasonal_naive", "naive2")
+    assert "--season 0: must be at least 1" in recur.fails(
+        "series", "ingest", write("e.csv", body), "--season", "0"
+    )
