@@ -1,7 +1,7 @@
 """Forecast accuracy of every architecture, of `auto` and of the baselines on the bundled data sets, and
 training throughput of recur's pipeline against a bare Keras `fit`.
 
-    python bench/forecast.py [--sets airline,sunspots,melbourne,etth1] [--epochs 40] [--quick]
+    python bench/forecast.py [--sets airline,sunspots,melbourne,etth1] [--archs gru,lstm] [--epochs 40]
 
 For each set: a rolling-origin backtest through the same functions `recur forecast train` runs (one model
 trained before the first origin, every origin forecast in one batch), sMAPE and MASE per method. `auto`
