@@ -57,7 +57,8 @@ def load_set(name: str, home: Path):
 
 def accuracy(name: str, home: Path, epochs: int, archs: tuple[str, ...]) -> dict:
     from forecaster.config import ForecastConfig
-    from jobs.forecast import AUTO, evidence, fit_candidate, prepare
+    from jobs.forecast import AUTO
+    from jobs.forecast_steps import evidence, fit_candidate, prepare
 
     subject, cfg_args, windows, stride = load_set(name, home)
     base = ForecastConfig(epochs=epochs, patience=8, units=32, **cfg_args)
@@ -90,7 +91,7 @@ def throughput(home: Path, epochs: int = 3) -> dict:
     from forecaster.config import ForecastConfig
     from forecaster.models import build
     from forecaster.train import train
-    from jobs.forecast import prepare
+    from jobs.forecast_steps import prepare
 
     subject, cfg_args, windows, stride = load_set("etth1", home)
     cfg = ForecastConfig(model="gru", epochs=epochs, patience=epochs + 1, units=32, **cfg_args)

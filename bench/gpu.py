@@ -161,7 +161,7 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
     from forecaster.config import ForecastConfig
     from jobs import forecast_data as fd
     from jobs.device import placed
-    from jobs.forecast import evidence, fit_candidate, prepare
+    from jobs.forecast_steps import evidence, fit_candidate, prepare
     from jobs.ingest import ingest_series
 
     settings = Settings.resolve(Path(tempfile.mkdtemp(prefix="recur-gpu-")))

@@ -15,7 +15,8 @@ from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
-from jobs.forecast import Request, issue, quiet
+from jobs.forecast import issue
+from jobs.forecast_steps import Request, quiet
 from jobs.vintages import model_forecasts, served_counts, served_forecasts
 
 LEVELS = (80, 95)

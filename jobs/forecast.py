@@ -5,10 +5,7 @@ Called by the CLI, the scheduler and the tests alike; no transaction stays open 
 
 from __future__ import annotations
 
-import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -20,90 +17,21 @@ from forecaster.config import ForecastConfig, recurrent_cell
 from jobs import forecast_data as fd
 from jobs import runs
 from jobs.device import fused_kernel, placed
+from jobs.forecast_steps import (
+    CONFIDENCE,
+    Prepared,
+    Progress,
+    Request,
+    backtest_info,
+    data_config,
+    describe,
+    prepare,
+    quiet,
+    refit_issued,
+    try_candidates,
+)
 
 AUTO = ("gru", "lstm", "attention")
-CONFIDENCE = 0.9  # the gate's default: lower MASE in at least 90% of bootstrap resamples
-
-Progress = Callable[[str], None]
-
-
-def quiet(_line: str) -> None:
-    pass
-
-
-@dataclass(frozen=True)
-class Request:
-    """How `train` (and `evaluate`) are asked to decide."""
-
-    windows: int = 5
-    stride: int | None = None
-    force: bool = False
-    candidates: tuple[str, ...] = ()
-    confidence: float = CONFIDENCE
-    verbose: int = 0
-    tensorboard: str | None = None
-
-
-@dataclass
-class Prepared:
-    """A subject cut into one backtest split, shared by every candidate."""
-
-    cfg: ForecastConfig  # resolved: season, lookback, scaling, history
-    subject: fd.Subject
-    sp: object  # forecaster.evaluate.Split
-    scalers: dict
-    windows: int
-    stride: int
-
-
-@dataclass
-class Candidate:
-    model: str
-    cfg: ForecastConfig
-    result: object  # forecaster.train.TrainResult
-    pred: np.ndarray  # backtest forecasts in the series' own units
-    normalised: np.ndarray  # the same, on the normalised scale
-    widths: dict  # conformal widths per level, normalised, per step
-    seconds: float
-
-
-def prepare(cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None) -> Prepared:
-    from forecaster import evaluate as ev
-
-    stride = stride or cfg.horizon
-    cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
-    origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
-    first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
-    panels, scalers = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season)
-    return Prepared(cfg, subject, sp, scalers, windows, stride)
-
-
-def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None) -> Candidate:
-    from forecaster import evaluate as ev
-    from forecaster.train import predict_normalised, train
-
-    sp = prep.sp
-    cfg = replace(prep.cfg, model=model).batch_for(len(sp.train))
-    start = time.monotonic()
-    result = train(cfg, sp.train, sp.val, sp.season, verbose=verbose, tensorboard=tensorboard)
-    normalised = predict_normalised(cfg, result.model, sp.test)
-    calibration = sp.val if len(sp.val) else sp.train
-    residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
-    widths = ev.conformal(residuals)
-    pred = sp.test.denormalise(normalised)
-    return Candidate(model, cfg, result, pred, normalised, widths, time.monotonic() - start)
-
-
-def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
-    """The scoreboard of the candidate and every baseline, and each method's per-window losses."""
-    from forecaster import evaluate as ev
-
-    sp = prep.sp
-    forecasts = {"model": cand.pred} | sp.baselines
-    board = ev.scoreboard(sp, prep.subject.names, forecasts)
-    losses = {m: ev.window_losses(sp, f) for m, f in forecasts.items()}
-    return board, losses
 
 
 def serve_map(
@@ -269,7 +197,7 @@ def issue(
     from forecaster import evaluate as ev
 
     prep = prepare(cfg, subject, req.windows, req.stride)
-    progress(_describe(prep))
+    progress(describe(prep))
     tried = try_candidates(prep, req, cfg.model, progress)
     cand, board, losses = tried[0]
     series = prep.sp.test.series
@@ -282,10 +210,10 @@ def issue(
     reason = f"{reason}; {note}" if note else reason
     serve, serving = serve_map(prep, losses, best, req.confidence, req.force)
     progress(f"serves: {served_counts(serve, cand.model)}")
-    result = _refit(prep, cand, req.verbose)
+    result = refit_issued(prep, cand, req.verbose)
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
     metrics = {
-        "backtest": board | _backtest_info(prep),
+        "backtest": board | backtest_info(prep),
         "intervals": cand.widths,
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
         "gate": gate,
@@ -297,7 +225,7 @@ def issue(
     }
     if req.candidates:
         metrics["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
-    config = cand.cfg.to_json() | _data_config(subject, prep)
+    config = cand.cfg.to_json() | data_config(subject, prep)
     return {
         "model": cand.model,
         "epochs": cand.result.epochs_run,
@@ -306,67 +234,6 @@ def issue(
         "reason": reason,
         "metrics": metrics,
         "config": config,
-    }
-
-
-def try_candidates(prep: Prepared, req: Request, model: str, progress: Progress) -> list[tuple]:
-    """(candidate, scoreboard, losses) for each architecture tried, the best (lowest MASE) first."""
-    tried = []
-    for name in req.candidates or (model,):
-        cand = fit_candidate(prep, name, req.verbose, req.tensorboard)
-        board, losses = evidence(prep, cand)
-        tried.append((cand, board, losses))
-        progress(
-            f"{name}: backtest MASE {board['overall']['model']['mase']:.4f} "
-            f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
-        )
-    return sorted(tried, key=lambda t: t[1]["overall"]["model"]["mase"])
-
-
-def _backtest_info(prep: Prepared) -> dict:
-    return {"windows": prep.windows, "stride": prep.stride, "season": prep.cfg.season}
-
-
-def _describe(prep: Prepared) -> str:
-    cfg, sp = prep.cfg, prep.sp
-    short = len(sp.origins) - len(sp.backtested)
-    extra = f"; {short} too short to backtest (their best baseline serves them)" if short else ""
-    return (
-        f"{len(sp.origins)} series, {len(sp.train)} training windows, "
-        f"{len(sp.test)} backtest windows{extra}; "
-        f"lookback {cfg.lookback}, season {cfg.season}, {cfg.scaling} scaling"
-    )
-
-
-def _refit(prep: Prepared, cand: Candidate, verbose: int):
-    from forecaster.evaluate import floors_for, training_starts
-    from forecaster.train import refit
-    from forecaster.windows import make_windows
-
-    cfg, subject = cand.cfg, prep.subject
-    panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], prep.scalers or None)
-    starts = [training_starts(len(p), cfg) for p in panels]
-    floors = floors_for(panels, [len(p) for p in panels])
-    windows = make_windows(panels, cfg, starts, floors)
-    return refit(cfg, windows, prep.sp.season, cand.result, verbose)
-
-
-def _data_config(subject: fd.Subject, prep: Prepared) -> dict:
-    import keras
-
-    from forecaster.evaluate import floors_for
-
-    return {
-        "series": subject.names,
-        "time_kind": subject.time_kind,
-        "freq": subject.freq,
-        "covariates": subject.covariate_names,
-        "scalers": prep.scalers,
-        "floors": floors_for(
-            [fd.Panel(v) for v in subject.values], [len(v) for v in subject.values]
-        ).tolist(),
-        "data_range": [[int(t[0]), int(t[-1])] for t in subject.ts],
-        "versions": {"keras": keras.__version__, "numpy": np.__version__, "backend": keras.backend.backend()},
     }
 
 
@@ -387,14 +254,14 @@ def backtest(
 
     subject = fd.load(settings, name, cfg.covariates)
     prep = prepare(cfg, subject, windows, stride)
-    progress(_describe(prep))
+    progress(describe(prep))
     tried = try_candidates(prep, Request(windows, stride, candidates=candidates), cfg.model, progress)
     cand, board, _losses = tried[0]
     out = {
         "subject": name,
         "model": cand.model,
         "version": None,
-        "backtest": board | _backtest_info(prep),
+        "backtest": board | backtest_info(prep),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
     }
     if candidates:
@@ -418,4 +285,4 @@ def _backtest_champion(settings: Settings, name: str, windows: int, stride: int 
     from forecaster import evaluate as ev
 
     board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
-    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | _backtest_info(prep)}
+    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | backtest_info(prep)}

@@ -11,7 +11,7 @@ from db.errors import RecurError
 from db.settings import Settings
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
-from jobs.forecast import CONFIDENCE
+from jobs.forecast_steps import CONFIDENCE
 
 
 def predict_forecast(
