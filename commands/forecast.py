@@ -119,6 +119,18 @@ def make_config(options: dict):
     ), model == "auto"
 
 
+def parse_levels(text: str) -> tuple[int, ...]:
+    """--level 80,95: whole percentages between 1 and 99."""
+    levels = []
+    for part in (p.strip() for p in text.split(",")):
+        if not part:
+            continue
+        if not part.isdigit() or not 1 <= int(part) <= 99:
+            raise click.BadParameter(f"{part!r} is not a whole percentage from 1 to 99", param_hint="--level")
+        levels.append(int(part))
+    return tuple(levels)
+
+
 def progress_printer(settings: Settings):
     """Progress lines on stderr for a person (a terminal or a log); none with --json."""
     if settings.json:
@@ -344,7 +356,7 @@ def forecast_predict(
     """
     from jobs.vintages import predict_forecast
 
-    levels = tuple(int(x) for x in level.split(",") if x.strip())
+    levels = parse_levels(level)
     out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of)
     served = served_line(out["served"])
     how = (

@@ -18,7 +18,8 @@ from forecaster.config import ForecastConfig
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
 MIN_TRAIN_WINDOWS = 10
-LEVELS = (80, 95)
+LEVELS = (80, 95)  # the levels reported by default
+LEVEL_GRID = tuple(range(1, 100))  # the levels a model keeps widths for, so any whole level can be issued
 
 
 @dataclass
@@ -168,8 +169,9 @@ def bounds(windows: Windows, normalised: np.ndarray, widths: dict[str, list[floa
 
 
 def interval_coverage(sp: Split, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, float]:
-    """How often the backtest actuals fell inside the intervals (calibrated on other windows)."""
+    """How often the backtest actuals fell inside the 80% and 95% intervals (calibrated on other windows)."""
+    reported = {str(level): widths[str(level)] for level in LEVELS if str(level) in widths}
     return {
         level: metrics.coverage(sp.test_actual, lo, hi)
-        for level, (lo, hi) in bounds(sp.test, normalised, widths).items()
+        for level, (lo, hi) in bounds(sp.test, normalised, reported).items()
     }

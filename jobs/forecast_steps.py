@@ -54,7 +54,7 @@ class Candidate:
     result: object  # forecaster.train.TrainResult
     pred: np.ndarray  # backtest forecasts in the series' own units
     normalised: np.ndarray  # the same, on the normalised scale
-    widths: dict  # conformal widths per level, normalised, per step
+    widths: dict  # conformal widths per level (1..99), normalised, per step
     seconds: float
 
 
@@ -81,7 +81,7 @@ def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str
     normalised = predict_normalised(cfg, result.model, sp.test)
     calibration = sp.val if len(sp.val) else sp.train
     residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
-    widths = ev.conformal(residuals)
+    widths = ev.conformal(residuals, ev.LEVEL_GRID)
     pred = sp.test.denormalise(normalised)
     return Candidate(model, cfg, result, pred, normalised, widths, time.monotonic() - start)
 

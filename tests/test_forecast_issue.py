@@ -67,6 +67,15 @@ def test_an_ensemble_is_stored_as_one_model_and_predicts(shop):
     assert out["promoted"]
     issued = shop.json("forecast", "predict", "shop/a")
     assert issued["forecasts"][0]["points"] == 6 and issued["model_version"] == out["version"]
+    shop.json("forecast", "predict", "shop/a", "--level", "50,90")  # any whole level has its width
+    with shop.db() as conn:
+        [(intervals,)] = conn.execute("SELECT intervals FROM forecast_point WHERE step = 1")
+    lo50, hi50 = json.loads(intervals)["50"]
+    lo90, hi90 = json.loads(intervals)["90"]
+    assert lo90 < lo50 < hi50 < hi90
+    assert "'150' is not a whole percentage from 1 to 99" in shop.fails(
+        "forecast", "predict", "shop/a", "--level", "150", code=2
+    )
 
 
 def test_evaluate_scores_the_issued_forecast_on_hidden_points(shop, tmp_path):
