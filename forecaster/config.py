@@ -104,6 +104,12 @@ class ForecastConfig:
         history = self.history or max(10 * self.horizon, -(-WINDOW_BUDGET // len(series)))
         return replace(self, season=season, lookback=lookback, scaling=scaling, history=history)
 
+    def short_lookback(self) -> int:
+        """The other lookback `--model auto` tries when none was given: one horizon, at least a season.
+        Slow-moving series (ETTh1's oil temperature) forecast better from a short past; M4's weekly
+        series from four horizons: the backtest decides."""
+        return max(self.horizon, self.season, 2)
+
     def batch_for(self, windows: int) -> ForecastConfig:
         """A batch of 64 for small data, growing with the training windows (about 128 steps an epoch) up
         to 512: many series train in minutes, not hours, on two cores."""

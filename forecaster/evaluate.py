@@ -69,12 +69,21 @@ def check_not_constant(names: list[str], panels: list[Panel]) -> None:
 
 
 def split(
-    cfg: ForecastConfig, names: list[str], panels: list[Panel], windows: int, stride: int, season: int
+    cfg: ForecastConfig,
+    names: list[str],
+    panels: list[Panel],
+    windows: int,
+    stride: int,
+    season: int,
+    origins: list[np.ndarray] | None = None,
 ) -> Split:
+    """The backtest split; `origins` (from another split of the same data with a longer lookback) puts
+    the backtest windows where that one had them, so the two are scored on the same windows."""
     lengths = [len(p) for p in panels]
     check_length(names, lengths, cfg, windows, stride)
     check_not_constant(names, panels)
-    origins = [origins_for(n, cfg, windows, stride) for n in lengths]
+    if origins is None:
+        origins = [origins_for(n, cfg, windows, stride) for n in lengths]
     cutoffs = [int(o[0]) if len(o) else n for o, n in zip(origins, lengths, strict=True)]
     train_starts, val_starts = [], []
     for cutoff in cutoffs:

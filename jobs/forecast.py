@@ -24,11 +24,11 @@ from jobs.forecast_steps import (
     Request,
     backtest_info,
     data_config,
-    describe,
+    label,
     prepare,
     quiet,
     refit_issued,
-    try_candidates,
+    search,
 )
 
 AUTO = ("gru", "lstm", "attention")
@@ -196,10 +196,8 @@ def issue(
     from forecaster import choose
     from forecaster import evaluate as ev
 
-    prep = prepare(cfg, subject, req.windows, req.stride)
-    progress(describe(prep))
-    tried = try_candidates(prep, req, cfg.model, progress)
-    cand, board, losses = tried[0]
+    tried = search(cfg, subject, req, progress)
+    prep, cand, board, losses = tried[0]
     series = prep.sp.test.series
     baseline_losses = {m: v for m, v in losses.items() if m != "model"}
     best = choose.best_overall(baseline_losses, series)
@@ -224,7 +222,7 @@ def issue(
         "serving": serving,
     }
     if req.candidates:
-        metrics["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
+        metrics["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
     config = cand.cfg.to_json() | data_config(subject, prep)
     return {
         "model": cand.model,
@@ -253,10 +251,8 @@ def backtest(
     from forecaster import evaluate as ev
 
     subject = fd.load(settings, name, cfg.covariates)
-    prep = prepare(cfg, subject, windows, stride)
-    progress(describe(prep))
-    tried = try_candidates(prep, Request(windows, stride, candidates=candidates), cfg.model, progress)
-    cand, board, _losses = tried[0]
+    tried = search(cfg, subject, Request(windows, stride, candidates=candidates), progress)
+    prep, cand, board, _losses = tried[0]
     out = {
         "subject": name,
         "model": cand.model,
@@ -265,7 +261,7 @@ def backtest(
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
     }
     if candidates:
-        out["auto"] = {c.model: b["overall"]["model"]["mase"] for c, b, _ in tried}
+        out["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
     return out
 
 

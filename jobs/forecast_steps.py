@@ -58,15 +58,20 @@ class Candidate:
     seconds: float
 
 
-def prepare(cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None) -> Prepared:
+def prepare(
+    cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None, origins: list | None = None
+) -> Prepared:
+    """One backtest split of the subject for `cfg` (resolved for this data); `origins` from another
+    prepared split puts the backtest windows in the same places."""
     from forecaster import evaluate as ev
 
     stride = stride or cfg.horizon
     cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
-    origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
+    if origins is None:
+        origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
     first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
     panels, scalers = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season)
+    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season, origins)
     return Prepared(cfg, subject, sp, scalers, windows, stride)
 
 
@@ -97,18 +102,36 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
     return board, losses
 
 
-def try_candidates(prep: Prepared, req: Request, model: str, progress: Progress) -> list[tuple]:
-    """(candidate, scoreboard, losses) for each architecture tried, the best (lowest MASE) first."""
-    tried = []
-    for name in req.candidates or (model,):
-        cand = fit_candidate(prep, name, req.verbose, req.tensorboard)
-        board, losses = evidence(prep, cand)
-        tried.append((cand, board, losses))
-        progress(
-            f"{name}: backtest MASE {board['overall']['model']['mase']:.4f} "
-            f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
-        )
-    return sorted(tried, key=lambda t: t[1]["overall"]["model"]["mase"])
+def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress) -> list[tuple]:
+    """(prepared split, candidate, scoreboard, losses) for each candidate tried, the best (lowest backtest
+    MASE) first: each architecture at the resolved lookback, and with `--model auto` and no lookback
+    given, the best of them again at the short lookback, on the same backtest windows."""
+    prep = prepare(cfg, subject, req.windows, req.stride)
+    progress(describe(prep))
+    tried = sorted((_try(prep, m, req, progress) for m in req.candidates or (cfg.model,)), key=_score)
+    short = prep.cfg.short_lookback()
+    if req.candidates and not cfg.lookback and short < prep.cfg.lookback:
+        alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep.sp.origins)
+        tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
+    return tried
+
+
+def label(cand: Candidate) -> str:
+    return f"{cand.model} (lookback {cand.cfg.lookback})"
+
+
+def _try(prep: Prepared, model: str, req: Request, progress: Progress) -> tuple:
+    cand = fit_candidate(prep, model, req.verbose, req.tensorboard)
+    board, losses = evidence(prep, cand)
+    progress(
+        f"{label(cand)}: backtest MASE {board['overall']['model']['mase']:.4f} "
+        f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
+    )
+    return prep, cand, board, losses
+
+
+def _score(tried: tuple) -> float:
+    return tried[2]["overall"]["model"]["mase"]
 
 
 def backtest_info(prep: Prepared) -> dict:
