@@ -14,12 +14,11 @@ from db.settings import Settings
 from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
 from forecaster.config import ForecastConfig
+from forecaster.evaluate import LEVELS
 from jobs import forecast_data as fd
 from jobs.forecast import issue
-from jobs.forecast_steps import Request, quiet
-from jobs.vintages import model_forecasts, served_counts, served_forecasts
-
-LEVELS = (80, 95)
+from jobs.forecast_steps import Request, count_methods, quiet
+from jobs.vintages import model_forecasts, served_forecasts
 
 
 def evaluate_holdout(
@@ -73,7 +72,7 @@ def evaluate_holdout(
         "model": decided["model"],
         "promoted": decided["promote"],
         "reason": decided["reason"],
-        "served": served_counts(issued),
+        "served": count_methods(r[0] for r in issued),
         "auto": fitted.get("auto"),
         "scores": scores,
         "coverage": _coverage(actual, issued),

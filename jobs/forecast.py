@@ -5,8 +5,6 @@ Called by the CLI, the scheduler and the tests alike; no transaction stays open 
 
 from __future__ import annotations
 
-from collections import Counter
-
 import numpy as np
 
 from db import registry
@@ -23,6 +21,7 @@ from jobs.forecast_steps import (
     Progress,
     Request,
     backtest_info,
+    count_methods,
     data_config,
     label,
     prepare,
@@ -59,7 +58,7 @@ def serve_map(
 
 
 def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
-    return dict(Counter(architecture if m == "model" else m for m in serve.values()).most_common())
+    return count_methods(architecture if m == "model" else m for m in serve.values())
 
 
 def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | float | None, str]:

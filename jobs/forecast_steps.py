@@ -18,6 +18,13 @@ CONFIDENCE = 0.9  # the gate's default: lower MASE in at least 90% of bootstrap 
 Progress = Callable[[str], None]
 
 
+def count_methods(labels) -> dict[str, int]:
+    """How many series each method serves, the most first."""
+    from collections import Counter
+
+    return dict(Counter(labels).most_common())
+
+
 def quiet(_line: str) -> None:
     pass
 

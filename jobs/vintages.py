@@ -11,7 +11,7 @@ from db.errors import RecurError
 from db.settings import Settings
 from forecaster.config import ForecastConfig
 from jobs import forecast_data as fd
-from jobs.forecast_steps import CONFIDENCE
+from jobs.forecast_steps import CONFIDENCE, count_methods
 
 
 def predict_forecast(
@@ -68,16 +68,9 @@ def _issue(settings, subject, serve, horizon, season, levels, version, model_par
     vid, architecture = version or (None, None)
     rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part)
     out = _store_vintage(settings, subject, rows, vid)
-    counts = served_counts(rows)
+    counts = count_methods(label for label, _p, _b in rows)
     method = rows[0][0] if len(counts) == 1 else "mixed"
     return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
-
-
-def served_counts(rows: list[tuple]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for label, _p, _b in rows:
-        counts[label] = counts.get(label, 0) + 1
-    return dict(sorted(counts.items(), key=lambda kv: -kv[1]))
 
 
 def served_forecasts(subject, serve, horizon, season, levels, architecture, model_part) -> list[tuple]:
