@@ -15,8 +15,8 @@ from commands.jobs import jobs, scheduler
 from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor
 from commands.textgen import textgen
-from db.errors import RecurError
 from db.settings import Settings
+from domain.errors import RecurError
 from jobs.device import share_the_card
 from reports.text import table
 

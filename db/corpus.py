@@ -10,8 +10,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.errors import InputError, NotFoundError, did_you_mean
 from db.models import Corpus, CorpusText, utcnow
+from domain.errors import InputError, NotFoundError, did_you_mean
 
 
 @dataclass(frozen=True)

@@ -12,8 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from db.errors import InputError
 from db.timeaxis import TimeParser
+from domain.errors import InputError
 
 CHUNK_ROWS = 1_000_000
 ON_DUPLICATE = ("error", "first", "last", "mean")

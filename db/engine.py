@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from db.errors import RecurError
+from domain.errors import RecurError
 
 if TYPE_CHECKING:
     from db.settings import Settings

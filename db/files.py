@@ -10,7 +10,7 @@ import unicodedata
 from collections.abc import Callable
 from pathlib import Path
 
-from db.errors import InputError
+from domain.errors import InputError
 
 
 def slugify(name: str, max_len: int = 80) -> str:

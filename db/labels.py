@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.errors import InputError, NotFoundError, did_you_mean
 from db.models import LabelledItem, LabelledSet
+from domain.errors import InputError, NotFoundError, did_you_mean
 
 WINDOW_COLUMNS = ("series", "start", "end")
 

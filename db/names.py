@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from db.errors import InputError
+from domain.errors import InputError
 
 MAX_NAME = 1000
 

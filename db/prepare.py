@@ -9,9 +9,9 @@ import numpy as np
 import pandas as pd
 
 from db.csvread import IngestOptions, Table
-from db.errors import ConflictError, InputError
 from db.timeaxis import contains, grid, grid_size, infer_freq, off_grid
 from db.timefmt import format_ts
+from domain.errors import ConflictError, InputError
 
 
 @dataclass

@@ -8,8 +8,8 @@ import hashlib
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.errors import NotFoundError, RecurError
 from db.models import ModelVersion, TrainingRun, utcnow
+from domain.errors import NotFoundError, RecurError
 
 
 def add_version(

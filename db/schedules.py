@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.errors import ConflictError, NotFoundError, did_you_mean
 from db.models import JobRun, Schedule, SchedulerLease, utcnow
+from domain.errors import ConflictError, NotFoundError, did_you_mean
 
 ACTIVE = ("queued", "running")
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from db.errors import InputError
+from domain.errors import InputError
 
 _DAY = 86_400
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from db.errors import InputError, check_options
+from domain.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
 # Forecaster and classifier architectures alike (deep is the classifiers' LSTM stack).

@@ -8,9 +8,9 @@ import zipfile
 from io import BytesIO
 from pathlib import Path
 
-from db.errors import RecurError
 from db.models import ModelVersion
 from db.registry import verified_bytes
+from domain.errors import RecurError
 
 
 def model_bytes(model) -> bytes:

@@ -12,10 +12,10 @@ from sqlalchemy import delete, select
 from db import labels as lq
 from db import registry
 from db.engine import read_session, write_session
-from db.errors import ConflictError, InputError, RecurError
 from db.models import LabelledItem, LabelledSet, Prediction
 from db.names import check_name
 from db.settings import Settings
+from domain.errors import ConflictError, InputError, RecurError
 from jobs import runs
 from jobs.device import fused_kernel, placed
 

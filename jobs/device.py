@@ -9,7 +9,7 @@ import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext, suppress
 
-from db.errors import RecurError
+from domain.errors import RecurError
 
 DEVICES = ("auto", "cpu", "gpu")
 PRECISIONS = ("float32", "mixed")

@@ -9,8 +9,8 @@ import time
 
 import numpy as np
 
-from db.errors import InputError
 from db.settings import Settings
+from domain.errors import InputError
 from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
 from forecaster.config import ForecastConfig

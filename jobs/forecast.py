@@ -9,8 +9,8 @@ import numpy as np
 
 from db import registry
 from db.engine import read_session, write_session
-from db.errors import RecurError
 from db.settings import Settings
+from domain.errors import RecurError
 from forecaster.config import ForecastConfig, recurrent_cell
 from jobs import forecast_data as fd
 from jobs import runs

@@ -8,8 +8,8 @@ import numpy as np
 
 from db import series as q
 from db.engine import read_session, write_session
-from db.errors import InputError
 from db.settings import Settings
+from domain.errors import InputError
 from forecaster.baselines import season_for
 from forecaster.windows import Panel, calendar_features
 

@@ -10,12 +10,12 @@ import numpy as np
 from db import series as q
 from db.csvread import IngestOptions, read_table
 from db.engine import write_session
-from db.errors import ConflictError
 from db.models import Series
 from db.names import check_name
 from db.prepare import Plan, SeriesRows, Stored, plan, split
 from db.settings import Settings
 from db.timeaxis import grid_size
+from domain.errors import ConflictError
 
 
 @dataclass
@@ -132,7 +132,7 @@ class CorpusReport:
 def ingest_corpus(settings: Settings, path: str | Path, name: str | None = None) -> CorpusReport:
     """Add a file or directory of UTF-8 text to a corpus; files already in it (same bytes) are skipped."""
     from db import corpus as cq
-    from db.errors import InputError
+    from domain.errors import InputError
 
     texts = cq.read_texts(Path(path))
     empty = [str(t.path) for t in texts if not t.text.strip()]

@@ -10,9 +10,9 @@ import numpy as np
 
 from db import labels as lq
 from db import series as q
-from db.errors import InputError, NotFoundError, did_you_mean
 from db.timeaxis import TimeParser
 from db.timefmt import format_ts
+from domain.errors import InputError, NotFoundError, did_you_mean
 
 MIN_POINTS = 2
 

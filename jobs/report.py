@@ -12,10 +12,10 @@ from sqlalchemy import func, select
 from db import registry
 from db import series as q
 from db.engine import read_session
-from db.errors import InputError
 from db.models import Forecast, JobRun, ModelVersion, Sample, TrainingRun, utcnow
 from db.settings import Settings
 from db.timefmt import format_ts
+from domain.errors import InputError
 from reports import plots
 from reports.document import Plot, Report, Section, Table
 

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from db import light
-from db.errors import InputError, NotFoundError, RecurError, did_you_mean
 from db.settings import Settings
+from domain.errors import InputError, NotFoundError, RecurError, did_you_mean
 from textgen.sampler import CharModel, SamplingParams, generate
 from textgen.vocab import Vocabulary
 

@@ -22,8 +22,8 @@ from datetime import UTC, datetime, timedelta
 
 from db import schedules as sq
 from db.engine import write_session
-from db.errors import RecurError
 from db.settings import Settings
+from domain.errors import RecurError
 from jobs.cron import due
 from jobs.runner import execute
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from db import light
-from db.errors import InputError
 from db.settings import Settings
+from domain.errors import InputError
 
 
 def _row(r) -> dict:

@@ -7,9 +7,9 @@ import shutil
 from pathlib import Path
 
 from db import light
-from db.errors import InputError, RecurError
 from db.revision import HEAD
 from db.settings import Settings
+from domain.errors import InputError, RecurError
 
 TABLES = ["series", "series_group", "observation", "corpus", "model_version", "forecast", "sample"]
 TABLES += ["training_run", "schedule", "job_run"]

@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.errors import InputError
 from db.settings import Settings
+from domain.errors import InputError
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,8 @@ import numpy as np
 from db import corpus as cq
 from db import registry
 from db.engine import read_session, write_session
-from db.errors import RecurError
 from db.settings import Settings
+from domain.errors import RecurError
 from jobs import runs
 from jobs.device import fused_kernel, placed
 from textgen.config import TextGenConfig

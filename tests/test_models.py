@@ -8,8 +8,8 @@ import hashlib
 import numpy as np
 import pytest
 
-from db.errors import RecurError
 from db.models import ModelVersion
+from domain.errors import RecurError
 from forecaster.config import ARCHITECTURES, ForecastConfig
 from forecaster.models import attention_weights_model, build
 from forecaster.train import model_inputs

@@ -9,10 +9,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.errors import InputError
 from db.files import output_path, slugify
 from db.names import check_name
 from db.settings import Settings
+from domain.errors import InputError
 from jobs.catalog import export_series, list_series, show_series
 from jobs.ingest import IngestOptions, ingest_series
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from db.errors import InputError
+from domain.errors import InputError
 
 
 @dataclass(frozen=True)
