@@ -34,19 +34,18 @@ def season_of(subject: Subject, given: int = 0) -> int:
 
 
 def parse_time(text: str, kind: str, option: str = "--until") -> int:
-    """A time as the user writes it, in the series' own form: a step index, or a date/time (UTC)."""
-    try:
-        if kind == "int":
-            return int(text)
-        import pandas as pd
+    """A time as the user writes it, in the series' own form (a step index, or a date/time in UTC), read
+    by the same parser as ingest."""
+    import pandas as pd
 
-        stamp = pd.Timestamp(text)
-        if stamp.tzinfo is not None:
-            stamp = stamp.tz_convert("UTC").tz_localize(None)
-        return int(stamp.value // 1_000_000_000)  # .value is in nanoseconds whatever the unit
-    except (ValueError, TypeError) as exc:
+    from db.timeaxis import TimeParser
+
+    parser = TimeParser(kind, None if kind == "int" else "ISO8601")
+    stamps, bad = parser.parse(pd.Series([text], dtype=object))
+    if bad[0]:
         want = "an integer step" if kind == "int" else "a date or date-time such as 1960-06-01"
-        raise InputError(f"{option} {text!r} is not {want}") from exc
+        raise InputError(f"{option} {text!r} is not {want}")
+    return int(stamps[0])
 
 
 def load(
