@@ -264,7 +264,9 @@ def forecast_backtest(
 
 @forecast.command("evaluate")
 @click.argument("subject")
-@click.option("--holdout", type=int, required=True, help="Hidden points at the end of every series.")
+@click.option(
+    "--holdout", type=click.IntRange(min=1), required=True, help="Hidden points at the end of every series."
+)
 @model_options
 @click.option(
     "--confidence",
