@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fast lint format bench clean
+.PHONY: demo test fast lint format bench clean programs
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,7 +17,11 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 demo: $(STAMP)
 	$(VENV)/bin/recur demo
 
-test: $(STAMP)
+# Programs some tests drive (chromium, pdftoppm): installed when make runs as root with apt.
+programs:
+	@tools/system-deps.sh
+
+test: $(STAMP) programs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m pytest -n 2 -m "not gpu" --durations=15

@@ -123,7 +123,9 @@ def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve
 
 def baseline_forecast(values, method, horizon, season, levels):
     """A baseline's forecast from the whole series, with conformal intervals from its own errors over
-    the series' last origins (each from its whole past)."""
+    the series' last origins (each from its whole past). A positive series' errors are taken relative to
+    its level at each origin and scaled by today's, so a series that has grown is not given the narrow
+    intervals of its smaller past (airline: 42% of the hidden year inside the 80% interval, 92% so)."""
     from forecaster.baselines import BASELINES, from_origins
     from forecaster.evaluate import conformal
 
@@ -135,8 +137,11 @@ def baseline_forecast(values, method, horizon, season, levels):
         return point, {}
     past = from_origins(values, origins, horizon, season, {method: fn})[method]
     actual = np.stack([values[o : o + horizon] for o in origins])
-    widths = conformal(actual - past, levels)
-    return point, {lv: (point - np.asarray(q), point + np.asarray(q)) for lv, q in widths.items()}
+    relative = bool(np.all(values > 0))
+    level = values[origins - 1][:, None] if relative else 1.0
+    widths = conformal((actual - past) / level, levels)
+    now = values[-1] if relative else 1.0
+    return point, {lv: (point - np.asarray(q) * now, point + np.asarray(q) * now) for lv, q in widths.items()}
 
 
 def _store_vintage(settings, subject, rows, version_id) -> dict:

@@ -22,6 +22,22 @@ def gpu_visible() -> bool:
     return Path("/dev/nvidia0").exists() and shutil.which("nvidia-smi") is not None
 
 
+def program(*names: str, package: str) -> str:
+    """The path of the first of `names` on PATH. Missing, the test is skipped with the Debian package to
+    install (`make test` installs it when run as root with apt), or fails where RECUR_REQUIRE_PROGRAMS is
+    set (CI)."""
+    import os
+    import shutil
+
+    for name in names:
+        if found := shutil.which(name):
+            return found
+    message = f"{names[0]} is not installed: apt-get install {package} (make test does, as root)"
+    if os.environ.get("RECUR_REQUIRE_PROGRAMS"):
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 def pytest_collection_modifyitems(config, items):
     if gpu_visible():
         return

@@ -115,3 +115,24 @@ def test_refit_tune_continues_the_backtest_network_briefly(shop):
         )
     assert len(json.loads(history)["loss"]) == 1  # a tenth of at most 2 epochs, rounded up
     assert shop.json("forecast", "predict", "shop/a")["model_version"] == out["version"]
+
+
+def _coverage_of_hidden_tails(series: list[np.ndarray], horizon: int) -> float:
+    from jobs.vintages import baseline_forecast
+
+    inside = []
+    for values in series:
+        _point, limits = baseline_forecast(values[:-horizon], "naive", horizon, 1, (80,))
+        lo, hi = limits["80"]
+        inside.append((values[-horizon:] >= lo) & (values[-horizon:] <= hi))
+    return float(np.mean(inside))
+
+
+def test_baseline_intervals_of_a_growing_series_follow_its_level():
+    """Series that grew tenfold: errors measured when they were small must not set today's widths."""
+    rng = np.random.default_rng(1)
+    growing = [np.exp(np.cumsum(rng.normal(0.02, 0.03, 240))) * 10 for _ in range(200)]
+    assert abs(_coverage_of_hidden_tails(growing, 12) - 0.8) < 0.06
+    # a series that crosses zero keeps additive errors, and is calibrated as well
+    walks = [np.cumsum(rng.normal(0, 1, 240)) for _ in range(200)]
+    assert abs(_coverage_of_hidden_tails(walks, 12) - 0.8) < 0.06

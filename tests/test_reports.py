@@ -9,7 +9,7 @@ import subprocess
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, program
 
 ARTIFACTS = ROOT / "test-artifacts"
 
@@ -92,11 +92,15 @@ def test_pdf_report_has_pages(store, tmp_path):
     out = store.json("report", "export", "--format", "pdf", "--out", tmp_path / "r.pdf", "--with-data")
     assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF") and out["pages"] >= 5
     assert any(p.endswith("airline-forecast.csv") for p in out["data"])
-    if shutil.which("pdftoppm"):
-        subprocess.run(
-            ["pdftoppm", "-r", "30", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")], check=True
-        )
-        assert len(list(tmp_path.glob("page-*.png"))) == out["pages"]
+
+
+def test_pdf_report_pages_render(store, tmp_path):
+    out = store.json("report", "export", "--format", "pdf", "--out", tmp_path / "r.pdf")
+    pdftoppm = program("pdftoppm", package="poppler-utils")
+    subprocess.run(
+        [pdftoppm, "-r", "30", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")], check=True
+    )
+    assert len(list(tmp_path.glob("page-*.png"))) == out["pages"]
 
 
 def test_report_replaces_an_existing_file_atomically(store, tmp_path):
@@ -125,9 +129,7 @@ def test_report_of_an_empty_store(recur, tmp_path):
 @pytest.mark.slow
 def test_html_report_in_headless_chromium(store, tmp_path):
     """Every image decoded (naturalWidth > 0) and the tables present, in a real browser; screenshot kept."""
-    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
-    if chromium is None:
-        pytest.fail("chromium is not installed; .ci/run installs Debian's chromium package")
+    chromium = program("chromium", "chromium-browser", package="chromium")
     store("report", "export", "--out", tmp_path / "r.html")
     probe = tmp_path / "probe.html"
     check = (

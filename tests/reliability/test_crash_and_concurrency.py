@@ -23,7 +23,7 @@ ROWS = 20_000
 def crash_trial(home, workdir, rng: random.Random) -> tuple[int, int]:
     env = os.environ | {"PYTHONPATH": str(ROOT)}
     child = subprocess.Popen(
-        [sys.executable, "-m", "tests.reliability.ingest_child", str(home), str(workdir), "50", str(ROWS)],
+        [sys.executable, "-m", "tests.reliability.ingest_child", str(home), str(workdir), str(ROWS)],
         stdout=subprocess.PIPE,
         text=True,
         env=env,
