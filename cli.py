@@ -4,31 +4,36 @@ inside the pipelines that need them, so `--help` and the listing commands answer
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 
 import click
 
+from commands.boundary import to_click
 from commands.classify import classify, labels
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
 from commands.forecast import forecast, models
 from commands.jobs import jobs, scheduler
+from commands.quiet import quiet_tensorflow
 from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor
 from commands.textgen import textgen
 from db.settings import Settings
-from domain.errors import RecurError
 from jobs.device import share_the_card
 from reports.text import table
 
 
 class RecurGroup(click.Group):
-    """Turns domain errors into a one-line message and exit code 1."""
+    """Turns every failure into a one-line message and exit code 1 (commands.boundary)."""
 
     def invoke(self, ctx: click.Context):
         try:
             return super().invoke(ctx)
-        except RecurError as exc:
-            raise click.ClickException(str(exc)) from exc
+        except (click.ClickException, click.exceptions.Exit, click.Abort):
+            raise
+        except Exception as exc:
+            settings = ctx.obj if isinstance(ctx.obj, Settings) else None
+            raise to_click(exc, settings) from exc
 
 
 @click.group(cls=RecurGroup, context_settings={"help_option_names": ["-h", "--help"]})
@@ -39,9 +44,12 @@ class RecurGroup(click.Group):
     "--db", "db_url", envvar="RECUR_DB", help="SQLAlchemy URL [RECUR_DB]; default: SQLite in the home."
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option(
+    "--verbose", is_flag=True, envvar="RECUR_VERBOSE", help="Show TensorFlow's own logs [RECUR_VERBOSE]."
+)
 @click.version_option("0.1.0", prog_name="recur")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool) -> None:
+def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool, verbose: bool) -> None:
     """recur: recurrent sequence models, run day after day.
 
     \b
@@ -51,7 +59,9 @@ def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool
       recur --json series list
     """
     ctx.meta["home_given"] = home is not None
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")  # TensorFlow's C++ start-up chatter
+    os.umask(0o077)  # every file and folder recur creates is private from the moment it exists
+    if not verbose:
+        quiet_tensorflow()
     share_the_card()
     ctx.obj = Settings.resolve(home, db_url, json=as_json)
 
@@ -102,6 +112,28 @@ for command in (
     main.add_command(command)
 forecast.add_command(forecast_plot)
 textgen.add_command(textgen_plot)
+
+
+def _json_here(ctx: click.Context, _param, value: bool) -> None:
+    if value:
+        ctx.obj = replace(ctx.find_object(Settings), json=True)
+
+
+def _accept_json_after(command: click.Command) -> None:
+    """`recur series list --json` as well as `recur --json series list`: every command takes the flag."""
+    if isinstance(command, click.Group):
+        for sub in command.commands.values():
+            _accept_json_after(sub)
+    elif not any("--json" in p.opts for p in command.params):
+        command.params.append(
+            click.Option(
+                ["--json"], is_flag=True, expose_value=False, callback=_json_here, help="JSON output."
+            )
+        )
+
+
+for command in main.commands.values():
+    _accept_json_after(command)
 
 if __name__ == "__main__":
     main()

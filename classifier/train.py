@@ -10,6 +10,7 @@ import numpy as np
 from classifier import metrics
 from classifier.config import ClassifyConfig
 from classifier.data import Split, class_weights, vectorize, vectorizer
+from domain.smoke import smoke_callbacks
 
 BAG_TOKENS = 10_000
 
@@ -61,7 +62,7 @@ def _fit_network(cfg: ClassifyConfig, model, x: np.ndarray, y: np.ndarray, split
         epochs=cfg.epochs,
         batch_size=cfg.batch_size,
         class_weight=weights,
-        callbacks=[stop],
+        callbacks=[stop, *smoke_callbacks()],
         verbose=0,
     )
     return {k: [float(v) for v in vals] for k, vals in history.history.items()}
@@ -130,7 +131,7 @@ def baselines(cfg, features: np.ndarray, y, classes, split: Split, weights, name
         batch_size=64,
         class_weight=weights,
         verbose=0,
-        callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True)],
+        callbacks=[keras.callbacks.EarlyStopping(patience=5, restore_best_weights=True), *smoke_callbacks()],
     )
     return {
         "majority": metrics.scores(y[split.test], majority, classes),

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import device_options, emit, pass_settings
+from commands.common import FLOAT, device_options, emit, pass_settings
 from db.settings import Settings
 from reports.text import keyvalues, table
 
@@ -117,10 +117,10 @@ def classify() -> None:
     help="Sequence to vector: max over the steps, or the last state (attention pools by attention).",
 )
 @click.option("--max-length", type=int, default=64, show_default=True, help="Tokens per text.")
-@click.option("--dropout", type=float, default=0.3, show_default=True)
+@click.option("--dropout", type=FLOAT, default=0.3, show_default=True)
 @click.option("--epochs", type=int, default=30, show_default=True)
 @click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--learning-rate", type=float, default=2e-3, show_default=True)
+@click.option("--learning-rate", type=FLOAT, default=2e-3, show_default=True)
 @click.option("--patience", type=int, default=4, show_default=True)
 @click.option("--seed", type=int, default=0, show_default=True)
 @click.option(
@@ -131,7 +131,7 @@ def classify() -> None:
     help="Train N networks (seeds seed..seed+N-1) and average their probabilities.",
 )
 @click.option(
-    "--test", type=float, default=0.2, show_default=True, help="Stratified share held out for scoring."
+    "--test", type=FLOAT, default=0.2, show_default=True, help="Stratified share held out for scoring."
 )
 @click.option(
     "--class-weights/--no-class-weights", default=True, show_default=True, help="Balance rare classes."

@@ -8,6 +8,23 @@ from db.settings import Settings
 from reports.text import keyvalues, to_json
 
 pass_settings = click.make_pass_decorator(Settings)
+
+
+class FiniteFloat(click.ParamType):
+    """A float that is a number: nan and inf are refused where they enter, never stored."""
+
+    name = "float"
+
+    def convert(self, value, param, ctx):
+        import math
+
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number", param, ctx)
+        return number
+
+
+FLOAT = FiniteFloat()
 SERIES_COLUMNS = ["name", "group", "freq", "n_obs", "first", "last", "gaps"]
 CORPUS_COLUMNS = ["name", "n_chars", "n_lines", "vocabulary_size", "updated"]
 

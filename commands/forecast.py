@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import device_options, emit, pass_settings
+from commands.common import FLOAT, device_options, emit, pass_settings
 from db.settings import Settings
 from forecaster.config import ARCHITECTURES, LOSSES, NORMS, REFITS, SCALINGS
 from reports.text import keyvalues, table
@@ -39,12 +39,12 @@ def model_options(f):
         click.option("--units", type=int, default=32, show_default=True),
         click.option(
             "--dropout",
-            type=float,
+            type=FLOAT,
             default=0.0,
             show_default=True,
             help="Dropout layers between recurrent layers.",
         ),
-        click.option("--recurrent-dropout", type=float, default=0.0, help="Disables cuDNN on GPU (warns)."),
+        click.option("--recurrent-dropout", type=FLOAT, default=0.0, help="Disables cuDNN on GPU (warns)."),
         click.option("--norm", type=click.Choice(NORMS), default="none", show_default=True),
         click.option(
             "--epochs", type=int, default=100, show_default=True, help="Upper bound; early stopping decides."
@@ -52,7 +52,7 @@ def model_options(f):
         click.option(
             "--batch-size", type=int, default=0, help="0: 64, growing with the training windows up to 512."
         ),
-        click.option("--learning-rate", type=float, default=1e-3, show_default=True),
+        click.option("--learning-rate", type=FLOAT, default=1e-3, show_default=True),
         click.option("--patience", type=int, default=10, show_default=True),
         click.option("--seed", type=int, default=0, show_default=True),
         click.option(
@@ -321,7 +321,7 @@ def forecast_evaluate(
     if out:
         from jobs.vintages import write_records
 
-        result["written"] = write_records(result["forecasts"], Path(out), f"{subject}-holdout")
+        result["written"] = write_records(settings, result["forecasts"], Path(out), f"{subject}-holdout")
     shown = {k: v for k, v in result.items() if k != "forecasts"}
     rows = [{"method": m} | v for m, v in result["scores"].items()]
     head = keyvalues(
@@ -335,7 +335,7 @@ def forecast_evaluate(
 
 @forecast.command("predict")
 @click.argument("subject")
-@click.option("--horizon", type=int, help="Steps ahead (at most the model's horizon).")
+@click.option("--horizon", type=click.IntRange(min=1), help="Steps ahead (at most the model's horizon).")
 @click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
 @click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
 @click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")

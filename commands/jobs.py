@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from commands.common import emit, pass_settings
+from commands.common import FLOAT, emit, pass_settings
 from db.settings import Settings
 from jobs.tasks import TASKS
 from reports.text import keyvalues, table
@@ -173,9 +173,9 @@ def scheduler() -> None:
 
 
 @scheduler.command("run")
-@click.option("--tick", type=float, default=30.0, show_default=True, help="Seconds between reconciliations.")
+@click.option("--tick", type=FLOAT, default=30.0, show_default=True, help="Seconds between reconciliations.")
 @click.option(
-    "--grace", type=float, default=60.0, show_default=True, help="Seconds running tasks get at stop."
+    "--grace", type=FLOAT, default=60.0, show_default=True, help="Seconds running tasks get at stop."
 )
 @pass_settings
 def scheduler_run(settings: Settings, tick: float, grace: float) -> None:

@@ -24,8 +24,15 @@ def report() -> None:
     "--corpus", "corpora", multiple=True, help="A corpus (repeatable); default: all with a generator."
 )
 @click.option("--since", help="What changed since this date (default: the previous report, or 7 days).")
-@click.option("--format", "fmt", type=click.Choice(["html", "md", "pdf"]), default="html", show_default=True)
-@click.option("--out", required=True, type=click.Path(), help="The file to write (or a directory).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "md", "pdf"]),
+    help="Default: from --out's extension, or html.",
+)
+@click.option(
+    "--out", required=True, type=click.Path(), help="FILE.html, FILE.md or FILE.pdf (or a directory)."
+)
 @click.option("--with-data", is_flag=True, help="Also write the forecasts as CSV and JSON beside it.")
 @pass_settings
 def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out, with_data) -> None:

@@ -6,7 +6,7 @@ import sys
 
 import click
 
-from commands.common import device_options, emit, pass_settings
+from commands.common import FLOAT, device_options, emit, pass_settings
 from db.settings import Settings
 
 
@@ -29,14 +29,14 @@ def textgen() -> None:
 @click.option("--units", type=int)
 @click.option("--embedding", type=int)
 @click.option("--seq-len", type=int, help="Characters per training window.")
-@click.option("--dropout", type=float, help="Dropout layers between recurrent layers.")
+@click.option("--dropout", type=FLOAT, help="Dropout layers between recurrent layers.")
 @click.option("--batch-size", type=int)
 @click.option("--epochs", type=int, help="Upper bound; early stopping on validation loss decides.")
-@click.option("--learning-rate", type=float)
+@click.option("--learning-rate", type=FLOAT)
 @click.option("--patience", type=int)
 @click.option("--seed", type=int)
-@click.option("--validation", type=float, help="Share of the text held out at its end (default 0.1).")
-@click.option("--time-limit", type=float, help="Stop after this many seconds of training (0: none).")
+@click.option("--validation", type=FLOAT, help="Share of the text held out at its end (default 0.1).")
+@click.option("--time-limit", type=FLOAT, help="Stop after this many seconds of training (0: none).")
 @click.option("--resume", is_flag=True, help="Continue from the corpus's latest version.")
 @click.option("--preview", is_flag=True, help="Print a short sample after every epoch.")
 @click.option("--force", is_flag=True, help="Make it the champion even if its validation loss is worse.")
@@ -78,9 +78,9 @@ def textgen_train(
 @click.argument("corpus")
 @click.option("--prompt", default="", help="Text that primes the model's state; the sample continues it.")
 @click.option("--length", type=int, default=300, show_default=True, help="Characters per sample.")
-@click.option("--temperature", type=float, default=1.0, show_default=True, help="0 is greedy.")
+@click.option("--temperature", type=FLOAT, default=1.0, show_default=True, help="0 is greedy.")
 @click.option("--top-k", type=int, help="Sample only from the k likeliest characters.")
-@click.option("--top-p", type=float, default=1.0, show_default=True, help="Nucleus: the likeliest mass p.")
+@click.option("--top-p", type=FLOAT, default=1.0, show_default=True, help="Nucleus: the likeliest mass p.")
 @click.option("--n", type=int, default=1, show_default=True, help="Samples at once.")
 @click.option("--seed", type=int, help="Same seed, same text (stored with each sample).")
 @click.option("--stop", help="End a sample when it produces this string.")

@@ -9,8 +9,12 @@ import tempfile
 import unicodedata
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from domain.errors import InputError
+
+if TYPE_CHECKING:
+    from db.settings import Settings
 
 
 def slugify(name: str, max_len: int = 80) -> str:
@@ -22,17 +26,51 @@ def slugify(name: str, max_len: int = 80) -> str:
     return slug
 
 
-def output_path(out: Path, name: str, suffix: str) -> Path:
-    """`out` itself when it names a file; a slug of `name` inside it when it is a directory."""
-    out = Path(out)
+def check_output(settings: Settings, path: Path, option: str = "--out") -> Path:
+    """`path`, unless writing it would overwrite the store (or its journal files) or land in the home's
+    managed folders."""
+    target = Path(path).expanduser().resolve()
+    files, folders = settings.protected()
+    if target in files:
+        raise InputError(f"{option} {path}: that is recur's store; writing there would destroy it")
+    for folder in folders:
+        if target == folder or folder in target.parents:
+            raise InputError(f"{option} {path}: inside {folder}, which recur manages; choose another path")
+    return Path(path)
+
+
+def output_format(
+    settings: Settings, out: Path, fmt: str | None, formats: dict[str, str], default: str
+) -> str:
+    """The format `out`'s extension names (`formats`: suffix -> format), checked against `--format` when
+    both are given; a directory, or a name without an extension, gets `fmt` or `default`. `out` must not
+    be the store or inside the home's managed folders."""
+    check_output(settings, Path(out))
+    suffix = Path(out).suffix.lower()
+    if Path(out).is_dir() or not suffix:
+        return fmt or default
+    known = formats.get(suffix)
+    if known is None:
+        accepted = ", ".join(sorted(set(formats)))
+        raise InputError(f"--out {out}: recur writes {accepted} here, not {suffix}")
+    if fmt and fmt != known:
+        raise InputError(f"--out {out} is a {suffix} file but --format is {fmt}; make them agree")
+    return known
+
+
+def output_path(settings: Settings, out: Path, name: str, suffix: str) -> Path:
+    """`out` itself when it names a file; a slug of `name` inside it when it is a directory (never the
+    store or the home's managed folders)."""
+    out = check_output(settings, Path(out))
     if out.is_dir() or str(out).endswith(os.sep):
         out.mkdir(parents=True, exist_ok=True)
         target = (out / f"{slugify(name)}{suffix}").resolve()
         if target.parent != out.resolve():
             raise InputError(f"refusing to write {target}: outside {out}")
-        return target
-    if not out.parent.exists():
-        raise InputError(f"{out}: the directory {out.parent} does not exist")
+        return check_output(settings, target)
+    if not out.parent.is_dir():
+        what = "is not a directory" if out.parent.exists() else "does not exist"
+        raise InputError(f"--out {out}: {out.parent} {what}")
     return out
 
 

@@ -18,6 +18,9 @@ def default_home() -> Path:
     return Path(user_data_dir("recur", appauthor=False))
 
 
+MANAGED = ("logs",)  # folders of the home that only recur writes
+
+
 @dataclass(frozen=True)
 class Settings:
     home: Path
@@ -47,3 +50,16 @@ class Settings:
         path = self.home / name
         path.mkdir(parents=True, exist_ok=True, mode=0o700)
         return path
+
+    def protected(self) -> tuple[list[Path], list[Path]]:
+        """(files, folders) that no output may be written to or into: the SQLite store with its journal
+        files, and the home's managed folders."""
+        prefix = "sqlite:///"
+        files = []
+        if self.db_url.startswith(prefix):
+            store = Path(self.db_url[len(prefix) :].split("?")[0]).expanduser()
+            if str(store) not in ("", ":memory:"):
+                store = store.resolve()
+                files = [store] + [store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal")]
+        files.append((self.home / "reports" / ".last-report").resolve())
+        return files, [(self.home / name).resolve() for name in MANAGED]

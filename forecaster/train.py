@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from domain.smoke import smoke_callbacks
 from forecaster.config import ForecastConfig
 from forecaster.windows import Windows
 
@@ -59,7 +60,7 @@ def train(
             epochs=cfg.epochs,
             batch_size=cfg.batch_size,
             shuffle=True,
-            callbacks=callbacks if len(val_w) else [],
+            callbacks=(callbacks if len(val_w) else []) + smoke_callbacks(),
             verbose=verbose,
         )
         history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
@@ -95,7 +96,7 @@ def refit(cfg: ForecastConfig, windows: Windows, season: int, backtested: TrainR
             epochs=epochs,
             batch_size=cfg.batch_size,
             shuffle=True,
-            callbacks=[plateau],
+            callbacks=[plateau, *smoke_callbacks()],
             verbose=verbose,
         )
         history = history or {k: [float(v) for v in vals] for k, vals in fit.history.items()}
@@ -136,8 +137,21 @@ def predict_normalised(cfg: ForecastConfig, model, windows: Windows, batch_size:
     if cfg.model == "seq2seq":
         out = decode_seq2seq(cfg, model, windows.x)
     else:
-        out = model.predict(windows.x, batch_size=batch_size, verbose=0)
+        out = padded_predict(model, [windows.x], batch_size)
     return np.asarray(out, dtype=np.float64)
+
+
+def padded_predict(model, inputs: list[np.ndarray], batch_size: int = 1024) -> np.ndarray:
+    """`model.predict` in batches of one size (a power of two up to `batch_size`), the last one padded,
+    so that a model compiles its predict step once per size instead of once per call and remainder."""
+    n = len(inputs[0])
+    if n == 0:
+        return model.predict([x[:0] for x in inputs] if len(inputs) > 1 else inputs[0][:0], verbose=0)
+    size = min(batch_size, 1 << (n - 1).bit_length())
+    pad = -n % size
+    padded = [np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]) if pad else x for x in inputs]
+    out = model.predict(padded if len(padded) > 1 else padded[0], batch_size=size, verbose=0)
+    return np.asarray(out)[:n]
 
 
 def predict(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
@@ -151,7 +165,7 @@ def decode_seq2seq(cfg: ForecastConfig, model, x: np.ndarray) -> np.ndarray:
     previous[:, 0, 0] = x[:, -1, 0]
     out = np.zeros((len(x), cfg.horizon), dtype=np.float32)
     for step in range(cfg.horizon):
-        pred = np.asarray(model.predict([x, previous], batch_size=1024, verbose=0))
+        pred = padded_predict(model, [x, previous])
         out[:, step] = pred[:, step]
         if step + 1 < cfg.horizon:
             previous[:, step + 1, 0] = pred[:, step]

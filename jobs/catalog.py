@@ -102,9 +102,10 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
 
     from db import series as q
     from db.engine import read_session
-    from db.files import output_path, write_atomic
+    from db.files import output_format, output_path, write_atomic
 
-    target = output_path(out, name, ".csv")
+    output_format(settings, out, None, {".csv": "csv"}, "csv")
+    target = output_path(settings, out, name, ".csv")
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         frames = []

@@ -27,6 +27,9 @@ def _axis(ts, kind: str):
     return arr if kind == "int" else arr.astype("datetime64[s]")
 
 
+REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
+
+
 def _last_report_file(settings: Settings) -> Path:
     return settings.subdir("reports") / ".last-report"
 
@@ -389,14 +392,16 @@ def export(
     with_data: bool = False,
 ) -> dict:
     """Write the report (HTML, Markdown + PNGs, or PDF), replacing any existing file atomically."""
-    from db.files import write_atomic
+    from db.files import check_output, output_format, write_atomic
     from reports.document import to_html, write_markdown, write_pdf
 
     out = Path(out)
+    fmt = output_format(settings, out, fmt, REPORT_FORMATS, "html")
     if out.is_dir():
-        out = out / f"recur-report-{utcnow():%Y%m%d-%H%M}.{'md' if fmt == 'md' else fmt}"
-    if not out.parent.exists():
-        raise InputError(f"--out {out}: the directory {out.parent} does not exist")
+        out = out / f"recur-report-{utcnow():%Y%m%d-%H%M}.{fmt}"
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
+    check_output(settings, out)
     start = _since(settings, since)
     report = build(settings, list(subjects), list(corpora), start)
     result = {
@@ -414,7 +419,7 @@ def export(
         result["pages"] = write_pdf(report, out)
     if with_data:
         result["data"] = _export_data(settings, report, out)
-    _last_report_file(settings).write_text(utcnow().isoformat())
+    write_atomic(_last_report_file(settings), lambda tmp: tmp.write_text(utcnow().isoformat()))
     return result
 
 
@@ -424,8 +429,10 @@ def _since(settings: Settings, since: str | None) -> datetime:
             return datetime.fromisoformat(since)
         except ValueError as exc:
             raise InputError(f"--since {since!r}: write a date like 2026-11-01") from exc
-    last = _last_report_file(settings)
-    return datetime.fromisoformat(last.read_text().strip()) if last.exists() else utcnow() - timedelta(days=7)
+    try:
+        return datetime.fromisoformat(_last_report_file(settings).read_text().strip())
+    except (OSError, ValueError):  # no report yet (or its mark unreadable): the last week
+        return utcnow() - timedelta(days=7)
 
 
 def _export_data(settings: Settings, report: Report, out: Path) -> list[str]:
@@ -452,7 +459,7 @@ def _slug(name: str) -> str:
 
 def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -> dict:
     """A single chart: a series' latest forecast fan chart, or a corpus's bits per character."""
-    from db.files import write_atomic
+    from db.files import check_output, write_atomic
 
     section = forecast_section(settings, name) if kind == "forecast" else corpus_section(settings, name)
     figures = [b for b in section.blocks if isinstance(b, Plot)]
@@ -467,6 +474,7 @@ def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -
     fmt = Path(out).suffix.lstrip(".").lower()
     if fmt not in ("png", "svg"):
         raise InputError(f"--out {out}: write .png or .svg")
+    check_output(settings, Path(out))
     plot = wanted[0]
 
     def save(tmp: Path) -> None:

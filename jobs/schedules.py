@@ -44,15 +44,23 @@ def list_schedules(settings: Settings) -> list[dict]:
         return out
 
 
+MAX_TIMEOUT = 7 * 86400
+
+
 def parse_duration(text: str | None) -> int | None:
-    """'90s', '45m', '2h', '1d' or plain seconds."""
-    if not text:
+    """'90s', '45m', '2h', '1d' or plain seconds: at least one second, at most a week. No --timeout at
+    all means no limit."""
+    if text is None:
         return None
     units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    rule = "write a duration from 1s to 7d, e.g. 90s, 45m, 2h (leave --timeout out for no limit)"
     try:
-        return int(float(text[:-1]) * units[text[-1]]) if text[-1] in units else int(text)
-    except ValueError as exc:
-        raise InputError(f"--timeout {text!r}: write e.g. 90s, 45m, 2h") from exc
+        seconds = float(text[:-1]) * units[text[-1]] if text[-1:] in units else float(text)
+    except (ValueError, IndexError) as exc:
+        raise InputError(f"--timeout {text!r}: {rule}") from exc
+    if not 1 <= seconds <= MAX_TIMEOUT:  # also refuses nan
+        raise InputError(f"--timeout {text!r}: {rule}")
+    return int(seconds)
 
 
 def add_schedule(

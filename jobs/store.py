@@ -65,11 +65,13 @@ def db_backup(settings: Settings, out: Path) -> dict:
     """A consistent copy of a live SQLite store (VACUUM INTO), renamed into place only when complete."""
     if light.sqlite_file(settings.db_url) is None and not settings.db_url.startswith("sqlite"):
         raise RecurError("recur db backup copies SQLite stores; back up PostgreSQL with pg_dump")
-    out = Path(out).absolute()
+    from db.files import check_output
+
+    out = check_output(settings, Path(out).absolute())
     if out.is_dir():
         raise InputError(f"--out {out} is a directory; give a file name, e.g. {out / 'recur-backup.db'}")
-    if not out.parent.exists():
-        raise InputError(f"--out {out}: the directory {out.parent} does not exist")
+    if not out.parent.is_dir():
+        raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
     tmp = out.with_name(f".{out.name}.partial")
     tmp.unlink(missing_ok=True)
     raw = settings.engine.raw_connection()  # VACUUM cannot run inside the transaction a Connection opens

@@ -18,6 +18,7 @@ class Task:
     optional: dict[str, type]
     run: Callable[[Settings, dict], dict]
     subjects: tuple[str, ...] = ()  # params that must name an existing series/group ("series") or corpus
+    build: Callable[[dict], object] | None = None  # the configuration the run will build, built at `add`
 
 
 def _ingest(settings: Settings, p: dict) -> dict:
@@ -40,6 +41,14 @@ def _forecast_config(p: dict):
     return ForecastConfig(
         model="lstm" if model == "auto" else model, **{k: int(p[k]) for k in keys if k in p}
     ), model
+
+
+def _forecast_checks(p: dict):
+    """The run's configuration, and the counts it takes as they are."""
+    for key in ("windows", "horizon"):
+        if key in p and int(p[key]) < 1:
+            raise InputError(f"--param {key}={p[key]}: must be at least 1")
+    return _forecast_config(p) if set(p) - {"subject", "horizon"} else None
 
 
 def _retrain(settings: Settings, p: dict) -> dict:
@@ -70,14 +79,19 @@ def _score(settings: Settings, p: dict) -> dict:
     return {"vintages": len(rows), "scored": sum(1 for r in rows if r["arrived"])}
 
 
-def _retrain_textgen(settings: Settings, p: dict) -> dict:
-    from jobs.textgen import train_textgen
+def _textgen_config(p: dict):
     from textgen.config import preset
 
     overrides = {k: int(p[k]) for k in ("epochs", "units", "layers", "seq_len") if k in p}
-    cfg = preset(
+    return preset(
         p.get("preset", "cpu"), time_limit=float(p["time_limit"]) if "time_limit" in p else None, **overrides
     )
+
+
+def _retrain_textgen(settings: Settings, p: dict) -> dict:
+    from jobs.textgen import train_textgen
+
+    cfg = _textgen_config(p)
     out = train_textgen(
         settings,
         p["corpus"],
@@ -88,28 +102,38 @@ def _retrain_textgen(settings: Settings, p: dict) -> dict:
     return {k: out[k] for k in ("version", "alias", "val_loss", "val_bpc")}
 
 
-def _sample(settings: Settings, p: dict) -> dict:
-    from jobs.sample import SampleRequest, sample_text
+def _sample_request(p: dict):
+    from jobs.sample import SampleRequest
 
-    req = SampleRequest(
+    return SampleRequest(
         prompt=p.get("prompt", ""),
         length=int(p.get("length", 300)),
         temperature=float(p.get("temperature", 0.8)),
         n=int(p.get("n", 1)),
     )
-    out = sample_text(settings, p["corpus"], req)
+
+
+def _sample(settings: Settings, p: dict) -> dict:
+    from jobs.sample import sample_text
+
+    out = sample_text(settings, p["corpus"], _sample_request(p))
     return {"sample_ids": out["ids"], "version": out["version"], "seed": out["seed"]}
 
 
 CLASSIFY_OPTIONS = {"model": str, "units": int, "layers": int, "epochs": int, "seed": int, "max_length": int}
 
 
-def _retrain_classifier(settings: Settings, p: dict) -> dict:
+def _classify_config(p: dict):
     from classifier.config import ClassifyConfig
-    from jobs.classify import train_classifier
 
     options = {k: (v if CLASSIFY_OPTIONS[k] is str else int(v)) for k, v in p.items() if k != "labels"}
-    out = train_classifier(settings, p["labels"], ClassifyConfig(**options))
+    return ClassifyConfig(**options)
+
+
+def _retrain_classifier(settings: Settings, p: dict) -> dict:
+    from jobs.classify import train_classifier
+
+    out = train_classifier(settings, p["labels"], _classify_config(p))
     return {k: out[k] for k in ("version", "model", "alias", "reason")}
 
 
@@ -130,14 +154,30 @@ def _nightly(settings: Settings, p: dict) -> dict:
     champion → score past vintages."""
     out = {}
     if p.get("path"):
+        name = p.get("name") or _ingested_as(settings, p["subject"])
         out["ingest"] = _ingest(
-            settings, {"path": p["path"], "name": p["subject"]} | {k: p[k] for k in ("fill",) if k in p}
+            settings, {"path": p["path"], "name": name} | {k: p[k] for k in ("fill",) if k in p}
         )
     out["retrain"] = _retrain(settings, p)
     out["forecast"] = _forecast(settings, p)
     out["score"] = _score(settings, p)
     out["report"] = _report(settings, {"series": p["subject"]})["path"]
     return out
+
+
+def _ingested_as(settings: Settings, subject: str) -> str:
+    """The name a file holding `subject` is ingested under: its group when it is a member of one (a file
+    of several columns becomes the group NAME with series NAME/column), else the subject itself."""
+    from db import series as q
+    from db.engine import read_session
+
+    with read_session(settings) as session:
+        series = q.get_series(session, subject)
+        if series is not None and series.group is not None:
+            return series.group.name
+        if series is not None or q.get_group(session, subject) is not None:
+            return subject
+    return subject.rpartition("/")[0] or subject
 
 
 def _report(settings: Settings, p: dict) -> dict:
@@ -155,6 +195,13 @@ def _report(settings: Settings, p: dict) -> dict:
     subjects = tuple(x for x in p.get("series", "").split(",") if x)
     corpora = tuple(x for x in p.get("corpus", "").split(",") if x)
     return export(settings, fmt, out, subjects, corpora)
+
+
+def _sleep_checks(p: dict) -> None:
+    import math
+
+    if not (math.isfinite(float(p["seconds"])) and float(p["seconds"]) >= 0):
+        raise InputError(f"--param seconds={p['seconds']}: must be 0 or more")
 
 
 def _sleep(settings: Settings, p: dict) -> dict:
@@ -191,6 +238,7 @@ TASKS: dict[str, Task] = {
         FORECAST_OPTIONS,
         _retrain,
         ("subject",),
+        _forecast_checks,
     ),
     "forecast": Task(
         "forecast with the champion and store the vintage",
@@ -198,6 +246,7 @@ TASKS: dict[str, Task] = {
         {"horizon": int},
         _forecast,
         ("subject",),
+        _forecast_checks,
     ),
     "score-vintages": Task(
         "score past forecasts against the actuals", ("subject",), {}, _score, ("subject",)
@@ -216,6 +265,7 @@ TASKS: dict[str, Task] = {
         },
         _retrain_textgen,
         ("corpus",),
+        _textgen_config,
     ),
     "sample": Task(
         "generate text with the corpus's champion",
@@ -223,13 +273,15 @@ TASKS: dict[str, Task] = {
         {"prompt": str, "length": int, "temperature": float, "n": int},
         _sample,
         ("corpus",),
+        _sample_request,
     ),
     "nightly": Task(
         "ingest → retrain → promote if better → forecast → score",
         ("subject",),
-        FORECAST_OPTIONS | {"path": str, "fill": str},
+        FORECAST_OPTIONS | {"path": str, "fill": str, "name": str},
         _nightly,
         ("subject",),
+        _forecast_checks,
     ),
     "report": Task(
         "write the report into <home>/reports/",
@@ -243,6 +295,7 @@ TASKS: dict[str, Task] = {
         CLASSIFY_OPTIONS,
         _retrain_classifier,
         ("labels",),
+        _classify_config,
     ),
     "classify": Task(
         "classify with the champion: the latest window of `series`, or the lines of `file`",
@@ -251,7 +304,9 @@ TASKS: dict[str, Task] = {
         _classify,
         ("labels",),
     ),
-    "sleep": Task("wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep),
+    "sleep": Task(
+        "wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep, build=_sleep_checks
+    ),
 }
 
 
@@ -269,12 +324,19 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
     missing = [k for k in spec.required if k not in params]
     if missing:
         raise InputError(f"task {task!r} needs --param {missing[0]}=...")
-    for key, kind in spec.optional.items():
+    for key, kind in (spec.optional | {"seconds": float}).items():
         if key in params and kind in (int, float):
-            try:
-                kind(params[key])
-            except ValueError as exc:
-                raise InputError(f"--param {key}={params[key]!r}: not a number") from exc
+            _number(key, params[key], kind)
+    if spec.build is not None:
+        try:
+            spec.build(params)
+        except InputError as exc:  # the configuration names its CLI options; here they are --param keys
+            import re
+
+            message = re.sub(
+                r"^--(?!param )([a-z-]+) ", lambda m: f"--param {m[1].replace('-', '_')}=", str(exc)
+            )
+            raise InputError(message) from exc
     _check_subjects(settings, spec, params)
     if task == "classify" and bool(params.get("series")) == bool(params.get("file")):
         raise InputError("task 'classify' needs one of --param series=NAME or --param file=PATH")
@@ -287,6 +349,18 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
     if task in ("ingest", "nightly") and params.get("path") and not Path(params["path"]).exists():
         raise InputError(f"--param path={params['path']!r}: no such file or folder")
     return params
+
+
+def _number(key: str, text: str, kind: type) -> None:
+    import math
+
+    what = "a whole number" if kind is int else "a finite number"
+    try:
+        ok = math.isfinite(kind(text))
+    except ValueError:
+        ok = False
+    if not ok:
+        raise InputError(f"--param {key}={text!r}: must be {what}")
 
 
 def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:

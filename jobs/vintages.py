@@ -251,20 +251,20 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
                 records.append(rec)
     if not records:
         raise RecurError(f"no forecasts stored for {name!r}; run `recur forecast predict {name}` first")
-    return write_records(records, out, f"{name}-forecast")
+    return write_records(settings, records, out, f"{name}-forecast")
 
 
-def write_records(records: list[dict], out, stem: str) -> dict:
-    """Rows as CSV or JSON (by the file's suffix), written atomically."""
+def write_records(settings: Settings, records: list[dict], out, stem: str) -> dict:
+    """Rows as CSV or JSON (by the file's suffix; CSV into a directory), written atomically."""
     import json
 
     import pandas as pd
 
-    from db.files import output_path, write_atomic
+    from db.files import output_format, output_path, write_atomic
 
-    suffix = ".json" if str(out).endswith(".json") else ".csv"
-    target = output_path(out, stem, suffix)
-    if suffix == ".json":
+    fmt = output_format(settings, out, None, {".csv": "csv", ".json": "json"}, "csv")
+    target = output_path(settings, out, stem, f".{fmt}")
+    if fmt == "json":
         write_atomic(target, lambda tmp: tmp.write_text(json.dumps(records, indent=1)))
     else:
         write_atomic(target, lambda tmp: pd.DataFrame(records).to_csv(tmp, index=False))

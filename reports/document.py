@@ -14,6 +14,7 @@ from pathlib import Path
 from matplotlib.figure import Figure
 
 from db.files import slugify, write_atomic
+from domain.errors import InputError
 from reports.text import cell
 
 STYLE = {"font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 10, "figure.dpi": 110}
@@ -116,12 +117,22 @@ def _md_table(t: Table) -> str:
     return (f"*{t.caption}*\n\n" if t.caption else "") + "\n".join(lines)
 
 
+MARK = ".recur-report"
+
+
 def write_markdown(report: Report, out: Path) -> list[Path]:
-    """`out` plus a folder of PNGs beside it (`<stem>_files/`), linked relatively."""
+    """`out` plus a folder of PNGs beside it (`<stem>_files/`), linked relatively. A folder of that name
+    is replaced only when recur wrote it (it holds the MARK file); anything else there is left alone."""
     folder = out.with_name(f"{out.stem}_files")
+    if folder.exists() and not (folder / MARK).is_file():
+        raise InputError(
+            f"--out {out}: {folder} exists and was not written by recur; move it or choose another name"
+        )
     staging = out.with_name(f".{out.stem}_files.partial")
-    shutil.rmtree(staging, ignore_errors=True)
+    if staging.exists() and (staging / MARK).is_file():
+        shutil.rmtree(staging)  # left by an export that was killed
     staging.mkdir()
+    (staging / MARK).write_text("written by recur report export; replaced by the next export\n")
     parts, used = [f"# {report.title}\n\n{report.subtitle}\n"], set()
     for section in report.sections:
         parts.append(f"## {section.title}\n")
@@ -134,7 +145,8 @@ def write_markdown(report: Report, out: Path) -> list[Path]:
                 parts.append(f"![{block.name}]({folder.name}/{name})\n")
             else:
                 parts.append(f"{block}\n")
-    shutil.rmtree(folder, ignore_errors=True)
+    if folder.exists():
+        shutil.rmtree(folder)
     staging.rename(folder)
     write_atomic(out, lambda tmp: tmp.write_text("\n".join(parts), encoding="utf-8"))
     return [out, folder]

@@ -37,6 +37,7 @@ def sentiment(recur, write):
     return recur
 
 
+@pytest.mark.slow
 def test_train_scores_against_baselines_and_predict(sentiment):
     out = sentiment.json(
         "classify", "train", "s", "--model", "attention", "--force", "--ensemble", "2", *TINY
@@ -56,6 +57,7 @@ def test_train_scores_against_baselines_and_predict(sentiment):
     assert "Classifier: s" in report["sections"] and report["plots"] >= 1
 
 
+@pytest.mark.slow
 def test_gate_needs_the_baselines_beaten(sentiment):
     out = sentiment.json("classify", "train", "s", "--model", "gru", *TINY)
     model, bow = out["scores"]["model"]["macro_f1"], out["scores"]["bag_of_words"]["macro_f1"]
@@ -155,6 +157,7 @@ def test_series_labels_name_the_bad_time(recur, melbourne, write):
     assert "give one" in both and recur.count("labelled_set") == 0
 
 
+@pytest.mark.slow
 def test_classifier_tasks_run_from_the_scheduler(sentiment, write):
     every_night = ["--cron", "0 3 * * *", "--param", "labels=s"]
     sentiment("jobs", "add", "retrain", "--task", "retrain-classifier", *every_night, "--param", "epochs=1")

@@ -3,7 +3,10 @@ epochs per model; the full demo's time is measured in bench/RESULTS.md)."""
 
 from __future__ import annotations
 
+import pytest
 
+
+@pytest.mark.slow
 def test_demo_twice(recur, tmp_path):
     home = tmp_path / "demo-home"
     first = recur("--home", home, "demo", "--quick").output

@@ -75,7 +75,10 @@ def test_distinct_names_get_distinct_slugs():
 
 
 def test_output_path_stays_inside_the_directory(tmp_path):
-    target = output_path(tmp_path, "../../outside", ".csv")
+    from db.settings import Settings
+
+    settings = Settings.resolve(tmp_path / "home")
+    target = output_path(settings, tmp_path, "../../outside", ".csv")
     assert target.parent == tmp_path.resolve()
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from domain.smoke import smoke_callbacks
 from textgen.config import TextGenConfig
 from textgen.data import Arrays, windows
 
@@ -57,6 +58,7 @@ def train(
         keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
         keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=cfg.lr_patience, min_lr=1e-4),
         _Report(on_epoch, started, cfg.time_limit),
+        *smoke_callbacks(),
     ]
     batches = shifted_windows(arrays.train_ids, cfg.seq_len, cfg.batch_size, cfg.seed)
     fit = model.fit(

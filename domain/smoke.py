@@ -1,0 +1,29 @@
+"""`RECUR_SMOKE_STEPS=N`: every training run stops after N batches (one partial epoch, still validated and
+registered as usual). It makes the README's examples runnable as written in a test, in seconds; a real run
+never sets it."""
+
+from __future__ import annotations
+
+import os
+
+ENV = "RECUR_SMOKE_STEPS"
+
+
+def smoke_callbacks() -> list:
+    """[] normally; under RECUR_SMOKE_STEPS, a Keras callback that ends training after that many batches."""
+    steps = int(os.environ.get(ENV, "0") or 0)
+    if steps <= 0:
+        return []
+    import keras
+
+    class _StopAfter(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.seen = 0
+
+        def on_train_batch_end(self, batch, logs=None) -> None:
+            self.seen += 1
+            if self.seen >= steps:
+                self.model.stop_training = True
+
+    return [_StopAfter()]

@@ -1,0 +1,109 @@
+"""A new user's first hour: values are checked where they enter, --json goes anywhere, TensorFlow's chatter
+stays hidden, and the nightly job of the README ingests its own kind of file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+CRON = ("--cron", "0 2 * * *")
+
+
+@pytest.fixture
+def airline(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    return recur
+
+
+def test_json_goes_before_or_after_the_command(airline):
+    after = json.loads(airline("series", "list", "--json").output)
+    before = json.loads(airline("--json", "series", "list").output)
+    assert after == before and after[0]["name"] == "airline"
+
+
+@pytest.mark.parametrize(
+    ("param", "message"),
+    [
+        ("horizon=0", "--param horizon=0: must be at least 1"),
+        ("horizon=-5", "--param horizon=-5: must be at least 1"),
+        ("horizon=1.5", "must be a whole number"),
+        ("epochs=nan", "must be a whole number"),
+        ("units=0", "--param units=0: must be at least 1"),
+        ("windows=0", "--param windows=0: must be at least 1"),
+    ],
+)
+def test_schedule_parameters_are_checked_when_added(airline, param, message):
+    out = airline.fails(
+        "jobs",
+        "add",
+        "x",
+        "--task",
+        "retrain-forecaster",
+        *CRON,
+        "--param",
+        "subject=airline",
+        "--param",
+        param,
+    )
+    assert message in out and airline.count("schedule") == 0
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "1e21", "nan", "soon"])
+def test_a_timeout_is_a_real_duration(airline, timeout):
+    out = airline.fails(
+        "jobs", "add", "x", "--task", "forecast", *CRON, "--param", "subject=airline", "--timeout", timeout
+    )
+    assert "--timeout" in out and "1s to 7d" in out
+
+
+def test_numbers_are_finite_and_horizons_positive(airline):
+    assert "not a finite number" in airline.fails("textgen", "sample", "x", "--temperature", "nan", code=2)
+    assert "not a finite number" in airline.fails("forecast", "train", "airline", "--dropout", "inf", code=2)
+    for horizon in ("0", "-1"):
+        assert "--horizon" in airline.fails("forecast", "predict", "airline", "--horizon", horizon, code=2)
+
+
+def test_the_readme_nightly_ingests_a_file_of_several_columns(recur, monkeypatch):
+    """`--param subject=ETTh1/OT --param path=data/ETTh1.csv`: the file is ingested as the group ETTh1."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("RECUR_SMOKE_STEPS", "1")
+    recur(
+        "jobs",
+        "add",
+        "ett",
+        "--task",
+        "nightly",
+        *CRON,
+        "--param",
+        "subject=ETTh1/OT",
+        "--param",
+        "horizon=24",
+        "--param",
+        "path=data/ETTh1.csv",
+        "--param",
+        "model=gru",
+    )
+    recur("jobs", "run", "ett")
+    runs = recur.json("jobs", "history")
+    assert runs[0]["status"] == "succeeded", runs
+    assert {s["name"] for s in recur.json("series", "list")} >= {"ETTh1/OT", "ETTh1/HUFL"}
+
+
+@pytest.mark.slow
+def test_tensorflow_start_up_lines_are_hidden_unless_verbose(airline, tmp_path):
+    env = os.environ | {"RECUR_HOME": str(airline.home), "PYTHONPATH": str(ROOT)}
+    env.pop("TF_CPP_MIN_LOG_LEVEL", None)
+    args = [sys.executable, "-m", "cli", "forecast", "train", "airline", "--model", "gru", "--epochs", "1"]
+    quiet = subprocess.run(args, capture_output=True, text=True, env=env, cwd=ROOT, check=True)
+    assert "absl" not in quiet.stderr and "cuda" not in quiet.stderr.lower() and "I0000" not in quiet.stderr
+    assert "backtest MASE" in quiet.stderr  # progress still shows
+    loud = subprocess.run(
+        [*args[:3], "--verbose", *args[3:]], capture_output=True, text=True, env=env, cwd=ROOT, check=True
+    )
+    assert "I0000" in loud.stderr or "absl" in loud.stderr or "oneDNN" in loud.stderr

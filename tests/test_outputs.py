@@ -1,0 +1,99 @@
+"""Outputs: never the store, never a user's files, formats by extension, private from creation, and a
+failed write is one sentence."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+
+from tests.conftest import DATA
+
+
+@pytest.fixture
+def airline(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("forecast", "predict", "airline", "--horizon", "6")  # no model yet: the best baseline
+    return recur
+
+
+def _store_intact(recur) -> None:
+    with recur.db() as conn:
+        assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert conn.execute("SELECT count(*) FROM series").fetchone()[0] == 1
+
+
+@pytest.mark.parametrize("suffix", ["", "-wal", "-shm"])
+def test_no_output_overwrites_the_store(airline, suffix):
+    target = airline.home / f"recur.db{suffix}"
+    existed = target.exists()
+    for args in (
+        ("series", "export", "airline", "--out", target),
+        ("forecast", "export", "airline", "--out", target),
+        ("db", "backup", "--out", target),
+        ("report", "export", "--format", "html", "--out", target),
+    ):
+        assert "recur's store" in airline.fails(*args)
+    assert target.exists() == existed
+    _store_intact(airline)
+
+
+def test_no_output_lands_in_the_homes_managed_folders(airline):
+    (airline.home / "logs").mkdir(exist_ok=True)
+    out = airline.fails("series", "export", "airline", "--out", airline.home / "logs" / "x.csv")
+    assert "which recur manages" in out
+    assert "which recur manages" in airline.fails(
+        "forecast", "export", "airline", "--out", airline.home / "logs"
+    )
+
+
+def test_formats_follow_the_extension(airline, tmp_path):
+    assert "not .parquet" in airline.fails("series", "export", "airline", "--out", tmp_path / "x.parquet")
+    assert "not .xlsx" in airline.fails("forecast", "export", "airline", "--out", tmp_path / "f.xlsx")
+    airline("forecast", "export", "airline", "--out", tmp_path / "f.json")
+    assert (tmp_path / "f.json").read_text().lstrip().startswith("[")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "r.pdf")
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF")
+    out = airline.fails("report", "export", "--format", "html", "--out", tmp_path / "r2.pdf")
+    assert "--format is html" in out and not (tmp_path / "r2.pdf").exists()
+    assert "not .docx" in airline.fails("report", "export", "--out", tmp_path / "r.docx")
+
+
+def test_markdown_export_never_deletes_a_folder_it_did_not_write(airline, tmp_path):
+    mine = tmp_path / "notes_files"
+    mine.mkdir()
+    (mine / "thesis.txt").write_text("years of work")
+    out = airline.fails("report", "export", "--format", "md", "--out", tmp_path / "notes.md")
+    assert "was not written by recur" in out
+    assert (mine / "thesis.txt").read_text() == "years of work" and not (tmp_path / "notes.md").exists()
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "ours.md")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "ours.md")  # its own: replaced
+    assert any(p.suffix == ".png" for p in (tmp_path / "ours_files").iterdir())
+
+
+def test_every_file_written_is_private_from_creation(airline, tmp_path):
+    airline("db", "backup", "--out", tmp_path / "b.db")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "r.md")
+    airline("series", "export", "airline", "--out", tmp_path / "s.csv")
+    files = [tmp_path / "b.db", tmp_path / "r.md", tmp_path / "s.csv", *(tmp_path / "r_files").iterdir()]
+    assert all(stat.S_IMODE(p.stat().st_mode) == 0o600 for p in files)
+    assert stat.S_IMODE((tmp_path / "r_files").stat().st_mode) == 0o700
+
+
+@pytest.mark.parametrize("where", ["/etc/passwd/x.csv", "/proc/x.csv", "/nonexistent/dir/x.csv"])
+def test_an_unwritable_out_is_one_sentence(airline, where):
+    for args in (
+        ("series", "export", "airline", "--out", where),
+        ("forecast", "export", "airline", "--out", where),
+        ("report", "export", "--out", where.replace(".csv", ".html")),
+        ("db", "backup", "--out", where.replace(".csv", ".db")),
+    ):
+        out = airline.fails(*args)
+        assert "Traceback" not in out and len(out.strip().splitlines()) == 1, out
+
+
+def test_an_empty_last_report_mark_does_not_break_the_next_report(airline, tmp_path):
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "a.html")
+    (airline.home / "reports" / ".last-report").write_text("")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "b.html")
+    assert (airline.home / "reports" / ".last-report").read_text().startswith("20")

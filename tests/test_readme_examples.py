@@ -1,0 +1,86 @@
+"""Every `recur` command in the README's shell blocks, run as written and in order against the bundled
+data, in a fresh home and a working directory holding the files the examples name. Training stops after
+two batches (RECUR_SMOKE_STEPS), so the whole README runs in minutes; what a command prints is not
+checked here, only that it succeeds. The few lines that cannot run in a test are listed with the reason."""
+
+from __future__ import annotations
+
+import re
+import shlex
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+README = ROOT / "README.md"
+SHARED = ROOT.parent / "shared" / "data"
+NOT_RUN = {
+    "recur scheduler run": "runs until stopped (tests/reliability/test_scheduler_process.py runs it)",
+}
+NEEDS_M4 = "m4_weekly_"  # the M4 files are public but not bundled: run where ../shared/data has them
+
+
+def commands() -> list[str]:
+    """Each command line of the README's ```sh blocks, continuation lines joined, comments dropped."""
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", README.read_text(), flags=re.S):
+        for line in block.replace("\\\n", " ").splitlines():
+            line = re.split(r"\s+#\s", line)[0].strip()
+            if line.startswith("recur "):
+                out.append(line)
+    return out
+
+
+def test_the_readme_has_its_examples():
+    found = commands()
+    assert len(found) > 60 and all(n in found for n in NOT_RUN)
+
+
+def _workdir(tmp_path: Path) -> Path:
+    work = tmp_path / "work"
+    work.mkdir()
+    (work / "data").symlink_to(DATA)
+    (work / "sales.csv").write_text(
+        "store,day,sales\n"
+        + "".join(f"{s},2024-01-{d:02d},{10 * k + d}\n" for k, s in enumerate("ab") for d in range(1, 29))
+    )
+    (work / "reviews.txt").write_text("Great phone, works perfectly.\nBroke after a day.\n")
+    (work / "windows.csv").write_text(
+        "series,start,end,label\n"
+        + "".join(
+            f"temp,{y}-01-01,{y}-03-31,summer\ntemp,{y}-06-01,{y}-08-31,winter\n" for y in range(1981, 1991)
+        )
+    )
+    for name in ("m4_weekly_train.csv", "m4_weekly_test.csv"):
+        if (SHARED / name).exists():
+            shutil.copy(SHARED / name, work / name)
+    return work
+
+
+def _promote_latest(recur, subject: str) -> None:
+    """What a real training run would have earned: the latest version of `subject` as its champion."""
+    latest = max(m["id"] for m in recur.json("models", "list", "--subject", subject))
+    recur("models", "promote", str(latest))
+
+
+@pytest.mark.slow
+def test_every_readme_example_runs_as_written(recur, tmp_path, monkeypatch):
+    monkeypatch.chdir(_workdir(tmp_path))
+    monkeypatch.setenv("RECUR_SMOKE_STEPS", "2")
+    ran = 0
+    for line in commands():
+        if line in NOT_RUN or (NEEDS_M4 in line and not (SHARED / "m4_weekly_train.csv").exists()):
+            continue
+        args = shlex.split(line)[1:]
+        started = time.monotonic()
+        result = recur(*args, ok=False)
+        if "has no classifier champion" in result.output:  # two batches of training: the gate says no
+            _promote_latest(recur, args[2])
+            result = recur(*args, ok=False)
+        print(f"{time.monotonic() - started:6.1f} s  {line}")
+        assert result.exit_code == 0, f"README: {line}\n{result.output}"
+        ran += 1
+    assert ran >= len(commands()) - len(NOT_RUN) - 3
