@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from pathlib import Path
 
 import click
@@ -340,6 +341,9 @@ def forecast_evaluate(
 @click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
 @click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")
 @click.option("--as-of", help="Forecast from this time, with the data known then.")
+@click.option(
+    "--replace", is_flag=True, help="Replace a stored forecast of the same origin made with other options."
+)
 @pass_settings
 def forecast_predict(
     settings: Settings,
@@ -349,6 +353,7 @@ def forecast_predict(
     level: str,
     season: int,
     as_of: str | None,
+    replace: bool,
 ) -> None:
     """Forecast from the last observation with what serves each series: the champion's network where it
     beat the series' best baseline, else that baseline (each series' best baseline when there is no
@@ -359,19 +364,33 @@ def forecast_predict(
     from jobs.vintages import predict_forecast
 
     levels = parse_levels(level)
-    out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of)
+    out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of, replace)
     served = served_line(out["served"])
     how = (
         f"model version {out['model_version']} ({served})"
         if out["model_version"]
         else f"the best baseline of each series' backtest ({served}): no champion"
     )
-    emit(
-        settings,
-        out,
-        f"{subject}: forecast by {how}\n"
-        + table(out["forecasts"], ["series", "method", "forecast_id", "origin", "points"]),
-    )
+    emit(settings, out, f"{subject}: forecast by {how}\n\n" + forecast_tables(out["forecasts"]))
+
+
+SHOWN_SERIES = 3  # a group's first few series are printed; export writes them all
+
+
+def forecast_tables(forecasts: list[dict]) -> str:
+    """Each series' forecast as a table of time, value and interval bounds (the first few of a group)."""
+    parts = []
+    for f in forecasts[:SHOWN_SERIES]:
+        cols = ["time", "value"] + [f"{side}{lv}" for lv in f["intervals"] for side in ("lower", "upper")]
+        note = "" if f["intervals"] else "\n(no intervals: too few past errors to calibrate them)"
+        head = f"{f['series']} from {f['origin']} by {f['method']} (forecast {f['forecast_id']})"
+        parts.append(f"{head}\n{table(f['values'], cols)}{note}")
+    if len(forecasts) > SHOWN_SERIES:
+        parts.append(
+            f"... and {len(forecasts) - SHOWN_SERIES} more series: recur forecast export "
+            f"{shlex.quote(forecasts[0]['series'].split('/')[0])} --out FILE.csv writes them all"
+        )
+    return "\n\n".join(parts)
 
 
 @forecast.command("score")

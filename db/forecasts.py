@@ -6,6 +6,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from db.models import Forecast, ForecastPoint, Observation
+from domain.errors import ConflictError
 
 
 def upsert_forecast(
@@ -17,9 +18,11 @@ def upsert_forecast(
     stamps: list[int],
     values: list[float],
     intervals: list[dict],
+    replace: bool = False,
 ) -> int:
     """Insert or replace one vintage. Its issue time is kept from the first run, so a re-run with the same
-    data and model leaves identical rows."""
+    data, model and options leaves identical rows; a vintage of the same origin with another horizon or
+    other interval levels is replaced only with `replace` (never silently)."""
     found = session.scalar(
         select(Forecast).where(
             Forecast.series_id == series_id,
@@ -41,6 +44,8 @@ def upsert_forecast(
         session.add(found)
         session.flush()
     else:
+        if not replace:
+            _same_options(session, found, len(stamps), sorted(intervals[0] if intervals else {}, key=int))
         found.horizon = len(stamps)
         session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
     session.add_all(
@@ -76,3 +81,18 @@ def actuals(session: Session, series_id: int, stamps: list[int]) -> dict[int, fl
         )
     )
     return {t: v for t, v in rows}
+
+
+def _same_options(session: Session, found: Forecast, horizon: int, levels: list[str]) -> None:
+    first = session.scalar(select(ForecastPoint).where(ForecastPoint.forecast_id == found.id).limit(1))
+    stored = sorted((first.intervals or {}) if first else {}, key=int)
+    if found.horizon != horizon or stored != levels:
+
+        def shown(h: int, lv: list[str]) -> str:
+            return f"horizon {h}, " + (f"levels {','.join(lv)}" if lv else "no intervals")
+
+        raise ConflictError(
+            f"forecast {found.id} from the same origin by {found.method} is stored with "
+            f"{shown(found.horizon, stored)}; this one has {shown(horizon, levels)}. Pass --replace to "
+            "replace it, or export it first (recur forecast export)"
+        )

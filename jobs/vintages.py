@@ -22,11 +22,13 @@ def predict_forecast(
     levels: tuple[int, ...] = (80, 95),
     season: int = 0,
     as_of: str | None = None,
+    replace: bool = False,
 ) -> dict:
     """Forecast every series of the subject from its last observation (or from `as_of`), each by what
     serves it: the champion's network where it beat the series' best baseline in the backtest, else that
     baseline; with no champion, each series' best baseline by a backtest of the baselines. Conformal
-    intervals; stored as a vintage (upserted: the same data and model give the same rows)."""
+    intervals; stored as a vintage (upserted: the same data, model and options give the same rows; other
+    options at a stored origin are refused unless `replace`)."""
     with read_session(settings) as session:
         version = (
             registry.get_version(session, version_id)
@@ -44,7 +46,7 @@ def predict_forecast(
         s = fd.season_of(subject, season)
         chosen = fd.baseline_serve(subject.values, h, s, CONFIDENCE)
         serve = dict(zip(subject.names, chosen, strict=True))
-        return _issue(settings, subject, serve, h, s, levels, None, None)
+        return _issue(settings, subject, serve, h, s, levels, None, None, replace)
     vid, config, metrics = info
     cfg = ForecastConfig.from_json(config)
     horizon = horizon or cfg.horizon
@@ -57,17 +59,17 @@ def predict_forecast(
     serve = metrics.get("serve") or dict.fromkeys(subject.names, "model")
     model_part = model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve)
     s = season or fd.season_of(subject, cfg.season)
-    return _issue(settings, subject, serve, horizon, s, levels, (vid, architecture), model_part)
+    return _issue(settings, subject, serve, horizon, s, levels, (vid, architecture), model_part, replace)
 
 
 DEFAULT_HORIZON = 12
 
 
-def _issue(settings, subject, serve, horizon, season, levels, version, model_part) -> dict:
+def _issue(settings, subject, serve, horizon, season, levels, version, model_part, replace=False) -> dict:
     """Each series' forecast from what serves it, stored with its method and the version that chose it."""
     vid, architecture = version or (None, None)
     rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part)
-    out = _store_vintage(settings, subject, rows, vid)
+    out = _store_vintage(settings, subject, rows, vid, replace)
     counts = count_methods(label for label, _p, _b in rows)
     method = rows[0][0] if len(counts) == 1 else "mixed"
     return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
@@ -144,7 +146,7 @@ def baseline_forecast(values, method, horizon, season, levels):
     return point, {lv: (point - np.asarray(q) * now, point + np.asarray(q) * now) for lv, q in widths.items()}
 
 
-def _store_vintage(settings, subject, rows, version_id) -> dict:
+def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:
     from db.forecasts import upsert_forecast
     from db.timefmt import format_ts
 
@@ -166,6 +168,7 @@ def _store_vintage(settings, subject, rows, version_id) -> dict:
                 stamps.tolist(),
                 [float(v) for v in point],
                 intervals,
+                replace,
             )
             out.append(
                 {
@@ -174,6 +177,12 @@ def _store_vintage(settings, subject, rows, version_id) -> dict:
                     "forecast_id": fid,
                     "origin": format_ts(last, subject.time_kind),
                     "points": len(stamps),
+                    "intervals": sorted(limits, key=int),
+                    "values": [
+                        {"time": format_ts(int(t), subject.time_kind), "value": float(v)}
+                        | {f"{side}{lv}": b[lv][j] for lv in b for j, side in enumerate(("lower", "upper"))}
+                        for t, v, b in zip(stamps, point, intervals, strict=True)
+                    ],
                 }
             )
     return {"forecasts": out}

@@ -107,3 +107,13 @@ def test_tensorflow_start_up_lines_are_hidden_unless_verbose(airline, tmp_path):
         [*args[:3], "--verbose", *args[3:]], capture_output=True, text=True, env=env, cwd=ROOT, check=True
     )
     assert "I0000" in loud.stderr or "absl" in loud.stderr or "oneDNN" in loud.stderr
+
+
+def test_predict_prints_the_forecast_in_the_series_own_time(airline):
+    text = airline("forecast", "predict", "airline", "--horizon", "3").output
+    assert "time" in text and "lower80" in text and "upper95" in text and "1961-01-01" in text
+    out = airline.json("forecast", "predict", "airline", "--horizon", "3")
+    first = out["forecasts"][0]
+    assert first["origin"] == "1960-12-01" and first["values"][0]["time"] == "1961-01-01"
+    row = first["values"][0]
+    assert row["lower95"] < row["lower80"] < row["value"] < row["upper80"] < row["upper95"]

@@ -67,7 +67,11 @@ def test_an_ensemble_is_stored_as_one_model_and_predicts(shop):
     assert out["promoted"]
     issued = shop.json("forecast", "predict", "shop/a")
     assert issued["forecasts"][0]["points"] == 6 and issued["model_version"] == out["version"]
-    shop.json("forecast", "predict", "shop/a", "--level", "50,90")  # any whole level has its width
+    refused = shop.fails("forecast", "predict", "shop/a", "--level", "50,90")  # never a silent overwrite
+    assert "stored with horizon 6, levels 80,95" in refused and "--replace" in refused
+    shop.json(
+        "forecast", "predict", "shop/a", "--level", "50,90", "--replace"
+    )  # any whole level has its width
     with shop.db() as conn:
         [(intervals,)] = conn.execute("SELECT intervals FROM forecast_point WHERE step = 1")
     lo50, hi50 = json.loads(intervals)["50"]
