@@ -74,6 +74,18 @@ def textgen_train(
     emit(settings, out)
 
 
+ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def unescape(value: str | None) -> str | None:
+    r"""`\n`, `\t`, `\r` and `\\` typed on a command line, as the characters they name."""
+    if value is None:
+        return None
+    import re
+
+    return re.sub(r"\\([ntr\\])", lambda m: ESCAPES[m[1]], value)
+
+
 @textgen.command("sample")
 @click.argument("corpus")
 @click.option("--prompt", default="", help="Text that primes the model's state; the sample continues it.")
@@ -83,7 +95,11 @@ def textgen_train(
 @click.option("--top-p", type=FLOAT, default=1.0, show_default=True, help="Nucleus: the likeliest mass p.")
 @click.option("--n", type=int, default=1, show_default=True, help="Samples at once.")
 @click.option("--seed", type=int, help="Same seed, same text (stored with each sample).")
-@click.option("--stop", help="End a sample when it produces this string.")
+@click.option(
+    "--stop",
+    callback=lambda _c, _p, v: unescape(v),
+    help=r"End a sample when it produces this string (\n, \t, \r and \\ are understood).",
+)
 @click.option("--version", "version", type=int, help="Model version; default: the corpus's champion.")
 @click.option(
     "--unknown",
@@ -105,13 +121,8 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
 
     streaming = options["n"] == 1 and not settings.json
 
-    started = []
-
-    def out(ch: str) -> None:
-        if not started:  # the prompt goes out with the first character, once the request has been accepted
-            started.append(True)
-            sys.stdout.write(options["prompt"])
-        sys.stdout.write(ch)
+    def out(text: str) -> None:  # the prompt as the model saw it, then each final character
+        sys.stdout.write(text)
         sys.stdout.flush()
 
     result = sample_text(settings, corpus, SampleRequest(**options), out if streaming else None)
@@ -120,7 +131,7 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
         return
     for k, s in enumerate(result["samples"]):
         if not streaming:
-            click.echo(f"--- sample {k + 1} ---\n{options['prompt']}{s['text']}")
+            click.echo(f"--- sample {k + 1} ---\n{result['prompt']}{s['text']}")
     copied = ", ".join(str(s["longest_copied"]["length"]) for s in result["samples"])
     click.echo(
         f"\n\n[version {result['version']}, seed {result['seed']}, longest run copied from the corpus: "

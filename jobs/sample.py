@@ -66,6 +66,7 @@ def load(settings: Settings, corpus: str, version: int | None) -> Loaded:
                 light.corpus_names(conn),
                 light.corpus_text(conn, corpus),
                 light.model_row(conn, "textgen", corpus, version),
+                version,
             )
     from db import corpus as cq
     from db import registry
@@ -88,16 +89,22 @@ def load(settings: Settings, corpus: str, version: int | None) -> Loaded:
                 for k in ("id", "kind", "subject", "status", "config", "inference", "inference_sha256")
             }
         )
-    return _from_rows(corpus, names, text, row)
+    return _from_rows(corpus, names, text, row, version)
 
 
-def _from_rows(corpus: str, names: list[str], text: str | None, row) -> Loaded:
+def _from_rows(corpus: str, names: list[str], text: str | None, row, version: int | None = None) -> Loaded:
     if text is None:
         raise NotFoundError(did_you_mean("corpus", corpus, names))
+    if row is None and version:
+        raise NotFoundError(
+            f"no model version {version}; `recur models list --kind textgen --subject {corpus}` lists them"
+        )
     if row is None:
         raise RecurError(
             f"corpus {corpus!r} has no trained text generator; run `recur textgen train {corpus}`"
         )
+    if version and row["subject"] != corpus:
+        raise InputError(f"--version {version} is a model of {row['subject']!r}, not of {corpus!r}")
     if row["kind"] != "textgen" or row["status"] != "ready" or row["inference"] is None:
         raise RecurError(f"model version {row['id']} is not a ready text generator")
     data = bytes(row["inference"])
@@ -120,21 +127,23 @@ def sample_text(
     """Generate `n` samples; with n == 1 each character goes to `emit` as soon as it exists."""
     loaded = load(settings, corpus, req.version)
     prompt_ids = loaded.vocab.prompt_ids(req.prompt or "\n", req.unknown if req.prompt else "skip")
+    prompt = loaded.vocab.decode(prompt_ids) if req.prompt else ""  # what the model saw (--unknown skip)
     seed = req.seed if req.seed is not None else secrets.randbits(32)
     params = SamplingParams(req.temperature, req.top_k or 0, req.top_p)
     streams = [[] for _ in range(req.n)]
     done = np.zeros(req.n, dtype=bool)
+    out = _Stream(emit if req.n == 1 else None, req.stop or "", prompt)
     started = time.perf_counter()
     for ids in generate(loaded.model, prompt_ids, req.length, req.n, params, seed):
         for s in np.flatnonzero(~done):
             streams[s].append(loaded.vocab.chars[ids[s]])
-            if emit is not None and req.n == 1:
-                emit(streams[s][-1])
             if req.stop and "".join(streams[s][-len(req.stop) :]) == req.stop:
                 del streams[s][-len(req.stop) :]
                 done[s] = True
+            out.update(streams[s], bool(done[s]))
         if done.all():
             break
+    out.update(streams[0], True)
     seconds = time.perf_counter() - started
     texts = ["".join(s) for s in streams]
     samples = [{"text": t, "longest_copied": longest_shared(req.prompt + t, loaded.text)} for t in texts]
@@ -143,11 +152,37 @@ def sample_text(
     return {
         "corpus": corpus,
         "version": loaded.version,
+        "prompt": prompt,
+        "stop": req.stop,
         "seed": seed,
         "samples": samples,
         "ids": stored,
         "chars_per_s": chars / seconds if seconds > 0 else None,
     }
+
+
+class _Stream:
+    """Characters to `emit` as soon as they are final: the prompt first, then each one that can no longer
+    be the start of the stop string, so what is shown is exactly what is stored."""
+
+    def __init__(self, emit: Callable[[str], None] | None, stop: str, prompt: str) -> None:
+        self.emit, self.stop, self.prompt, self.sent = emit, stop, prompt, 0
+
+    def update(self, stream: list[str], finished: bool) -> None:
+        if self.emit is None:
+            return
+        if self.prompt:
+            self.emit(self.prompt)
+            self.prompt = ""
+        final = len(stream) if finished else len(stream) - self._held(stream)
+        if final > self.sent:
+            self.emit("".join(stream[self.sent : final]))
+            self.sent = final
+
+    def _held(self, stream: list[str]) -> int:
+        """The longest tail of `stream` that begins the stop string."""
+        tail = "".join(stream[-len(self.stop) :]) if self.stop else ""
+        return next((k for k in range(len(tail), 0, -1) if self.stop.startswith(tail[-k:])), 0)
 
 
 def longest_shared(sample: str, corpus: str) -> dict:

@@ -125,3 +125,24 @@ def test_corrupt_weights_are_refused(trained, home):
     with sqlite3.connect(home / "recur.db") as conn:
         conn.execute("UPDATE model_version SET inference = zeroblob(100) WHERE kind = 'textgen'")
     assert "sha256 does not match" in trained.fails("textgen", "sample", "shake")
+
+
+def test_a_typed_stop_string_is_understood_and_the_screen_shows_what_is_stored(trained):
+    r"""`--stop "\n\n"` as a shell passes it (a backslash and an n), streamed: what is printed is exactly
+    the prompt and the stored text, the stop string in neither."""
+    args = ("textgen", "sample", "shake", "--prompt", "ROMEO:", "--length", "2000", "--seed", "4")
+    shown = trained(*args, "--stop", r"\n\n").output.split("\n\n[version")[0]
+    with trained.db() as conn:
+        [(text, params)] = conn.execute("SELECT text, params FROM sample ORDER BY id DESC LIMIT 1")
+    assert len(text) < 2000 and "\n\n" not in text and json.loads(params)["stop"] == "\n\n"
+    assert shown == "ROMEO:" + text
+
+
+def test_skipped_prompt_characters_are_not_shown(trained):
+    args = ("textgen", "sample", "shake", "--prompt", "Moë", "--unknown", "skip", "--length", "5")
+    out = trained(*args).output
+    assert out.startswith("Mo") and "ë" not in out
+
+
+def test_a_version_that_does_not_exist_is_named(trained):
+    assert "no model version 99" in trained.fails("textgen", "sample", "shake", "--version", "99")
