@@ -157,6 +157,7 @@ def main() -> None:
             capture_output=True,
             text=True,
             env=os.environ | {"PYTHONPATH": ""},
+            cwd=tempfile.gettempdir(),  # PyTorch Lightning writes its logs into the working directory
             check=False,
         )
         if child.returncode:

@@ -102,7 +102,7 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
 
     from db import series as q
     from db.engine import read_session
-    from db.files import output_format, output_path, write_atomic
+    from db.files import csv_safe, output_format, output_path, write_atomic
 
     output_format(settings, out, None, {".csv": "csv"}, "csv")
     target = output_path(settings, out, name, ".csv")
@@ -118,6 +118,7 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
     frame = pd.concat(frames, axis=1) if frames else pd.DataFrame()
     if kind == "datetime":
         frame.index = pd.to_datetime(frame.index, unit="s").rename("time")
+    frame.columns = [csv_safe(c) for c in frame.columns]
     write_atomic(target, lambda tmp: frame.to_csv(tmp, index=True))
     return {"name": name, "path": str(target), "rows": len(frame), "columns": len(frame.columns)}
 

@@ -269,12 +269,13 @@ def write_records(settings: Settings, records: list[dict], out, stem: str) -> di
 
     import pandas as pd
 
-    from db.files import output_format, output_path, write_atomic
+    from db.files import csv_safe, output_format, output_path, write_atomic
 
     fmt = output_format(settings, out, None, {".csv": "csv", ".json": "json"}, "csv")
     target = output_path(settings, out, stem, f".{fmt}")
     if fmt == "json":
         write_atomic(target, lambda tmp: tmp.write_text(json.dumps(records, indent=1)))
     else:
-        write_atomic(target, lambda tmp: pd.DataFrame(records).to_csv(tmp, index=False))
+        safe = [{csv_safe(k): csv_safe(v) for k, v in r.items()} for r in records]
+        write_atomic(target, lambda tmp: pd.DataFrame(safe).to_csv(tmp, index=False))
     return {"path": str(target), "rows": len(records)}

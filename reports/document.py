@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import html
 import io
+import re
 import shutil
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -110,11 +111,19 @@ def to_html(report: Report) -> str:
     )
 
 
+MD_ACTIVE = re.compile(r"([\\`*_\[\]|#!{}<>])")
+
+
+def md(text: object) -> str:
+    """Text as Markdown shows it literally: Markdown's punctuation and HTML's angle brackets
+    backslash-escaped (a name's `<script>` stays text; no links, images or emphasis smuggled in)."""
+    return MD_ACTIVE.sub(r"\\\1", str(text).replace("&", "&amp;")).replace("\n", " ")
+
+
 def _md_table(t: Table) -> str:
-    esc = lambda v: cell(v).replace("|", "\\\\|")  # noqa: E731
-    lines = ["| " + " | ".join(t.columns) + " |", "|" + "---|" * len(t.columns)]
-    lines += ["| " + " | ".join(esc(r.get(c)) for c in t.columns) + " |" for r in t.rows]
-    return (f"*{t.caption}*\n\n" if t.caption else "") + "\n".join(lines)
+    lines = ["| " + " | ".join(md(c) for c in t.columns) + " |", "|" + "---|" * len(t.columns)]
+    lines += ["| " + " | ".join(md(cell(r.get(c))) for c in t.columns) + " |" for r in t.rows]
+    return (f"*{md(t.caption)}*\n\n" if t.caption else "") + "\n".join(lines)
 
 
 MARK = ".recur-report"
@@ -133,18 +142,18 @@ def write_markdown(report: Report, out: Path) -> list[Path]:
         shutil.rmtree(staging)  # left by an export that was killed
     staging.mkdir()
     (staging / MARK).write_text("written by recur report export; replaced by the next export\n")
-    parts, used = [f"# {report.title}\n\n{report.subtitle}\n"], set()
+    parts, used = [f"# {md(report.title)}\n\n{md(report.subtitle)}\n"], set()
     for section in report.sections:
-        parts.append(f"## {section.title}\n")
+        parts.append(f"## {md(section.title)}\n")
         for block in section.blocks:
             if isinstance(block, Table):
                 parts.append(_md_table(block) + "\n")
             elif isinstance(block, Plot):
                 name = _unique(slugify(block.name, 60), used) + ".png"
                 (staging / name).write_bytes(block.png())
-                parts.append(f"![{block.name}]({folder.name}/{name})\n")
+                parts.append(f"![{md(block.name)}]({folder.name}/{name})\n")
             else:
-                parts.append(f"{block}\n")
+                parts.append(f"{md(block)}\n")
     if folder.exists():
         shutil.rmtree(folder)
     staging.rename(folder)

@@ -3,6 +3,7 @@ failed write is one sentence."""
 
 from __future__ import annotations
 
+import re
 import stat
 
 import pytest
@@ -97,3 +98,27 @@ def test_an_empty_last_report_mark_does_not_break_the_next_report(airline, tmp_p
     (airline.home / "reports" / ".last-report").write_text("")
     airline("report", "export", "--series", "airline", "--out", tmp_path / "b.html")
     assert (airline.home / "reports" / ".last-report").read_text().startswith("20")
+
+
+def test_markdown_carries_no_raw_html_from_names(recur, write, tmp_path):
+    name = "<img src=x onerror=alert(1)>"
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", name)
+    recur("forecast", "predict", name, "--horizon", "3")
+    recur("report", "export", "--series", name, "--out", tmp_path / "r.md")
+    text = (tmp_path / "r.md").read_text()
+    assert not re.search(r"(?<!\\)<", text) and "\\<img src=x onerror=alert(1)\\>" in text
+
+
+def test_csv_cells_never_start_a_formula(recur, write, tmp_path):
+    rows = 't,=HYPERLINK("http://x"),plain\n' + "".join(f"{i},{i},{-i}\n" for i in range(1, 30))
+    recur("series", "ingest", write("w.csv", rows), "--name", "w", "--time-col", "t")
+    recur("series", "export", "w", "--out", tmp_path / "w.csv")
+    header, first = (tmp_path / "w.csv").read_text().splitlines()[:2]
+    assert header.split(",")[1].startswith("\"'=HYPERLINK") and first.endswith(",-1.0")
+    recur("forecast", "predict", 'w/=HYPERLINK("http://x")', "--horizon", "2")
+    recur("forecast", "export", 'w/=HYPERLINK("http://x")', "--out", tmp_path / "f.csv")
+    assert all(
+        not cell.startswith("=")
+        for line in (tmp_path / "f.csv").read_text().splitlines()
+        for cell in line.split(",")
+    )
