@@ -24,6 +24,8 @@ def doctor(settings: Settings, no_devices: bool) -> None:
     out = run(settings, devices=not no_devices)
     shown = out | ({"gpus": ", ".join(out["gpus"]) or "none visible"} if "gpus" in out else {})
     emit(settings, out, keyvalues(shown))
+    if out.get("integrity", "ok") != "ok":
+        raise SystemExit(1)  # a damaged store is a failed check
 
 
 @click.group()

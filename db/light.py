@@ -99,3 +99,9 @@ def schedule_rows(conn: sqlite3.Connection) -> list[sqlite3.Row]:
         "FROM schedule s LEFT JOIN job_run r ON r.id = "
         "(SELECT max(id) FROM job_run WHERE schedule_id = s.id) ORDER BY s.name"
     ).fetchall()
+
+
+def integrity(conn: sqlite3.Connection, limit: int = 5) -> str:
+    """'ok', or the first problems SQLite's integrity check finds (a damaged index, a torn page)."""
+    rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()]
+    return "ok" if rows == ["ok"] else "; ".join(r.replace("\n", " ") for r in rows)

@@ -155,6 +155,7 @@ class TrainingRun(Base):
     error: Mapped[str | None] = mapped_column(Text)
     started_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
+    owner: Mapped[str | None] = mapped_column(Text)  # "host:pid" of the process training it
 
 
 class ModelVersion(Base):

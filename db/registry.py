@@ -77,6 +77,7 @@ def promote(session: Session, version: ModelVersion) -> ModelVersion | None:
         raise RecurError(
             f"model version {version.id} is {version.status}; only ready versions can be promoted"
         )
+    check_intact(version)
     previous = champion(session, version.kind, version.subject)
     session.execute(
         update(ModelVersion)
@@ -90,6 +91,19 @@ def promote(session: Session, version: ModelVersion) -> ModelVersion | None:
     version.alias, version.promoted_at = "champion", utcnow()
     session.flush()
     return previous if previous is None or previous.id != version.id else None
+
+
+def check_intact(version: ModelVersion) -> None:
+    """A version is promoted only while its stored bytes still match their sha256."""
+    for data, digest, what in (
+        (version.artifact, version.sha256, "model"),
+        (version.inference, version.inference_sha256, "inference weights"),
+    ):
+        if data is not None and digest and hashlib.sha256(data).hexdigest() != digest:
+            raise RecurError(
+                f"model version {version.id}: its stored {what} no longer match their sha256 (the store was "
+                "damaged); it cannot be promoted. Retrain it, or restore the store from a backup"
+            )
 
 
 def rollback(session: Session, kind: str, subject: str) -> tuple[ModelVersion, ModelVersion]:
@@ -111,6 +125,7 @@ def rollback(session: Session, kind: str, subject: str) -> tuple[ModelVersion, M
     )
     if earlier is None:
         raise RecurError(f"{subject!r} has had no other champion; nothing to roll back to")
+    check_intact(earlier)
     current.alias, current.promoted_at = "none", None
     earlier.alias = "champion"
     session.flush()
@@ -118,7 +133,43 @@ def rollback(session: Session, kind: str, subject: str) -> tuple[ModelVersion, M
 
 
 def start_run(session: Session, kind: str, subject: str) -> TrainingRun:
-    run = TrainingRun(kind=kind, subject=subject, status="running")
+    run = TrainingRun(kind=kind, subject=subject, status="running", owner=_this_process())
     session.add(run)
     session.flush()
     return run
+
+
+def _this_process() -> str:
+    import os
+    import socket
+
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def reap_runs(session: Session) -> int:
+    """Mark `abandoned` the running training runs whose process, on this host, is gone (killed, out of
+    memory, the machine restarted): they would otherwise say `running` forever. Returns how many."""
+    import socket
+
+    host = socket.gethostname()
+    reaped = 0
+    for run in session.scalars(select(TrainingRun).where(TrainingRun.status == "running")):
+        owner_host, _, pid = (run.owner or "").rpartition(":")
+        if owner_host != host or not pid.isdigit() or _alive(int(pid)):
+            continue
+        run.status, run.finished_at = "abandoned", utcnow()
+        run.error = "the training process ended without finishing (killed, out of memory or a restart)"
+        reaped += 1
+    return reaped
+
+
+def _alive(pid: int) -> bool:
+    import os
+
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -36,6 +36,9 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
     info = db_info(settings)
     report["db"] = info["url"]
     report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"
+    if "integrity" in info:
+        report["integrity"] = info["integrity"]
+    report["abandoned_training_runs"] = _reap(settings)
     from jobs.schedules import status
 
     sched = status(settings)
@@ -44,3 +47,12 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
     free = shutil.disk_usage(settings.home if settings.home.exists() else settings.home.parent).free
     report["disk_free_gb"] = round(free / 1e9, 1)
     return report
+
+
+def _reap(settings: Settings) -> int:
+    """Training runs left `running` by a process that is gone, marked abandoned now."""
+    from db import registry
+    from db.engine import write_session
+
+    with write_session(settings) as session:
+        return registry.reap_runs(session)

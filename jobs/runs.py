@@ -10,7 +10,9 @@ from db.settings import Settings
 
 
 def start(settings: Settings, kind: str, subject: str) -> int:
+    """A new run, after marking abandoned the runs of this host whose process is gone."""
     with write_session(settings) as session:
+        registry.reap_runs(session)
         return registry.start_run(session, kind, subject).id
 
 

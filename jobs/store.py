@@ -13,6 +13,7 @@ from domain.errors import InputError, RecurError
 
 TABLES = ["series", "series_group", "observation", "corpus", "model_version", "forecast", "sample"]
 TABLES += ["training_run", "schedule", "job_run"]
+RESTORE = "restore the latest backup (recur db backup makes them) or export what you can and re-ingest"
 
 
 def safe_url(url: str) -> str:
@@ -26,12 +27,16 @@ def safe_url(url: str) -> str:
 
 def db_info(settings: Settings) -> dict:
     """URL, schema revision, row counts and size. Light (no SQLAlchemy) for a current SQLite store."""
+    integrity = None
     with light.reader(settings.db_url) as conn:
         if conn is not None:
+            integrity = light.integrity(conn)
             counts, revision = light.table_counts(conn, TABLES), HEAD
     if conn is None:
         counts, revision = _orm_counts(settings)
     info = {"url": safe_url(settings.db_url), "home": str(settings.home), "schema_revision": revision}
+    if integrity is not None:
+        info["integrity"] = integrity if integrity == "ok" else f"DAMAGED: {integrity}; {RESTORE}"
     info["schema_head"] = HEAD
     info["rows"] = counts
     path = light.sqlite_file(settings.db_url)

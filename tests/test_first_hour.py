@@ -117,3 +117,18 @@ def test_predict_prints_the_forecast_in_the_series_own_time(airline):
     assert first["origin"] == "1960-12-01" and first["values"][0]["time"] == "1961-01-01"
     row = first["values"][0]
     assert row["lower95"] < row["lower80"] < row["value"] < row["upper80"] < row["upper95"]
+
+
+def test_a_damaged_store_is_reported_by_doctor_and_db_info(recur):
+    recur("series", "ingest", DATA / "ETTh1.csv")
+    path = recur.home / "recur.db"
+    with recur.db() as conn:
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    size = path.stat().st_size
+    with open(path, "r+b") as fh:
+        for offset in range(size // 2, size // 2 + 3 * 4096, 97):
+            fh.seek(offset)
+            fh.write(b"\xff")
+    assert recur.json("db", "info")["integrity"].startswith("DAMAGED")
+    result = recur("--json", "doctor", "--no-devices", ok=False)
+    assert result.exit_code == 1 and json.loads(result.output)["integrity"].startswith("DAMAGED")

@@ -167,6 +167,14 @@ def test_promote_and_rollback(airline):
     assert champions() == [a]
     airline("models", "promote", str(b))
     assert champions() == [b]
+    with airline.db() as conn:  # a flipped byte in the stored model: never promoted again
+        [(blob,)] = conn.execute("SELECT artifact FROM model_version WHERE id = ?", (a,))
+        conn.execute(
+            "UPDATE model_version SET artifact = ? WHERE id = ?", (bytes([blob[0] ^ 1]) + blob[1:], a)
+        )
+    assert "no longer match their sha256" in airline.fails("models", "promote", str(a))
+    assert "no longer match their sha256" in airline.fails("models", "rollback", "airline")
+    assert champions() == [b]
 
 
 @pytest.mark.parametrize(

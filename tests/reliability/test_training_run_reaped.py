@@ -1,0 +1,46 @@
+"""RELIABILITY 27: a training process killed mid-fit never leaves its run `running` forever: the next
+training run on the host, or `recur doctor`, marks it abandoned."""
+
+from __future__ import annotations
+
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.conftest import DATA, ROOT
+
+pytestmark = pytest.mark.slow
+
+
+def _status(home) -> list[str]:
+    with sqlite3.connect(home / "recur.db") as conn:
+        return [r[0] for r in conn.execute("SELECT status FROM training_run ORDER BY id")]
+
+
+def test_a_killed_training_run_is_marked_abandoned(recur, home):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    args = ["forecast", "train", "airline", "--model", "gru", "--epochs", "5000", "--patience", "5000"]
+    child = subprocess.Popen(
+        [sys.executable, "-m", "cli", *args],
+        env=env,
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and _status(home) != ["running"]:
+        time.sleep(0.5)
+    assert _status(home) == ["running"]
+    time.sleep(2)  # inside fit
+    child.send_signal(signal.SIGKILL)
+    child.wait()
+    assert _status(home) == ["running"]
+    out = recur.json("doctor", "--no-devices")
+    assert out["abandoned_training_runs"] == 1 and _status(home) == ["abandoned"]
+    assert recur.json("doctor", "--no-devices")["abandoned_training_runs"] == 0
