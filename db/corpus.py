@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from db.models import Corpus, CorpusText, utcnow
 from domain.errors import InputError, NotFoundError, did_you_mean
+from domain.limits import limit, over
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,9 @@ def read_texts(path: Path) -> list[TextFile]:
 
 
 def _read_text(path: Path) -> TextFile:
+    size = path.stat().st_size
+    if size > limit("RECUR_MAX_TEXT_BYTES"):
+        raise over("RECUR_MAX_TEXT_BYTES", path, f"the file has {size:,} bytes")
     raw = path.read_bytes()
     try:
         text = raw.decode("utf-8")
@@ -50,6 +54,12 @@ def _read_text(path: Path) -> TextFile:
             "is not valid UTF-8; convert the file to UTF-8 first (e.g. iconv -f latin1 -t utf-8)"
         ) from err
     text = text.removeprefix("\ufeff")
+    if (nul := text.find("\x00")) >= 0:
+        line = text.count("\n", 0, nul) + 1
+        column = nul - (text.rfind("\n", 0, nul) + 1) + 1
+        raise InputError(
+            f"{path}: line {line}, column {column}: a NUL byte; this looks like a binary file, not text"
+        )
     return TextFile(path, text, hashlib.sha256(raw).hexdigest())
 
 

@@ -14,6 +14,7 @@ import pandas as pd
 
 from db.timeaxis import TimeParser
 from domain.errors import InputError
+from domain.limits import limit, over
 
 CHUNK_ROWS = 1_000_000
 ON_DUPLICATE = ("error", "first", "last", "mean")
@@ -75,10 +76,23 @@ def read_table(path: Path, opts: IngestOptions) -> Table:
     if path.suffix.lower() in (".parquet", ".pq"):
         return _read_parquet(path, opts)
     encoding = "utf-8-sig" if opts.encoding.lower().replace("_", "-") in ("utf-8", "utf8") else opts.encoding
+    _check_header(path, encoding)
     header = _guard(path, encoding, lambda: pd.read_csv(path, nrows=0, encoding=encoding))
     time_col, value_cols = _resolve_columns(path, list(header.columns), opts)
     chunks = _guard(path, encoding, lambda: _read_chunks(path, encoding, time_col, value_cols, opts))
     return _assemble(path, chunks, time_col, value_cols, opts)
+
+
+def _check_header(path: Path, encoding: str) -> None:
+    """Refuse a header line past the limits before pandas reads it (a million columns took gigabytes)."""
+    cap = limit("RECUR_MAX_HEADER_BYTES")
+    with open(path, "rb") as fh:
+        line = fh.readline(cap + 1)
+    if len(line) > cap and not line.endswith(b"\n"):
+        raise over("RECUR_MAX_HEADER_BYTES", path, f"the header line is longer than {cap:,} bytes")
+    columns = next(csv.reader([line.decode(encoding, errors="replace")]), [])
+    if len(columns) > limit("RECUR_MAX_COLUMNS"):
+        raise over("RECUR_MAX_COLUMNS", path, f"the header has {len(columns):,} columns")
 
 
 ROW_NUMBER = "(row number)"  # the time column of a file read with --time-col none

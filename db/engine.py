@@ -14,7 +14,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from domain.errors import RecurError
+from domain.errors import InputError, RecurError
 
 if TYPE_CHECKING:
     from db.settings import Settings
@@ -31,9 +31,14 @@ def sqlite_path(url: str) -> Path | None:
     return Path(parsed.database)
 
 
-def prepare_sqlite_file(path: Path) -> None:
-    """Create the directory 0700 and the file 0600 before SQLite does (its -wal/-shm copy this mode)."""
+def prepare_sqlite_file(path: Path, home: Path | None = None) -> None:
+    """Create the file 0600 before SQLite does (its -wal/-shm copy this mode), and its directory 0700 only
+    when it is recur's home: a --db URL naming a folder that does not exist is a typo, not a request."""
     if not path.parent.exists():
+        if home is None or path.parent.resolve() != Path(home).resolve():
+            raise InputError(
+                f"--db {path}: the directory {path.parent} does not exist; create it first or fix the URL"
+            )
         path.parent.mkdir(parents=True, mode=0o700)
         os.chmod(path.parent, 0o700)
     if not path.exists():
@@ -61,7 +66,7 @@ def _on_sqlite_begin(conn) -> None:
 def open_engine(settings: Settings) -> Engine:
     path = sqlite_path(settings.db_url)
     if path is not None:
-        prepare_sqlite_file(path)
+        prepare_sqlite_file(path, settings.home)
     try:
         engine = create_engine(settings.db_url)
     except Exception as exc:  # bad URL or missing driver: the user's to fix

@@ -198,6 +198,8 @@ def backfill(settings: Settings, name: str, start: str, end: str, mode: str = "m
         s = sq.get(session, name)
         cron, tz = s.cron, s.timezone
         first, last = _date(start, "--from"), _date(end, "--to") + timedelta(days=1)
+        if last <= first:
+            raise InputError(f"--from {start} is after --to {end}; give the earlier date first")
         keys = due(
             cron, tz, first.replace(tzinfo=zone(tz)) - timedelta(seconds=1), last.replace(tzinfo=zone(tz))
         )

@@ -132,3 +132,27 @@ def test_a_damaged_store_is_reported_by_doctor_and_db_info(recur):
     assert recur.json("db", "info")["integrity"].startswith("DAMAGED")
     result = recur("--json", "doctor", "--no-devices", ok=False)
     assert result.exit_code == 1 and json.loads(result.output)["integrity"].startswith("DAMAGED")
+
+
+def test_hostile_inputs_are_refused_early_with_the_limit_to_raise(recur, write, monkeypatch):
+    wide = write(
+        "wide.csv", ",".join(f"c{i}" for i in range(20_001)) + "\n" + ",".join(["1"] * 20_001) + "\n"
+    )
+    out = recur.fails("series", "ingest", wide)
+    assert "20,001 columns" in out and "RECUR_MAX_COLUMNS" in out and recur.count("series") == 0
+    monkeypatch.setenv("RECUR_MAX_TEXT_BYTES", "1000")
+    out = recur.fails("corpus", "ingest", write("big.txt", "a" * 5000))
+    assert "5,000 bytes" in out and "RECUR_MAX_TEXT_BYTES" in out
+    out = recur.fails("corpus", "ingest", write("nul.txt", "line one\nab\x00cd\n"))
+    assert "line 2, column 3: a NUL byte" in out and recur.count("corpus") == 0
+
+
+def test_dates_and_paths_are_checked_where_they_enter(recur, tmp_path):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("jobs", "add", "f", "--task", "forecast", *CRON, "--param", "subject=airline")
+    out = recur.fails("jobs", "backfill", "f", "--from", "2026-11-22", "--to", "2026-11-20")
+    assert "--from 2026-11-22 is after --to 2026-11-20" in out
+    missing = tmp_path / "no" / "such" / "dir"
+    out = recur.fails("--db", f"sqlite:///{missing}/x.db", "series", "list")
+    assert "does not exist" in out and not missing.parent.exists()
+    assert "no labelled set named 'nosuch'" in recur.fails("classify", "predict", "nosuch", "--text", "hi")

@@ -146,7 +146,7 @@ def test_an_older_store_is_migrated_on_first_use_and_keeps_its_data(home, recur)
     settings = Settings.resolve(home)
     from db.engine import prepare_sqlite_file
 
-    prepare_sqlite_file(home / "recur.db")
+    prepare_sqlite_file(home / "recur.db", home)
     from sqlalchemy import create_engine
 
     engine = create_engine(settings.db_url)
