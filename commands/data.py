@@ -131,12 +131,19 @@ def series_export(settings: Settings, name: str, out: str) -> None:
     emit(settings, export_series(settings, name, Path(out)))
 
 
+CASCADE = click.option(
+    "--cascade", is_flag=True, help="Also delete the schedules and models that use it (listed in the output)."
+)
+
+
 @series.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@CASCADE
 @pass_settings
-def series_delete(settings: Settings, name: str, yes: bool) -> None:
-    """Delete a series, or a group with all its series.
+def series_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> None:
+    """Delete a series, or a group with all its series. Refused while a schedule or a model uses it,
+    unless --cascade.
 
     Example: recur series delete airline --yes
     """
@@ -144,7 +151,7 @@ def series_delete(settings: Settings, name: str, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Delete {name!r} and all its points?", abort=True)
-    emit(settings, delete_series(settings, name))
+    emit(settings, delete_series(settings, name, cascade))
 
 
 @click.group()
@@ -200,9 +207,10 @@ def corpus_show(settings: Settings, name: str) -> None:
 @corpus.command("delete")
 @click.argument("name")
 @click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@CASCADE
 @pass_settings
-def corpus_delete(settings: Settings, name: str, yes: bool) -> None:
-    """Delete a corpus.
+def corpus_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> None:
+    """Delete a corpus. Refused while a schedule or a text generator uses it, unless --cascade.
 
     Example: recur corpus delete shakespeare --yes
     """
@@ -210,4 +218,4 @@ def corpus_delete(settings: Settings, name: str, yes: bool) -> None:
 
     if not yes:
         click.confirm(f"Delete corpus {name!r}?", abort=True)
-    emit(settings, delete_corpus(settings, name))
+    emit(settings, delete_corpus(settings, name, cascade))

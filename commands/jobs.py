@@ -112,7 +112,8 @@ def jobs_remove(settings: Settings, name: str) -> None:
     """Remove a schedule and its run history.  Example: recur jobs remove ett-nightly"""
     from jobs.schedules import remove_schedule
 
-    emit(settings, remove_schedule(settings, name))
+    out = remove_schedule(settings, name)
+    emit(settings, out, f"removed schedule {name!r} and its run history ({out['runs_removed']} runs)")
 
 
 @jobs.command("run")

@@ -9,6 +9,7 @@ from pathlib import Path
 from db import light
 from db.settings import Settings
 from db.timefmt import format_ts
+from domain.errors import ConflictError
 
 
 def _series_row(r) -> dict:
@@ -123,14 +124,62 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
     return {"name": name, "path": str(target), "rows": len(frame), "columns": len(frame.columns)}
 
 
-def delete_series(settings: Settings, name: str) -> dict:
+SUBJECT_PARAMS = {"forecaster": ("subject", "series"), "textgen": ("corpus",)}
+
+
+def dependents(session, kind: str, names: set[str]) -> tuple[list, list]:
+    """(schedules, model versions) that use any of `names`: schedules naming one in their parameters,
+    versions of `kind` trained on one."""
+    from sqlalchemy import select
+
+    from db.models import ModelVersion, Schedule
+
+    keys = SUBJECT_PARAMS[kind]
+    schedules = [
+        sch
+        for sch in session.scalars(select(Schedule).order_by(Schedule.name))
+        if any((sch.params or {}).get(k) in names for k in keys)
+    ]
+    versions = list(
+        session.scalars(
+            select(ModelVersion)
+            .where(ModelVersion.kind == kind, ModelVersion.subject.in_(names))
+            .order_by(ModelVersion.id)
+        )
+    )
+    return schedules, versions
+
+
+def _remove_dependents(session, what: str, schedules: list, versions: list, cascade: bool) -> dict:
+    """Refuse to leave schedules and models pointing at nothing; with `cascade`, delete them and say so."""
+    import shlex
+
+    if not schedules and not versions:
+        return {}
+    shown = [f"schedule {s.name!r} ({s.task})" for s in schedules]
+    shown += [f"model version {v.id}{' (champion)' if v.alias == 'champion' else ''}" for v in versions]
+    if not cascade:
+        raise ConflictError(
+            f"{what} is used by {', '.join(shown)}; remove those first, or pass --cascade to delete them "
+            f"with it (schedules with their run history). `recur jobs list` and `recur models list "
+            f"--subject {shlex.quote(versions[0].subject if versions else schedules[0].name)}` show them"
+        )
+    for row in [*schedules, *versions]:
+        session.delete(row)
+    return {"cascaded": shown}
+
+
+def delete_series(settings: Settings, name: str, cascade: bool = False) -> dict:
+    """A series, or a group with all its series; schedules and models that use them only with `cascade`."""
     from db import series as q
     from db.engine import write_session
 
     with write_session(settings) as session:
         subject = q.resolve(session, name)
+        names = {name} | {s.name for s in subject.series}
+        removed = _remove_dependents(session, f"{name!r}", *dependents(session, "forecaster", names), cascade)
         points = q.delete_subject(session, subject)
-        return {"name": name, "series": [s.name for s in subject.series], "points": points}
+        return {"name": name, "series": [s.name for s in subject.series], "points": points} | removed
 
 
 def _corpus_row(r) -> dict:
@@ -174,12 +223,15 @@ def show_corpus(settings: Settings, name: str, top: int = 15) -> dict:
         return row
 
 
-def delete_corpus(settings: Settings, name: str) -> dict:
+def delete_corpus(settings: Settings, name: str, cascade: bool = False) -> dict:
     from db import corpus as cq
     from db.engine import write_session
 
     with write_session(settings) as session:
         corpus = cq.get_corpus(session, name)
         row = _orm_corpus_row(corpus)
+        removed = _remove_dependents(
+            session, f"corpus {name!r}", *dependents(session, "textgen", {name}), cascade
+        )
         session.delete(corpus)
-        return row
+        return row | removed

@@ -198,9 +198,8 @@ def _decide(settings: Settings, name: str, sc: dict, force: bool) -> tuple[bool,
 
 
 def _champion_model(settings: Settings, name: str, version_id: int | None):
-    from jobs.artifacts import load_model
-
     from db import labels as lq
+    from jobs.artifacts import load_model
 
     with read_session(settings) as session:
         lq.get_set(session, name)  # a set that does not exist is named as such, not as one without a model

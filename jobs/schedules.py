@@ -138,9 +138,15 @@ def remove_schedule(settings: Settings, name: str) -> dict:
     from db import schedules as sq
     from db.engine import write_session
 
+    from sqlalchemy import func, select
+
+    from db.models import JobRun
+
     with write_session(settings) as session:
-        session.delete(sq.get(session, name))
-        return {"name": name, "removed": True}
+        schedule = sq.get(session, name)
+        runs = session.scalar(select(func.count()).where(JobRun.schedule_id == schedule.id))
+        session.delete(schedule)
+        return {"name": name, "removed": True, "runs_removed": runs}
 
 
 def _run_row(r, name: str) -> dict:

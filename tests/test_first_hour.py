@@ -156,3 +156,20 @@ def test_dates_and_paths_are_checked_where_they_enter(recur, tmp_path):
     out = recur.fails("--db", f"sqlite:///{missing}/x.db", "series", "list")
     assert "does not exist" in out and not missing.parent.exists()
     assert "no labelled set named 'nosuch'" in recur.fails("classify", "predict", "nosuch", "--text", "hi")
+
+
+def test_what_a_schedule_or_a_model_uses_is_not_deleted_silently(airline):
+    airline("jobs", "add", "f", "--task", "forecast", *CRON, "--param", "subject=airline")
+    airline("forecast", "train", "airline", "--model", "gru", "--epochs", "1", "--force")
+    out = airline.fails("series", "delete", "airline", "--yes")
+    assert "schedule 'f' (forecast)" in out and "(champion)" in out and "--cascade" in out
+    assert airline.count("series") == 1
+    gone = airline.json("series", "delete", "airline", "--yes", "--cascade")
+    assert gone["cascaded"][0] == "schedule 'f' (forecast)" and any("champion" in c for c in gone["cascaded"])
+    assert airline.count("schedule") == 0 and airline.count("model_version") == 0
+
+
+def test_removing_a_schedule_says_its_history_goes_too(airline):
+    airline("jobs", "add", "f", "--task", "forecast", *CRON, "--param", "subject=airline")
+    airline("jobs", "run", "f")
+    assert "its run history (1 runs)" in airline("jobs", "remove", "f").output
