@@ -4,6 +4,7 @@ inside the pipelines that need them, so `--help` and the listing commands answer
 from __future__ import annotations
 
 import os
+import shlex
 from dataclasses import replace
 
 import click
@@ -80,7 +81,7 @@ def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
     if not ctx.meta["home_given"]:
         settings = Settings.resolve(demo_home(), json=settings.json)
     result = run_demo(settings, say=(lambda _m: None) if settings.json else click.echo, quick=quick)
-    home = result["home"]
+    home = shlex.quote(str(result["home"]))
     text = "\n\n".join(
         [
             table(result["series"], SERIES_COLUMNS),

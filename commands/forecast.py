@@ -417,7 +417,10 @@ def forecast_score(settings: Settings, subject: str) -> None:
         "coverage80",
         "coverage95",
     ]
-    emit(settings, rows, table(rows, cols, empty="no forecasts stored yet"))
+    text = table(rows, cols, empty="no forecasts stored yet")
+    if rows and not any(r["arrived"] for r in rows):
+        text += "\n\nno actuals have arrived yet for these forecasts: ingest newer data, then score again"
+    emit(settings, rows, text)
 
 
 @forecast.command("export")
@@ -470,7 +473,25 @@ def models_show(settings: Settings, version_id: int) -> None:
     from jobs.models import show_model
 
     out = show_model(settings, version_id)
-    emit(settings, out, keyvalues(out) + "\n\nconfig:\n" + keyvalues(out["config"]))
+    emit(settings, out, keyvalues(out) + "\n\nconfig:\n" + keyvalues(out["config"]) + _metrics_text(out))
+
+
+def _metrics_text(out: dict) -> str:
+    """The headline metrics: the backtest (or test) scores of the model and each baseline, the gate."""
+    metrics = out.get("metrics") or {}
+    overall = (metrics.get("backtest") or {}).get("overall") or metrics.get("test") or {}
+    parts = []
+    if overall and all(isinstance(v, dict) for v in overall.values()):
+        rows = [{"method": m} | v for m, v in overall.items()]
+        cols = [
+            "method",
+            *[c for c in ("mae", "rmse", "smape", "mase", "accuracy", "macro_f1") if c in rows[0]],
+        ]
+        parts.append("metrics:\n" + table(rows, cols))
+    scalars = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
+    if scalars:
+        parts.append(keyvalues(scalars))
+    return "".join(f"\n\n{p}" for p in parts)
 
 
 @models.command("promote")

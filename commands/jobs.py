@@ -81,7 +81,10 @@ def jobs_show(settings: Settings, name: str) -> None:
     from jobs.schedules import show_schedule
 
     out = show_schedule(settings, name)
-    text = keyvalues(out) + f"\nparams: {out['params']}\nnext: {', '.join(out['next'])}\n\n"
+    text = keyvalues(
+        out | {"params": out["params"], "next": out["next"]}, [*_scalar_keys(out), "params", "next"]
+    )
+    text += "\n\n"
     emit(settings, out, text + table(out["recent"], RUN_COLUMNS, empty="no runs yet"))
 
 
@@ -203,3 +206,7 @@ def scheduler_status(settings: Settings) -> None:
     emit(
         settings, out, keyvalues(out) + "\n\n" + table(out["schedules"], ["name", "enabled", "next", "last"])
     )
+
+
+def _scalar_keys(data: dict) -> list[str]:
+    return [k for k, v in data.items() if not isinstance(v, list | dict)]

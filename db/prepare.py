@@ -140,8 +140,8 @@ def _merge_overlap(rows: SeriesRows, stored: Stored, opts: IngestOptions, path, 
     if changed.any() and opts.on_conflict == "error":
         i = np.flatnonzero(changed)[0]
         raise ConflictError(
-            f"{path}: line {rows.lines[i]}: series {rows.name!r} already has {old[i]!r} at "
-            f"{format_ts(rows.ts[i], kind)}, the file says {rows.values[i]!r} ({changed.sum()} such "
+            f"{path}: line {rows.lines[i]}: series {rows.name!r} already has {float(old[i])!r} at "
+            f"{format_ts(rows.ts[i], kind)}, the file says {float(rows.values[i])!r} ({changed.sum()} such "
             "points); pass --on-conflict replace to overwrite stored values"
         )
     keep = ~same

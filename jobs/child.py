@@ -37,6 +37,16 @@ def finish(settings, run_id: int, status: str, outputs: dict | None = None, erro
         return True
 
 
+def one_line(exc: BaseException, run_id: int) -> str:
+    """What the ledger keeps of a failure: the cause in one line; the traceback stays in the run's log."""
+    from domain.errors import RecurError
+
+    text = " ".join(str(exc).split())[:300]
+    if isinstance(exc, RecurError):
+        return text
+    return f"{type(exc).__name__}: {text} (traceback in logs/run-{run_id}.log)"
+
+
 def main(run_id: int, parent: int) -> int:
     die_with_parent(parent)
     import traceback
@@ -53,8 +63,9 @@ def main(run_id: int, parent: int) -> int:
         task, params = schedule.task, dict(schedule.params or {})
     try:
         outputs = TASKS[task].run(settings, params)
-    except Exception:
-        finish(settings, run_id, "failed", error=traceback.format_exc()[-4000:])
+    except Exception as exc:
+        traceback.print_exc()  # into the run's log file
+        finish(settings, run_id, "failed", error=one_line(exc, run_id))
         return 1
     return 0 if finish(settings, run_id, "succeeded", outputs=outputs) else 3
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -210,7 +211,8 @@ def _champion_model(settings: Settings, name: str, version_id: int | None):
         )
         if v is None:
             raise RecurError(
-                f"{name!r} has no classifier champion; run `recur classify train {name}` (or --force)"
+                f"{name!r} has no classifier champion; run "
+                f"`recur classify train {shlex.quote(name)}` (or --force)"
             )
         if v.kind != "classifier":
             raise InputError(f"model version {v.id} is a {v.kind}, not a classifier")

@@ -85,7 +85,10 @@ def _settle(settings: Settings, run_id: int, code, log: Path) -> dict:
             if code == "timeout":
                 run.status, run.error = "timed_out", "killed at the wall-clock timeout"
             else:
-                run.status, run.error = "failed", f"the task process exited with {code}\n{stderr}".strip()
+                last = (stderr.strip().splitlines() or [""])[-1][:300]
+                run.status = "failed"
+                said = f": {last}" if last else ""
+                run.error = f"the task process exited with {code}{said} (logs/run-{run_id}.log)"
             run.finished_at = utcnow()
         return {
             "run": run.id,

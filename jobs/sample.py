@@ -10,6 +10,7 @@ import hashlib
 import io
 import json
 import secrets
+import shlex
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -97,11 +98,13 @@ def _from_rows(corpus: str, names: list[str], text: str | None, row, version: in
         raise NotFoundError(did_you_mean("corpus", corpus, names))
     if row is None and version:
         raise NotFoundError(
-            f"no model version {version}; `recur models list --kind textgen --subject {corpus}` lists them"
+            f"no model version {version}; "
+            f"`recur models list --kind textgen --subject {shlex.quote(corpus)}` lists them"
         )
     if row is None:
         raise RecurError(
-            f"corpus {corpus!r} has no trained text generator; run `recur textgen train {corpus}`"
+            f"corpus {corpus!r} has no trained text generator; "
+            f"run `recur textgen train {shlex.quote(corpus)}`"
         )
     if version and row["subject"] != corpus:
         raise InputError(f"--version {version} is a model of {row['subject']!r}, not of {corpus!r}")

@@ -135,11 +135,10 @@ def set_enabled(settings: Settings, name: str, enabled: bool) -> dict:
 
 
 def remove_schedule(settings: Settings, name: str) -> dict:
-    from db import schedules as sq
-    from db.engine import write_session
-
     from sqlalchemy import func, select
 
+    from db import schedules as sq
+    from db.engine import write_session
     from db.models import JobRun
 
     with write_session(settings) as session:
@@ -160,7 +159,7 @@ def _run_row(r, name: str) -> dict:
         "status": r.status,
         "started": fmt(r.started_at),
         "seconds": seconds,
-        "error": (r.error or "").strip().splitlines()[-1:] or None,
+        "error": (r.error or "").strip().splitlines()[-1] if r.error else None,
         "outputs": r.outputs,
     }
 

@@ -3,6 +3,8 @@ the model version that made it, scoring past vintages, exporting them."""
 
 from __future__ import annotations
 
+import shlex
+
 import numpy as np
 
 from db import registry
@@ -259,7 +261,9 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
                     rec |= {f"lower{level}": lo, f"upper{level}": hi}
                 records.append(rec)
     if not records:
-        raise RecurError(f"no forecasts stored for {name!r}; run `recur forecast predict {name}` first")
+        raise RecurError(
+            f"no forecasts stored for {name!r}; run `recur forecast predict {shlex.quote(name)}` first"
+        )
     return write_records(settings, records, out, f"{name}-forecast")
 
 

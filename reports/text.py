@@ -12,10 +12,19 @@ def to_json(data: Any) -> str:
 
 
 def cell(value: Any) -> str:
+    """A value as a person reads it: no Python or NumPy reprs (dicts as k=v, lists comma-separated)."""
     if value is None:
         return ""
+    if hasattr(value, "item") and not isinstance(value, str | bytes):  # a NumPy scalar
+        value = value.item()
+    if isinstance(value, bool):
+        return "yes" if value else "no"
     if isinstance(value, float):
         return f"{value:.6g}"
+    if isinstance(value, dict):
+        return ", ".join(f"{k}={cell(v)}" for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return ", ".join(cell(v) for v in value)
     return str(value)
 
 

@@ -173,3 +173,24 @@ def test_removing_a_schedule_says_its_history_goes_too(airline):
     airline("jobs", "add", "f", "--task", "forecast", *CRON, "--param", "subject=airline")
     airline("jobs", "run", "f")
     assert "its run history (1 runs)" in airline("jobs", "remove", "f").output
+
+
+def test_what_is_printed_is_for_people_not_python_reprs(airline):
+    airline("jobs", "add", "f", "--task", "forecast", *CRON, "--param", "subject=airline")
+    shown = airline("jobs", "show", "f").output
+    assert "subject=airline" in shown and "{" not in shown and "enabled    yes" in shown
+    airline("jobs", "add", "boom", "--task", "sleep", *CRON, "--param", "seconds=0", "--param", "fail=true")
+    airline("jobs", "run", "boom", ok=False)
+    history = airline("jobs", "history").output
+    assert "['" not in history and "Traceback" not in history
+    version = airline.json("forecast", "train", "airline", "--model", "gru", "--epochs", "1")["version"]
+    shown = airline("models", "show", str(version)).output
+    assert "metrics:" in shown and "seasonal_naive" in shown and "mase" in shown
+    airline("forecast", "predict", "airline", "--horizon", "2")
+    assert "no actuals have arrived yet" in airline("forecast", "score", "airline").output
+    conflict = "t,v\n" + "".join(f"{i},{i}.5\n" for i in range(1, 30))
+    airline.home.joinpath("c.csv").write_text(conflict)
+    airline("series", "ingest", airline.home / "c.csv", "--name", "c", "--time-col", "t")
+    airline.home.joinpath("c.csv").write_text(conflict.replace("1,1.5", "1,2.5"))
+    out = airline.fails("series", "ingest", airline.home / "c.csv", "--name", "c", "--time-col", "t")
+    assert "np.float64" not in out and "already has 1.5" in out and "the file says 2.5" in out

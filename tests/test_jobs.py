@@ -113,7 +113,7 @@ def test_run_now_records_success_and_failure(recur):
     assert result.exit_code == 1 and '"status": "failed"' in result.output
     rows = recur.json("jobs", "history")
     assert [r["status"] for r in rows] == ["failed", "succeeded"]
-    assert rows[0]["error"] == ["RuntimeError: failed on purpose"]
+    assert rows[0]["error"] == "RuntimeError: failed on purpose (traceback in logs/run-2.log)"
 
 
 def test_a_hung_task_is_killed_at_its_timeout(recur):
