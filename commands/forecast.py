@@ -229,7 +229,22 @@ def forecast_train(
         shown,
         ["version", "subject", "model", "alias", "reason", "served", "device", "epochs", "refit_epochs"],
     )
-    emit(settings, out, head + "\n\n" + backtest_table(out["metrics"]["backtest"]))
+    emit(
+        settings,
+        out,
+        head + candidates_table(out["metrics"]) + "\n\n" + backtest_table(out["metrics"]["backtest"]),
+    )
+
+
+def candidates_table(metrics: dict) -> str:
+    """`--model auto`: every candidate tried with its backtest MASE, the chosen one first."""
+    tried = metrics.get("auto") or {}
+    if not tried:
+        return ""
+    rows = [{"candidate": k, "backtest_mase": v} for k, v in sorted(tried.items(), key=lambda kv: kv[1])]
+    return "\n\ncandidates (--model auto, the same backtest windows):\n" + table(
+        rows, ["candidate", "backtest_mase"]
+    )
 
 
 @forecast.command("backtest")
@@ -260,7 +275,11 @@ def forecast_backtest(
         AUTO if auto and not champion else (),
         progress_printer(settings),
     )
-    emit(settings, out, f"model: {out['model']}\n" + backtest_table(out["backtest"]))
+    emit(
+        settings,
+        out,
+        f"model: {out['model']}" + candidates_table(out) + "\n\n" + backtest_table(out["backtest"]),
+    )
 
 
 @forecast.command("evaluate")

@@ -116,8 +116,14 @@ def _from_rows(corpus: str, names: list[str], text: str | None, row, version: in
             f"model version {row['id']}: weights sha256 does not match: the stored weights are corrupt"
         )
     config = row["config"] if isinstance(row["config"], dict) else json.loads(row["config"])
-    with np.load(io.BytesIO(data), allow_pickle=False) as npz:
-        arrays = {k: npz[k] for k in npz.files}
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as npz:
+            arrays = {k: npz[k] for k in npz.files}
+    except (ValueError, OSError) as exc:  # object arrays (pickles) are never loaded
+        raise RecurError(
+            f"model version {row['id']}: its stored weights are not plain arrays ({exc}); they are not "
+            "loaded. Retrain the generator"
+        ) from exc
     cell = config["cell"]
     return Loaded(
         int(row["id"]), cell, Vocabulary(config["vocabulary"]), CharModel.from_arrays(cell, arrays), text

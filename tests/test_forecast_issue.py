@@ -107,6 +107,8 @@ def test_backtest_auto_compares_every_candidate(shop):
         f"{out['model']} (lookback 12)",  # the best again at one horizon (at least a season)
     }
     assert out["model"] == min(out["auto"], key=out["auto"].get).split()[0]
+    text = shop("forecast", "backtest", "shop/a", "--season", "12", *TINY).output
+    assert "candidates (--model auto" in text and "attention (lookback 24)" in text
 
 
 def test_refit_tune_continues_the_backtest_network_briefly(shop):

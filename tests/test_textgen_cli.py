@@ -146,3 +146,21 @@ def test_skipped_prompt_characters_are_not_shown(trained):
 
 def test_a_version_that_does_not_exist_is_named(trained):
     assert "no model version 99" in trained.fails("textgen", "sample", "shake", "--version", "99")
+
+
+def test_weights_holding_an_object_array_are_never_unpickled(trained, home):
+    import hashlib
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    np.savez(buffer, w=np.array([{"a": 1}], dtype=object))
+    data = buffer.getvalue()
+    with sqlite3.connect(home / "recur.db") as conn:
+        conn.execute(
+            "UPDATE model_version SET inference = ?, inference_sha256 = ? WHERE kind = 'textgen'",
+            (data, hashlib.sha256(data).hexdigest()),
+        )
+    out = trained.fails("textgen", "sample", "shake")
+    assert "not plain arrays" in out and "Traceback" not in out
