@@ -20,8 +20,8 @@ def _series_row(r) -> dict:
         "time_kind": r["time_kind"],
         "freq": r["freq"],
         "n_obs": r["n_obs"],
-        "first": format_ts(r["first_ts"], r["time_kind"]),
-        "last": format_ts(r["last_ts"], r["time_kind"]),
+        "first": format_ts(r["first_ts"], r["time_kind"], r["freq"]),
+        "last": format_ts(r["last_ts"], r["time_kind"], r["freq"]),
         "gaps": r["n_gaps"],
     }
 
@@ -91,7 +91,7 @@ def _gap_list(ts, s, limit: int = 10) -> list[dict]:
     out = []
     for a, b in itertools.pairwise(idx):
         if b - a > 1:
-            out.append({"after": format_ts(int(full[a]), s.time_kind), "missing": b - a - 1})
+            out.append({"after": format_ts(int(full[a]), s.time_kind, s.freq), "missing": b - a - 1})
             if len(out) == limit:
                 break
     return out

@@ -177,11 +177,11 @@ def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -
                     "series": subject.names[i],
                     "method": label,
                     "forecast_id": fid,
-                    "origin": format_ts(last, subject.time_kind),
+                    "origin": format_ts(last, subject.time_kind, subject.freq),
                     "points": len(stamps),
                     "intervals": sorted(limits, key=int),
                     "values": [
-                        {"time": format_ts(int(t), subject.time_kind), "value": float(v)}
+                        {"time": format_ts(int(t), subject.time_kind, subject.freq), "value": float(v)}
                         | {f"{side}{lv}": b[lv][j] for lv in b for j, side in enumerate(("lower", "upper"))}
                         for t, v, b in zip(stamps, point, intervals, strict=True)
                     ],

@@ -194,3 +194,9 @@ def test_what_is_printed_is_for_people_not_python_reprs(airline):
     airline.home.joinpath("c.csv").write_text(conflict.replace("1,1.5", "1,2.5"))
     out = airline.fails("series", "ingest", airline.home / "c.csv", "--name", "c", "--time-col", "t")
     assert "np.float64" not in out and "already has 1.5" in out and "the file says 2.5" in out
+
+
+def test_an_hourly_series_shows_its_times_alike(recur):
+    recur("series", "ingest", DATA / "ETTh1.csv")
+    shown = recur.json("series", "show", "ETTh1/OT")["series"][0]
+    assert (shown["first"], shown["last"]) == ("2016-07-01 00:00:00", "2018-06-26 19:00:00")
