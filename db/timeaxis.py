@@ -42,6 +42,18 @@ class TimeParser:
         bad = stamps.isna().to_numpy()
         return micros // 1_000_000, bad | ((micros % 1_000_000 != 0) & ~bad)
 
+    def day_first_hint(self, given: bool) -> str:
+        """For a guessed month-first format (01/02/2024 is read as January 2): how to read it day-first."""
+        if given or self.kind != "datetime" or not self.fmt or "%m" not in self.fmt or "%d" not in self.fmt:
+            return ""
+        if self.fmt.index("%m") > self.fmt.index("%d"):
+            return ""
+        swapped = self.fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
+        return (
+            f"; the dates were read month first ({self.fmt!r}): if they are day first, pass "
+            f"--time-format '{swapped}'"
+        )
+
     def describe(self) -> str:
         return "an integer step" if self.kind == "int" else f"a date/time like {self.fmt!r}"
 

@@ -15,7 +15,7 @@ from db.names import check_name
 from db.prepare import Plan, SeriesRows, Stored, plan, split
 from db.settings import Settings
 from db.timeaxis import grid_size
-from domain.errors import ConflictError
+from domain.errors import ConflictError, InputError
 
 
 @dataclass
@@ -53,7 +53,10 @@ def ingest_series(settings: Settings, path: str | Path, opts: IngestOptions) -> 
     report = IngestReport(str(path), group, table.parser.kind, len(table.ts))
     with write_session(settings) as session:
         _check_namespace(session, group, rows)
-        plans = [(r, _plan(session, r, table.parser.kind, opts, path)) for r in rows]
+        try:
+            plans = [(r, _plan(session, r, table.parser.kind, opts, path)) for r in rows]
+        except InputError as exc:  # irregular spacing or gaps: maybe a day-first file read month first
+            raise InputError(str(exc) + table.parser.day_first_hint(bool(opts.time_format))) from exc
         group_id = q.ensure_group(session, group, str(path)).id if group else None
         for r, p in plans:
             report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path), opts.season))

@@ -200,3 +200,11 @@ def test_an_hourly_series_shows_its_times_alike(recur):
     recur("series", "ingest", DATA / "ETTh1.csv")
     shown = recur.json("series", "show", "ETTh1/OT")["series"][0]
     assert (shown["first"], shown["last"]) == ("2016-07-01 00:00:00", "2018-06-26 19:00:00")
+
+
+def test_day_first_dates_read_month_first_say_how_to_read_them(recur, write):
+    days = "date,v\n" + "".join(f"{d:02d}/02/2024,{d}\n" for d in range(1, 8))
+    out = recur.fails("series", "ingest", write("d.csv", days), "--name", "d")
+    assert "read month first ('%m/%d/%Y')" in out and "--time-format '%d/%m/%Y'" in out
+    recur("series", "ingest", write("d.csv", days), "--name", "d", "--time-format", "%d/%m/%Y")
+    assert recur.json("series", "show", "d")["series"][0]["last"] == "2024-02-07"
