@@ -180,8 +180,13 @@ def classify_evaluate(settings: Settings, name: str, version_id: int | None) -> 
         + "\n\n"
         + table(per, ["class", "precision", "recall", "f1"])
     )
-    text += "\n\nconfusion (rows: true, columns: predicted):\n" + "\n".join(
-        str(r) for r in test["model"]["confusion"]
+    classes = list(test["model"]["per_class"])
+    confusion = [
+        {"true \\ predicted": c} | dict(zip(classes, counts, strict=True))
+        for c, counts in zip(classes, test["model"]["confusion"], strict=True)
+    ]
+    text += "\n\nconfusion (rows: true class, columns: predicted):\n" + table(
+        confusion, ["true \\ predicted", *classes]
     )
     emit(settings, out, text)
 

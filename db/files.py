@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import glob
 import hashlib
 import os
 import re
@@ -74,9 +75,14 @@ def output_path(settings: Settings, out: Path, name: str, suffix: str) -> Path:
     return out
 
 
+STALE_SECONDS = 3600  # a temporary file of ours older than this belongs to a write that was killed
+
+
 def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
-    """Write to a temporary file beside `path`, fsync, then rename over it: readers see old or new."""
+    """Write to a temporary file beside `path`, fsync, then rename over it: readers see old or new. The
+    temporary files a killed write left beside `path` are removed first."""
     path = Path(path)
+    _remove_stale(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     os.close(fd)
     try:
@@ -88,6 +94,19 @@ def write_atomic(path: Path, write: Callable[[Path], None]) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _remove_stale(path: Path) -> None:
+    """`.<name>.XXXXXXXX` files (mkstemp's eight characters) beside `path`, older than an hour."""
+    import time
+
+    pattern = re.compile(rf"\.{re.escape(path.name)}\.[a-z0-9_]{{8}}")
+    for old in path.parent.glob(f".{glob.escape(path.name)}.*"):
+        try:
+            if pattern.fullmatch(old.name) and time.time() - old.stat().st_mtime > STALE_SECONDS:
+                old.unlink()
+        except OSError:
+            pass
 
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")

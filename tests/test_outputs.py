@@ -122,3 +122,31 @@ def test_csv_cells_never_start_a_formula(recur, write, tmp_path):
         for line in (tmp_path / "f.csv").read_text().splitlines()
         for cell in line.split(",")
     )
+
+
+def test_a_killed_export_leaves_nothing_behind_for_long(airline, tmp_path):
+    import os
+    import time
+
+    stale, fresh, mine = tmp_path / ".s.csv.abcd1234", tmp_path / ".s.csv.efgh5678", tmp_path / ".s.csv.notes"
+    for p in (stale, fresh, mine):
+        p.write_text("partial")
+    hour_ago = time.time() - 7200
+    os.utime(stale, (hour_ago, hour_ago))
+    os.utime(mine, (hour_ago, hour_ago))
+    airline("series", "export", "airline", "--out", tmp_path / "s.csv")
+    assert not stale.exists() and fresh.exists() and mine.exists()  # only recur's own, only old ones
+
+
+def test_a_full_disk_and_a_damaged_store_are_one_sentence_each():
+    import errno
+    import sqlite3
+
+    from sqlalchemy.exc import DatabaseError
+
+    from commands.boundary import message_for
+
+    full = message_for(OSError(errno.ENOSPC, "No space left on device", "/data/r.html"), None)
+    assert full.startswith("No space left on device (/data/r.html): the disk is full") and "\n" not in full
+    damaged = message_for(DatabaseError("SELECT", {}, sqlite3.DatabaseError("file is not a database")), None)
+    assert "could not be read (file is not a database)" in damaged and "recur doctor" in damaged
