@@ -20,7 +20,13 @@ SHARED = ROOT.parent / "shared" / "data"
 NOT_RUN = {
     "recur scheduler run": "runs until stopped (tests/reliability/test_scheduler_process.py runs it)",
 }
-NEEDS_M4 = "m4_weekly_"  # the M4 files are public but not bundled: run where ../shared/data has them
+HAS_M4 = (
+    SHARED / "m4_weekly_train.csv"
+).exists()  # public but not bundled: run where ../shared/data has them
+
+
+def needs_m4(line: str) -> bool:
+    return "m4_weekly_" in line or " m4 " in f" {line} "
 
 
 def commands() -> list[str]:
@@ -72,7 +78,7 @@ def test_every_readme_example_runs_as_written(recur, tmp_path, monkeypatch):
     monkeypatch.setenv("RECUR_SMOKE_STEPS", "2")
     ran = 0
     for line in commands():
-        if line in NOT_RUN or (NEEDS_M4 in line and not (SHARED / "m4_weekly_train.csv").exists()):
+        if line in NOT_RUN or (needs_m4(line) and not HAS_M4):
             continue
         args = shlex.split(line)[1:]
         started = time.monotonic()
