@@ -11,6 +11,8 @@ from domain.smoke import smoke_callbacks
 from forecaster.config import ForecastConfig
 from forecaster.windows import Windows
 
+PREDICT_BATCH = 256  # one predict shape per model: batches of this size, the last padded
+
 
 @dataclass
 class TrainResult:
@@ -132,7 +134,9 @@ def combine(cfg: ForecastConfig, members: list):
     return keras.Model(inputs if len(inputs) > 1 else inputs[0], outputs, name=f"ensemble_{cfg.model}")
 
 
-def predict_normalised(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
+def predict_normalised(
+    cfg: ForecastConfig, model, windows: Windows, batch_size: int = PREDICT_BATCH
+) -> np.ndarray:
     """Forecasts for every window at once, on the normalised scale (float64)."""
     if cfg.model == "seq2seq":
         out = decode_seq2seq(cfg, model, windows.x)
@@ -141,20 +145,20 @@ def predict_normalised(cfg: ForecastConfig, model, windows: Windows, batch_size:
     return np.asarray(out, dtype=np.float64)
 
 
-def padded_predict(model, inputs: list[np.ndarray], batch_size: int = 1024) -> np.ndarray:
-    """`model.predict` in batches of one size (a power of two up to `batch_size`), the last one padded,
-    so that a model compiles its predict step once per size instead of once per call and remainder."""
+def padded_predict(model, inputs: list[np.ndarray], batch_size: int = PREDICT_BATCH) -> np.ndarray:
+    """`model.predict` in batches of one size, the last (or only) one padded, so that a model compiles its
+    predict step once, not once per call and remainder (TensorFlow's retracing)."""
     n = len(inputs[0])
     if n == 0:
         return model.predict([x[:0] for x in inputs] if len(inputs) > 1 else inputs[0][:0], verbose=0)
-    size = min(batch_size, 1 << (n - 1).bit_length())
+    size = batch_size
     pad = -n % size
     padded = [np.concatenate([x, np.repeat(x[-1:], pad, axis=0)]) if pad else x for x in inputs]
     out = model.predict(padded if len(padded) > 1 else padded[0], batch_size=size, verbose=0)
     return np.asarray(out)[:n]
 
 
-def predict(cfg: ForecastConfig, model, windows: Windows, batch_size: int = 1024) -> np.ndarray:
+def predict(cfg: ForecastConfig, model, windows: Windows, batch_size: int = PREDICT_BATCH) -> np.ndarray:
     """Forecasts for every window at once, in the series' own units."""
     return windows.denormalise(predict_normalised(cfg, model, windows, batch_size))
 
