@@ -101,6 +101,7 @@ def melbourne(recur, write):
     return write("seasons.csv", "date,season\n" + rows)
 
 
+@pytest.mark.slow
 def test_labelled_windows_of_a_series_train_and_predict(recur, melbourne):
     out = recur.json(
         "labels", "ingest", melbourne, "--series", "melbourne", "--time-col", "date",
