@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -81,7 +82,7 @@ def recur_part(name: str) -> dict:
         "issued": issued | {"what": "network" if served == "model" else served},
         "best baseline": baselines[best] | {"what": best},
         "cpu_seconds": round(cpu, 1),
-        "lookbacks": sorted({int(k.split("lookback ")[1].rstrip(")")) for k in decided["metrics"]["auto"]}),
+        "lookbacks": sorted({int(re.search(r"lookback (\d+)", k)[1]) for k in decided["metrics"]["auto"]}),
         "lookback": used["lookback"],
     }
 

@@ -222,7 +222,7 @@ def issue(
     }
     if req.candidates:
         metrics["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
-    config = cand.cfg.to_json() | data_config(subject, prep)
+    config = cand.cfg.to_json() | data_config(prep.subject, prep)
     return {
         "model": cand.model,
         "epochs": cand.result.epochs_run,

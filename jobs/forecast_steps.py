@@ -120,11 +120,16 @@ def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Pro
     if req.candidates and not cfg.lookback and short < prep.cfg.lookback:
         alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep.sp.origins)
         tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
+    if req.candidates and subject.covariate_names:  # covariates must earn their place, as everything else
+        best = tried[0][0].cfg
+        plain = replace(subject, covariate_names=[], covariates=None)
+        alt = prepare(replace(best, covariates=()), plain, req.windows, req.stride, tried[0][0].sp.origins)
+        tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
     return tried
 
 
 def label(cand: Candidate) -> str:
-    return f"{cand.model} (lookback {cand.cfg.lookback})"
+    return f"{cand.model} (lookback {cand.cfg.lookback}{', covariates' if cand.cfg.covariates else ''})"
 
 
 def _try(prep: Prepared, model: str, req: Request, progress: Progress) -> tuple:

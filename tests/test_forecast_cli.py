@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 
 import numpy as np
@@ -264,3 +265,18 @@ def test_a_season_given_at_ingest_serves_the_fallback(recur, write):
     assert "--season 0: must be at least 1" in recur.fails(
         "series", "ingest", write("e.csv", body), "--season", "0"
     )
+
+
+def test_auto_with_covariates_also_backtests_without_them(recur, write):
+    """Covariates earn their place like any other choice: the univariate network is backtested beside them
+    on the same windows, and whichever wins is issued (and predicts with the inputs it was trained on)."""
+    recur("series", "ingest", wide_file(write))
+    out = recur.json("forecast", "train", "plant/c", "--covariates", "group", "--force", *SMALL)
+    tried = out["metrics"]["auto"]
+    with_covariates = [k for k in tried if k.endswith(", covariates)")]
+    assert with_covariates and len(tried) - len(with_covariates) == 1
+    best = min(tried, key=tried.get)
+    with recur.db() as conn:
+        [(config,)] = conn.execute("SELECT config FROM model_version WHERE id = ?", (out["version"],))
+    assert bool(json.loads(config)["covariates"]) == best.endswith(", covariates)")
+    assert recur.json("forecast", "predict", "plant/c")["forecasts"][0]["points"] == 6
