@@ -103,7 +103,8 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
 
     from db import series as q
     from db.engine import read_session
-    from db.files import csv_safe, output_format, output_path, write_atomic
+    from db.files import csv_safe, output_format, output_path
+    from domain.files import write_atomic
 
     output_format(settings, out, None, {".csv": "csv"}, "csv")
     target = output_path(settings, out, name, ".csv")

@@ -392,7 +392,8 @@ def export(
     with_data: bool = False,
 ) -> dict:
     """Write the report (HTML, Markdown + PNGs, or PDF), replacing any existing file atomically."""
-    from db.files import check_output, output_format, write_atomic
+    from db.files import check_output, output_format
+    from domain.files import write_atomic
     from reports.document import to_html, write_markdown, write_pdf
 
     out = Path(out)
@@ -452,14 +453,15 @@ def _export_data(settings: Settings, report: Report, out: Path) -> list[str]:
 
 
 def _slug(name: str) -> str:
-    from db.files import slugify
+    from domain.files import slugify
 
     return slugify(name, 40)
 
 
 def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -> dict:
     """A single chart: a series' latest forecast fan chart, or a corpus's bits per character."""
-    from db.files import check_output, write_atomic
+    from db.files import check_output
+    from domain.files import write_atomic
 
     section = forecast_section(settings, name) if kind == "forecast" else corpus_section(settings, name)
     figures = [b for b in section.blocks if isinstance(b, Plot)]

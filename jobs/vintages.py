@@ -273,7 +273,8 @@ def write_records(settings: Settings, records: list[dict], out, stem: str) -> di
 
     import pandas as pd
 
-    from db.files import csv_safe, output_format, output_path, write_atomic
+    from db.files import csv_safe, output_format, output_path
+    from domain.files import write_atomic
 
     fmt = output_format(settings, out, None, {".csv": "csv", ".json": "json"}, "csv")
     target = output_path(settings, out, stem, f".{fmt}")

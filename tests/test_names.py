@@ -9,10 +9,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.files import output_path, slugify
+from db.files import output_path
 from db.names import check_name
 from db.settings import Settings
 from domain.errors import InputError
+from domain.files import slugify
 from jobs.catalog import export_series, list_series, show_series
 from jobs.ingest import IngestOptions, ingest_series
 
