@@ -112,18 +112,28 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
 def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress) -> list[tuple]:
     """(prepared split, candidate, scoreboard, losses) for each candidate tried, the best (lowest backtest
     MASE) first: each architecture at the resolved lookback, and with `--model auto` and no lookback
-    given, the best of them again at the short lookback, on the same backtest windows."""
-    prep = prepare(cfg, subject, req.windows, req.stride)
+    given, the best of them again at the short lookback, on the same backtest windows. With `auto` and
+    covariates the same search runs again without them: covariates earn their place like any choice."""
+    tried = _search_inputs(cfg, subject, req, progress)
+    if req.candidates and subject.covariate_names:
+        plain = replace(subject, covariate_names=[], covariates=None)
+        progress("the same candidates without covariates:")
+        origins = tried[0][0].sp.origins
+        tried = sorted(
+            [*tried, *_search_inputs(replace(cfg, covariates=()), plain, req, progress, origins)], key=_score
+        )
+    return tried
+
+
+def _search_inputs(
+    cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress, origins: list | None = None
+) -> list[tuple]:
+    prep = prepare(cfg, subject, req.windows, req.stride, origins)
     progress(describe(prep))
     tried = sorted((_try(prep, m, req, progress) for m in req.candidates or (cfg.model,)), key=_score)
     short = prep.cfg.short_lookback()
     if req.candidates and not cfg.lookback and short < prep.cfg.lookback:
         alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep.sp.origins)
-        tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
-    if req.candidates and subject.covariate_names:  # covariates must earn their place, as everything else
-        best = tried[0][0].cfg
-        plain = replace(subject, covariate_names=[], covariates=None)
-        alt = prepare(replace(best, covariates=()), plain, req.windows, req.stride, tried[0][0].sp.origins)
         tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
     return tried
 
