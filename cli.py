@@ -19,9 +19,9 @@ from commands.quiet import quiet_tensorflow
 from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor
 from commands.textgen import textgen
-from db.settings import Settings
-from jobs.device import share_the_card
+from core.settings import Settings
 from reports.text import table
+from runtime.device import share_the_card
 
 
 class RecurGroup(click.Group):
@@ -76,7 +76,7 @@ def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
 
     Example: recur demo
     """
-    from jobs.demo import demo_home, run_demo
+    from pipelines.demo import demo_home, run_demo
 
     if not ctx.meta["home_given"]:
         settings = Settings.resolve(demo_home(), json=settings.json)

@@ -3,7 +3,7 @@
     python bench/accuracy.py [--sets m4,airline,sunspots,melbourne] [--model gru] [--ensemble 1]
                              [--refit full|tune] [--tune]
 
-Each set runs `recur forecast evaluate` (jobs.evaluation.evaluate_holdout): the last `holdout` points of
+Each set runs `recur forecast evaluate` (pipelines.evaluation.evaluate_holdout): the last `holdout` points of
 every series are hidden, the whole training pipeline (backtest, gate, per-series choice, refit) runs on the
 rest with recur's defaults, and the issued forecast, the network alone and each baseline are scored by
 sMAPE, MASE and OWA (relative to naive2), with the issued intervals' coverage and the time taken.
@@ -52,12 +52,12 @@ SETS = {
 
 
 def run(name: str, home: Path, model: str, ensemble: int, tune: bool, refit: str) -> dict:
-    from db.csvread import IngestOptions
-    from db.settings import Settings
+    from core.settings import Settings
     from forecaster.config import ForecastConfig
-    from jobs.evaluation import evaluate_holdout
-    from jobs.forecast import AUTO
-    from jobs.ingest import ingest_series
+    from pipelines.evaluation import evaluate_holdout
+    from pipelines.forecast import AUTO
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
 
     files, opts, subject, holdout, extra = SETS[name]
     settings = Settings.resolve(home)

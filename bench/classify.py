@@ -30,12 +30,12 @@ def season_windows() -> tuple[list, list[str]]:
     """Through the store, as `recur labels ingest --series` makes them."""
     import tempfile
 
+    from core.settings import Settings
     from db import labels as lq
-    from db.csvread import IngestOptions
     from db.engine import read_session
-    from db.settings import Settings
-    from jobs.classify import SeriesLabels, ingest_labels
-    from jobs.ingest import ingest_series
+    from pipelines.classify import SeriesLabels, ingest_labels
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
 
     settings = Settings.resolve(Path(tempfile.mkdtemp(prefix="recur-bench-")))
     temps = ROOT / "data" / "daily_min_temperatures_melbourne.csv"

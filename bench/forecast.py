@@ -42,10 +42,10 @@ ARCHS = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
 
 
 def load_set(name: str, home: Path):
-    from db.csvread import IngestOptions
-    from db.settings import Settings
-    from jobs import forecast_data as fd
-    from jobs.ingest import ingest_series
+    from core.settings import Settings
+    from pipelines import forecast_data as fd
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
 
     file, opts, cfg, windows, stride = SETS[name]
     settings = Settings.resolve(home)
@@ -57,8 +57,8 @@ def load_set(name: str, home: Path):
 
 def accuracy(name: str, home: Path, epochs: int, archs: tuple[str, ...]) -> dict:
     from forecaster.config import ForecastConfig
-    from jobs.forecast import AUTO
-    from jobs.forecast_steps import evidence, fit_candidate, prepare
+    from pipelines.forecast import AUTO
+    from pipelines.forecast_steps import evidence, fit_candidate, prepare
 
     subject, cfg_args, windows, stride = load_set(name, home)
     base = ForecastConfig(epochs=epochs, patience=8, units=32, **cfg_args)
@@ -89,9 +89,9 @@ def throughput(home: Path, epochs: int = 3) -> dict:
     import keras
 
     from forecaster.config import ForecastConfig
-    from forecaster.models import build
+    from forecaster.networks import build
     from forecaster.train import train
-    from jobs.forecast_steps import prepare
+    from pipelines.forecast_steps import prepare
 
     subject, cfg_args, windows, stride = load_set("etth1", home)
     cfg = ForecastConfig(model="gru", epochs=epochs, patience=epochs + 1, units=32, **cfg_args)

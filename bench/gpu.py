@@ -49,9 +49,9 @@ def memory_in_use() -> int | None:
 
 def textgen_gpu(home: Path, minutes: float, device: str = "gpu", name: str = "gpu") -> dict:
     """The whole pipeline, as `recur textgen train shakespeare --preset gpu --device gpu` runs it."""
-    from db.settings import Settings
-    from jobs.ingest import ingest_corpus
-    from jobs.textgen import train_textgen
+    from core.settings import Settings
+    from pipelines.ingest import ingest_corpus
+    from pipelines.textgen import train_textgen
     from textgen.config import preset
 
     settings = Settings.resolve(home)
@@ -82,7 +82,7 @@ def context_losses(settings, version: int) -> dict:
 
     from db import registry
     from db.engine import read_session
-    from jobs.artifacts import load_model
+    from runtime.artifacts import load_model
     from textgen.data import VAL_CONTEXT, windows
     from textgen.vocab import Vocabulary
 
@@ -142,7 +142,7 @@ def forecaster_steps(steps: int) -> dict:
     import numpy as np
 
     from forecaster.config import ForecastConfig
-    from forecaster.models import build
+    from forecaster.networks import build
 
     cfg = ForecastConfig(**FORECASTER)
     rng = np.random.default_rng(0)
@@ -156,13 +156,13 @@ def forecaster_steps(steps: int) -> dict:
 
 def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
     """The forecaster pipeline end to end on ETTh1 (train, validate, backtest) on the GPU."""
-    from db.csvread import IngestOptions
-    from db.settings import Settings
+    from core.settings import Settings
     from forecaster.config import ForecastConfig
-    from jobs import forecast_data as fd
-    from jobs.device import placed
-    from jobs.forecast_steps import evidence, fit_candidate, prepare
-    from jobs.ingest import ingest_series
+    from pipelines import forecast_data as fd
+    from pipelines.forecast_steps import evidence, fit_candidate, prepare
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
+    from runtime.device import placed
 
     settings = Settings.resolve(Path(tempfile.mkdtemp(prefix="recur-gpu-")))
     ingest_series(settings, ROOT / "data" / "ETTh1.csv", IngestOptions(name="ETTh1"))
@@ -187,7 +187,7 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
 
 def cpu_figures(textgen: int, forecaster: int, name: str = "gpu") -> dict:
     """Both models' steady-state throughput with the GPU hidden (run in a child: see `start_cpu_child`)."""
-    from jobs.device import placed
+    from runtime.device import placed
 
     with placed("cpu"):
         return {"textgen": textgen_steps(textgen, name), "forecaster": forecaster_steps(forecaster)}
@@ -233,7 +233,7 @@ def main() -> None:
     parser.add_argument("--device", default="gpu", help="cpu, with --preset tiny: a smoke run, no GPU")
     parser.add_argument("--preset", default="gpu", help="the text generator preset (tiny for a smoke run)")
     args = parser.parse_args()
-    from jobs.device import share_the_card
+    from runtime.device import share_the_card
 
     share_the_card()
     if args.cpu_only:
@@ -249,7 +249,7 @@ def main() -> None:
         if args.out:
             args.out.write_text(json.dumps(results, indent=1, default=str))
 
-    from jobs.device import device_info, placed
+    from runtime.device import device_info, placed
 
     results["backend"], results["device"] = device_info()
     home = Path(tempfile.mkdtemp(prefix="recur-gpu-"))

@@ -63,16 +63,17 @@ def reference(csv: Path, db: Path) -> float:
 
 
 def recur_ingest(csv: Path, home: Path) -> float:
-    from db.settings import Settings
-    from jobs.ingest import IngestOptions, ingest_series
+    from core.settings import Settings
+    from db.engine import engine_of
+    from pipelines.ingest import IngestOptions, ingest_series
 
     settings = Settings.resolve(home)
-    settings.engine.dispose()  # creates the schema: not part of an ingest
+    engine_of(settings).dispose()  # creates the schema: not part of an ingest
     started = time.perf_counter()
     report = ingest_series(settings, csv, IngestOptions(name="bench"))
     elapsed = time.perf_counter() - started
     assert report.series[0].n_obs > 0
-    settings.engine.dispose()
+    engine_of(settings).dispose()
     return elapsed
 
 
@@ -95,7 +96,8 @@ def memory(rows: int, work: Path) -> None:
     csv = work / "big.csv"
     make_csv(csv, rows)
     code = (
-        "import sys; from db.settings import Settings; from jobs.ingest import IngestOptions, ingest_series;"
+        "import sys; from core.settings import Settings;"
+        "from pipelines.ingest import IngestOptions, ingest_series;"
         f"ingest_series(Settings.resolve({str(work / 'bighome')!r}), {str(csv)!r}, IngestOptions(name='big'))"
     )
     started = time.perf_counter()

@@ -46,13 +46,13 @@ PEERS = ("LSTM", "GRU", "NHITS")
 
 def recur_part(name: str) -> dict:
     """recur's backtest of `--model auto` on the set's windows, and what it would issue there."""
-    from db.csvread import IngestOptions
-    from db.settings import Settings
+    from core.settings import Settings
     from forecaster.config import ForecastConfig
-    from jobs import forecast_data as fd
-    from jobs.forecast import AUTO, issue
-    from jobs.forecast_steps import Request
-    from jobs.ingest import ingest_series
+    from pipelines import forecast_data as fd
+    from pipelines.forecast import AUTO, issue
+    from pipelines.forecast_steps import Request
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
 
     file, target, covs, season, horizon, windows = SETS[name]
     home = Path(tempfile.mkdtemp(prefix=f"recur-peers-{name}-"))

@@ -25,7 +25,7 @@ CORPUS = ROOT / "data" / "tinyshakespeare.txt"
 
 
 def train_cpu_preset(settings, time_limit: float) -> dict:
-    from jobs.textgen import train_textgen
+    from pipelines.textgen import train_textgen
     from textgen.config import preset
 
     cfg = preset("cpu", time_limit=time_limit)
@@ -84,8 +84,8 @@ def throughput(chars: int = 300_000) -> dict:
 
 def sampling(settings) -> dict:
     """NumPy sampler, 1 and 64 streams, against the guide's loop (re-predict a 100-char window per char)."""
-    from jobs.artifacts import load_model
-    from jobs.sample import load
+    from pipelines.sampling import load
+    from runtime.artifacts import load_model
     from textgen.sampler import SamplingParams, generate
 
     loaded = load(settings, "shakespeare", None)
@@ -154,8 +154,8 @@ def main() -> None:
     parser.add_argument("--skip-train", action="store_true", help="Reuse the model trained in --home.")
     args = parser.parse_args()
     home = args.home or Path(tempfile.mkdtemp(prefix="recur-bench-"))
-    from db.settings import Settings
-    from jobs.ingest import ingest_corpus
+    from core.settings import Settings
+    from pipelines.ingest import ingest_corpus
 
     settings = Settings.resolve(home)
     try:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from domain.errors import InputError, check_options
+from core.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
 POOLS = ("max", "last")

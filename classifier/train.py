@@ -10,7 +10,7 @@ import numpy as np
 from classifier import metrics
 from classifier.config import ClassifyConfig
 from classifier.data import Split, class_weights, vectorize, vectorizer
-from domain.smoke import smoke_callbacks
+from core.smoke import smoke_callbacks
 
 BAG_TOKENS = 10_000
 
@@ -74,7 +74,7 @@ def _score(model, x: np.ndarray, y: np.ndarray, split: Split, classes: list[str]
 
 
 def fit(cfg: ClassifyConfig, texts: list[str], y: np.ndarray, classes: list[str], split: Split) -> Trained:
-    from classifier.models import build
+    from classifier.networks import build
 
     tv = vectorizer(cfg.max_tokens, cfg.max_length)
     tv.adapt(np.array([texts[i] for i in split.train], dtype=object))  # the training texts only
@@ -97,7 +97,7 @@ def fit_series(
     cfg: ClassifyConfig, windows: list[np.ndarray], y: np.ndarray, classes: list[str], split: Split
 ) -> Trained:
     """Windows of values: scaled by the training windows' mean and spread, right-padded to the longest."""
-    from classifier.models import build
+    from classifier.networks import build
     from classifier.series import pad, scale_of, summary
 
     length = max(len(w) for w in windows)
@@ -117,7 +117,7 @@ def baselines(cfg, features: np.ndarray, y, classes, split: Split, weights, name
     """Majority class, and a linear model (logistic regression) on `features`, on the same test items."""
     import keras
 
-    from classifier.models import linear
+    from classifier.networks import linear
 
     majority = np.full(len(split.test), np.bincount(y[split.train]).argmax())
     keras.utils.set_random_seed(cfg.seed)

@@ -11,8 +11,8 @@ from datetime import UTC, datetime
 
 import click
 
-from db.settings import Settings
-from domain.errors import RecurError
+from core.errors import RecurError
+from core.settings import Settings
 
 MAX_ECHO = 300  # characters of any value quoted back in a message
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import FLOAT, device_options, emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 from reports.text import keyvalues, table
 
 
@@ -56,7 +56,7 @@ def labels_ingest(
       recur labels ingest seasons.csv --series melbourne --time-col date --window 28
       recur labels ingest windows.csv --windows --name regimes     # series,start,end,label
     """
-    from jobs.classify import SeriesLabels, ingest_labels
+    from pipelines.classify import SeriesLabels, ingest_labels
 
     windows = SeriesLabels(series, time_col, window, listed) if (series or listed) else None
     out = ingest_labels(settings, file, text_col, label_col, name, windows)
@@ -70,7 +70,7 @@ def labels_ingest(
 @pass_settings
 def labels_list(settings: Settings) -> None:
     """Labelled sets with their class counts.  Example: recur labels list"""
-    from jobs.classify import list_sets
+    from pipelines.classify import list_sets
 
     rows = list_sets(settings)
     emit(
@@ -85,7 +85,7 @@ def labels_list(settings: Settings) -> None:
 @pass_settings
 def labels_delete(settings: Settings, name: str) -> None:
     """Delete a labelled set.  Example: recur labels delete sentiment"""
-    from jobs.classify import delete_set
+    from pipelines.classify import delete_set
 
     emit(settings, delete_set(settings, name))
 
@@ -153,7 +153,7 @@ def classify_train(
       recur classify train sentiment --model attention --units 32 --epochs 10
     """
     from classifier.config import ClassifyConfig
-    from jobs.classify import train_classifier
+    from pipelines.classify import train_classifier
 
     out = train_classifier(settings, name, ClassifyConfig(**options), force, device, precision)
     rows = [{"method": k} | v for k, v in out["scores"].items()]
@@ -169,7 +169,7 @@ def classify_evaluate(settings: Settings, name: str, version_id: int | None) -> 
 
     Example: recur classify evaluate sentiment
     """
-    from jobs.classify import evaluate
+    from pipelines.classify import evaluate
 
     out = evaluate(settings, name, version_id)
     test = out["test"]
@@ -211,7 +211,7 @@ def classify_predict(
       recur classify predict sentiment --text "Great phone, works perfectly."
       recur classify predict seasons --series melbourne --end 1990-07-31
     """
-    from jobs.classify import predict, predict_window
+    from pipelines.classify import predict, predict_window
 
     if series:
         out = predict_window(settings, name, series, end, version_id)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from db.settings import Settings
+from core.settings import Settings
 from reports.text import keyvalues, to_json
 
 pass_settings = click.make_pass_decorator(Settings)

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 from reports.text import keyvalues, table
 
 
@@ -74,8 +74,8 @@ def series_ingest(settings: Settings, file: str, value_cols: tuple[str, ...], **
       recur series ingest data/ETTh1.csv                     # 7 series, group ETTh1
       recur series ingest sales.csv --id-col store --time-col day --value-col sales
     """
-    from db.csvread import IngestOptions
-    from jobs.ingest import ingest_series
+    from pipelines.ingest import ingest_series
+    from readers.csvread import IngestOptions
 
     report = ingest_series(settings, file, IngestOptions(value_cols=value_cols, **options))
     rows = [vars(s) for s in report.series]
@@ -91,7 +91,7 @@ def series_list(settings: Settings) -> None:
 
     Example: recur series list
     """
-    from jobs.catalog import list_series
+    from pipelines.catalog import list_series
 
     rows = list_series(settings)
     emit(settings, rows, table(rows, SERIES_COLUMNS, empty="no series yet: recur series ingest FILE"))
@@ -105,7 +105,7 @@ def series_show(settings: Settings, name: str) -> None:
 
     Example: recur series show ETTh1/OT
     """
-    from jobs.catalog import show_series
+    from pipelines.catalog import show_series
 
     data = show_series(settings, name)
     blocks = []
@@ -126,7 +126,7 @@ def series_export(settings: Settings, name: str, out: str) -> None:
 
     Example: recur series export airline --out airline.csv
     """
-    from jobs.catalog import export_series
+    from pipelines.catalog import export_series
 
     emit(settings, export_series(settings, name, Path(out)))
 
@@ -147,7 +147,7 @@ def series_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> No
 
     Example: recur series delete airline --yes
     """
-    from jobs.catalog import delete_series
+    from pipelines.catalog import delete_series
 
     if not yes:
         click.confirm(f"Delete {name!r} and all its points?", abort=True)
@@ -168,7 +168,7 @@ def corpus_ingest(settings: Settings, path: str, name: str | None) -> None:
 
     Example: recur corpus ingest data/tinyshakespeare.txt --name shakespeare
     """
-    from jobs.ingest import ingest_corpus
+    from pipelines.ingest import ingest_corpus
 
     report = ingest_corpus(settings, path, name)
     emit(settings, report.as_dict(), keyvalues(report.as_dict()))
@@ -181,7 +181,7 @@ def corpus_list(settings: Settings) -> None:
 
     Example: recur corpus list
     """
-    from jobs.catalog import list_corpora
+    from pipelines.catalog import list_corpora
 
     rows = list_corpora(settings)
     emit(settings, rows, table(rows, CORPUS_COLUMNS, empty="no corpora yet: recur corpus ingest FILE"))
@@ -195,7 +195,7 @@ def corpus_show(settings: Settings, name: str) -> None:
 
     Example: recur corpus show shakespeare
     """
-    from jobs.catalog import show_corpus
+    from pipelines.catalog import show_corpus
 
     data = show_corpus(settings, name)
     top = table(
@@ -214,7 +214,7 @@ def corpus_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> No
 
     Example: recur corpus delete shakespeare --yes
     """
-    from jobs.catalog import delete_corpus
+    from pipelines.catalog import delete_corpus
 
     if not yes:
         click.confirm(f"Delete corpus {name!r}?", abort=True)

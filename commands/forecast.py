@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from commands.common import FLOAT, device_options, emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 from forecaster.config import ARCHITECTURES, LOSSES, NORMS, REFITS, SCALINGS
 from reports.text import keyvalues, table
 
@@ -200,8 +200,8 @@ def forecast_train(
       recur forecast train ETTh1/OT --model gru --horizon 24 --lookback 96 --covariates group
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
     """
-    from forecaster.train import interactive
-    from jobs.forecast import AUTO, train_forecaster
+    from core.terminal import interactive
+    from pipelines.forecast import AUTO, train_forecaster
 
     cfg, auto = make_config(options)
     verbose = 0 if settings.json else interactive()
@@ -263,7 +263,7 @@ def forecast_backtest(
       recur forecast backtest airline --model gru --windows 5
       recur forecast backtest airline --champion --windows 8 --stride 6
     """
-    from jobs.forecast import AUTO, backtest
+    from pipelines.forecast import AUTO, backtest
 
     cfg, auto = make_config(options)
     out = backtest(
@@ -321,8 +321,8 @@ def forecast_evaluate(
       recur forecast evaluate airline --holdout 12
       recur forecast evaluate m4 --holdout 13 --model gru --ensemble 3 --out m4-holdout.csv
     """
-    from jobs.evaluation import evaluate_holdout
-    from jobs.forecast import AUTO
+    from pipelines.evaluation import evaluate_holdout
+    from pipelines.forecast import AUTO
 
     if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
         options["horizon"] = holdout
@@ -339,7 +339,7 @@ def forecast_evaluate(
         progress_printer(settings),
     )
     if out:
-        from jobs.vintages import write_records
+        from pipelines.vintages import write_records
 
         result["written"] = write_records(settings, result["forecasts"], Path(out), f"{subject}-holdout")
     shown = {k: v for k, v in result.items() if k != "forecasts"}
@@ -380,7 +380,7 @@ def forecast_predict(
 
     Example: recur forecast predict airline --horizon 12
     """
-    from jobs.vintages import predict_forecast
+    from pipelines.vintages import predict_forecast
 
     levels = parse_levels(level)
     out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of, replace)
@@ -420,7 +420,7 @@ def forecast_score(settings: Settings, subject: str) -> None:
 
     Example: recur forecast score airline
     """
-    from jobs.vintages import score_vintages
+    from pipelines.vintages import score_vintages
 
     rows = score_vintages(settings, subject)
     cols = [
@@ -452,7 +452,7 @@ def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bo
 
     Example: recur forecast export airline --out airline-forecast.csv
     """
-    from jobs.vintages import export_forecasts
+    from pipelines.vintages import export_forecasts
 
     emit(settings, export_forecasts(settings, subject, Path(out), latest_only=not all_vintages))
 
@@ -471,7 +471,7 @@ def models_list(settings: Settings, kind: str | None, subject: str | None) -> No
 
     Example: recur models list --kind forecaster
     """
-    from jobs.models import list_models
+    from pipelines.model_versions import list_models
 
     rows = list_models(settings, kind, subject)
     emit(
@@ -489,7 +489,7 @@ def models_show(settings: Settings, version_id: int) -> None:
 
     Example: recur models show 3
     """
-    from jobs.models import show_model
+    from pipelines.model_versions import show_model
 
     out = show_model(settings, version_id)
     emit(settings, out, keyvalues(out) + "\n\nconfig:\n" + keyvalues(out["config"]) + _metrics_text(out))
@@ -521,7 +521,7 @@ def models_promote(settings: Settings, version_id: int) -> None:
 
     Example: recur models promote 3
     """
-    from jobs.models import promote_model
+    from pipelines.model_versions import promote_model
 
     emit(settings, promote_model(settings, version_id))
 
@@ -540,6 +540,6 @@ def models_rollback(settings: Settings, subject: str, kind: str) -> None:
 
     Example: recur models rollback airline
     """
-    from jobs.models import rollback_model
+    from pipelines.model_versions import rollback_model
 
     emit(settings, rollback_model(settings, subject, kind))

@@ -7,7 +7,7 @@ import sys
 import click
 
 from commands.common import FLOAT, emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 from jobs.tasks import TASKS
 from reports.text import keyvalues, table
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 
 
 @click.group()
@@ -45,7 +45,7 @@ def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out
       recur report export --series airline --corpus shakespeare --format pdf --out monday.pdf
       recur report export --group ETTh1 --format md --out ett.md --with-data --since 2026-11-01
     """
-    from jobs.report import export
+    from pipelines.report import export
 
     emit(settings, export(settings, fmt, Path(out), (*subjects, *groups), corpora, since, with_data))
 
@@ -59,7 +59,7 @@ def forecast_plot(settings: Settings, subject: str, out: str) -> None:
 
     Example: recur forecast plot airline --out airline.png
     """
-    from jobs.report import plot_one
+    from pipelines.report import plot_one
 
     emit(settings, plot_one(settings, subject, Path(out), "forecast"))
 
@@ -73,6 +73,6 @@ def textgen_plot(settings: Settings, corpus: str, out: str) -> None:
 
     Example: recur textgen plot shakespeare --out bpc.png
     """
-    from jobs.report import plot_one
+    from pipelines.report import plot_one
 
     emit(settings, plot_one(settings, corpus, Path(out), "textgen"))

@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from commands.common import emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 from reports.text import keyvalues, table
 
 
@@ -19,7 +19,7 @@ def doctor(settings: Settings, no_devices: bool) -> None:
 
     Example: recur doctor
     """
-    from jobs.doctor import doctor as run
+    from pipelines.doctor import doctor as run
 
     out = run(settings, devices=not no_devices)
     shown = out | ({"gpus": ", ".join(out["gpus"]) or "none visible"} if "gpus" in out else {})
@@ -40,7 +40,7 @@ def db_info(settings: Settings) -> None:
 
     Example: recur db info
     """
-    from jobs.store import db_info as run
+    from pipelines.store import db_info as run
 
     info = run(settings)
     counts = table([{"table": k, "rows": v} for k, v in info["rows"].items()], ["table", "rows"])
@@ -54,7 +54,7 @@ def db_upgrade(settings: Settings) -> None:
 
     Example: recur db upgrade
     """
-    from jobs.store import db_upgrade as run
+    from pipelines.store import db_upgrade as run
 
     emit(settings, run(settings))
 
@@ -67,6 +67,6 @@ def db_backup(settings: Settings, out: str) -> None:
 
     Example: recur db backup --out ~/recur-backup.db
     """
-    from jobs.store import db_backup as run
+    from pipelines.store import db_backup as run
 
     emit(settings, run(settings, Path(out)))

@@ -7,7 +7,7 @@ import sys
 import click
 
 from commands.common import FLOAT, device_options, emit, pass_settings
-from db.settings import Settings
+from core.settings import Settings
 
 
 @click.group()
@@ -63,8 +63,8 @@ def textgen_train(
       recur textgen train shakespeare --cell lstm --layers 3 --units 512 --preset gpu
       recur textgen train shakespeare --resume --epochs 5
     """
-    from forecaster.train import interactive
-    from jobs.textgen import train_textgen
+    from core.terminal import interactive
+    from pipelines.textgen import train_textgen
     from textgen.config import preset as make
 
     cfg = make(preset, **overrides)
@@ -117,7 +117,7 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
       recur textgen sample shakespeare --prompt "ROMEO:" --length 400 --temperature 0.8
       recur textgen sample shakespeare --n 4 --top-p 0.9 --seed 7 --stop "\\n\\n"
     """
-    from jobs.sample import SampleRequest, sample_text
+    from pipelines.sampling import SampleRequest, sample_text
 
     streaming = options["n"] == 1 and not settings.json
 

@@ -1,1 +1,1 @@
-"""Storage: SQLAlchemy models, engine and session setup, ingest parsing and validation, query functions."""
+"""Storage: the tables, engine and sessions, migrations, and query functions (session first, never commit)."""

@@ -10,9 +10,9 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import Corpus, CorpusText, utcnow
-from domain.errors import InputError, NotFoundError, did_you_mean
-from domain.limits import limit, over
+from core.errors import InputError, NotFoundError, did_you_mean
+from core.limits import limit, over
+from db.tables import Corpus, CorpusText, utcnow
 
 
 @dataclass(frozen=True)

@@ -14,10 +14,10 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
-from domain.errors import InputError, RecurError
+from core.errors import InputError, RecurError
 
 if TYPE_CHECKING:
-    from db.settings import Settings
+    from core.settings import Settings
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "recur_read_only"
@@ -63,6 +63,15 @@ def _on_sqlite_begin(conn) -> None:
     conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
+def engine_of(settings: Settings) -> Engine:
+    """The engine of these settings' store, opened (and its schema checked) on first use."""
+    engine = settings.__dict__.get("_engine")
+    if engine is None:
+        engine = open_engine(settings)
+        object.__setattr__(settings, "_engine", engine)  # one engine per Settings, as a cached attribute
+    return engine
+
+
 def open_engine(settings: Settings) -> Engine:
     path = sqlite_path(settings.db_url)
     if path is not None:
@@ -83,13 +92,13 @@ def open_engine(settings: Settings) -> Engine:
 @contextmanager
 def write_session(settings: Settings) -> Iterator[Session]:
     """One write transaction (BEGIN IMMEDIATE on SQLite): committed on success, rolled back on error."""
-    with Session(settings.engine, expire_on_commit=False) as session, session.begin():
+    with Session(engine_of(settings), expire_on_commit=False) as session, session.begin():
         yield session
 
 
 @contextmanager
 def read_session(settings: Settings) -> Iterator[Session]:
     """A read transaction: a consistent snapshot that does not take the write lock."""
-    engine = settings.engine.execution_options(**{READ_ONLY: True})
+    engine = engine_of(settings).execution_options(**{READ_ONLY: True})
     with Session(engine, expire_on_commit=False) as session, session.begin():
         yield session

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
-from db.models import Forecast, ForecastPoint, Observation
-from domain.errors import ConflictError
+from core.errors import ConflictError
+from db.tables import Forecast, ForecastPoint, Observation
 
 
 def upsert_forecast(

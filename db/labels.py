@@ -9,8 +9,8 @@ import numpy as np
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from db.models import LabelledItem, LabelledSet
-from domain.errors import InputError, NotFoundError, did_you_mean
+from core.errors import InputError, NotFoundError, did_you_mean
+from db.tables import LabelledItem, LabelledSet
 
 WINDOW_COLUMNS = ("series", "start", "end")
 
@@ -19,7 +19,7 @@ def _read_frame(path: Path, columns: dict[str, tuple[str, str]], encoding: str =
     """The CSV as strings; `columns` maps each needed column to (the option that names it, what it holds)."""
     import pandas as pd
 
-    from db.csvread import _decode_error
+    from readers.csvread import _decode_error
 
     path = Path(path)
     if not path.is_file() or path.stat().st_size == 0:

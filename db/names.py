@@ -2,7 +2,7 @@
 
 import unicodedata
 
-from domain.errors import InputError
+from core.errors import InputError
 
 MAX_NAME = 1000
 

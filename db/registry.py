@@ -8,8 +8,8 @@ import hashlib
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from db.models import ModelVersion, TrainingRun, utcnow
-from domain.errors import NotFoundError, RecurError
+from core.errors import NotFoundError, RecurError
+from db.tables import ModelVersion, TrainingRun, utcnow
 
 
 def add_version(

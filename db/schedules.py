@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from db.models import JobRun, Schedule, SchedulerLease, utcnow
-from domain.errors import ConflictError, NotFoundError, did_you_mean
+from core.errors import ConflictError, NotFoundError, did_you_mean
+from db.tables import JobRun, Schedule, SchedulerLease, utcnow
 
 ACTIVE = ("queued", "running")
 
@@ -131,3 +131,38 @@ def release_lease(session: Session, holder: str) -> None:
 
 def is_stale(moment: datetime | None, after: timedelta) -> bool:
     return moment is None or moment < utcnow() - after
+
+
+def _run_row(r: JobRun, name: str) -> dict:
+    fmt = lambda d: d.isoformat(sep=" ", timespec="seconds") if d else None  # noqa: E731
+    seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at and r.started_at else None
+    return {
+        "id": r.id,
+        "schedule": name,
+        "logical_date": r.logical_date,
+        "attempt": r.attempt,
+        "status": r.status,
+        "started": fmt(r.started_at),
+        "seconds": seconds,
+        "error": (r.error or "").strip().splitlines()[-1] if r.error else None,
+        "outputs": r.outputs,
+    }
+
+
+def history(session: Session, name: str | None = None, limit: int = 50) -> list[dict]:
+    """The ledger's latest runs (of one schedule, or of all), newest first, with their schedule's name."""
+    sid = get(session, name).id if name else None
+    names = {s.id: s.name for s in session.scalars(select(Schedule))}
+    return [_run_row(r, names.get(r.schedule_id, "?")) for r in runs(session, sid, limit)]
+
+
+HEARTBEAT_ALIVE_S = 120
+
+
+def scheduler_state(session: Session) -> dict:
+    """Whether the store's scheduler is alive: its lease's holder and how long since its heartbeat."""
+    current = lease(session)
+    age = (utcnow() - current.heartbeat_at).total_seconds() if current else None
+    alive = current is not None and age is not None and age < HEARTBEAT_ALIVE_S
+    state = "running" if alive else (f"stale: not heard from for {age:.0f} s" if current else "not running")
+    return {"scheduler": current.holder if current else None, "heartbeat_age_s": age, "state": state}

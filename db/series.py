@@ -9,8 +9,8 @@ from typing import TYPE_CHECKING
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
-from db.models import Observation, Series, SeriesGroup, utcnow
-from domain.errors import NotFoundError, did_you_mean
+from core.errors import NotFoundError, did_you_mean
+from db.tables import Observation, Series, SeriesGroup, utcnow
 
 if TYPE_CHECKING:
     import numpy as np

@@ -5,18 +5,9 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
-from domain.errors import InputError, check_options
+from core.errors import InputError, check_options
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
-# Forecaster and classifier architectures alike (deep is the classifiers' LSTM stack).
-_CELL_OF = {"bilstm": "lstm", "bigru": "gru", "attention": "lstm", "seq2seq": "lstm", "deep": "lstm"}
-
-
-def recurrent_cell(architecture: str) -> str:
-    """The recurrent cell an architecture is built from (rnn, lstm or gru)."""
-    return _CELL_OF.get(architecture, architecture)
-
-
 NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")

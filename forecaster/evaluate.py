@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.errors import InputError
+from core.errors import InputError
 from forecaster import metrics
 from forecaster.baselines import baselines_for, from_origins
 from forecaster.config import ForecastConfig

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import sys
 from dataclasses import dataclass, field
 
 import numpy as np
 
-from domain.smoke import smoke_callbacks
+from core.smoke import smoke_callbacks
 from forecaster.config import ForecastConfig
 from forecaster.windows import Windows
 
@@ -110,7 +109,7 @@ def refit(cfg: ForecastConfig, windows: Windows, season: int, backtested: TrainR
 def _compiled(cfg: ForecastConfig, features: int, season: int, seed: int):
     import keras
 
-    from forecaster.models import build
+    from forecaster.networks import build
 
     keras.utils.set_random_seed(seed)
     model = build(cfg, features, season)
@@ -124,7 +123,7 @@ def combine(cfg: ForecastConfig, members: list):
         return members[0]
     import keras
 
-    from forecaster.models import EnsembleMedian
+    from forecaster.networks import EnsembleMedian
 
     inputs = [keras.Input(shape=t.shape[1:], name=t.name.split(":")[0]) for t in members[0].inputs]
     x = inputs if len(inputs) > 1 else inputs[0]
@@ -174,8 +173,3 @@ def decode_seq2seq(cfg: ForecastConfig, model, x: np.ndarray) -> np.ndarray:
         if step + 1 < cfg.horizon:
             previous[:, step + 1, 0] = pred[:, step]
     return out
-
-
-def interactive() -> int:
-    """Keras' progress bar for a person at a terminal; nothing under the scheduler or in a pipe."""
-    return 1 if sys.stdout.isatty() else 0

@@ -1,2 +1,2 @@
-"""Pipelines (ingest, train, forecast, sample, report) as functions of settings and plain arguments,
-shared by the CLI, the scheduler and the tests; and the scheduler with its run ledger."""
+"""Scheduled work: schedules as data, the tasks they may run, the run ledger, the scheduler daemon and the
+child process that runs one task."""

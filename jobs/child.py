@@ -27,7 +27,7 @@ def die_with_parent(parent: int) -> None:
 def finish(settings, run_id: int, status: str, outputs: dict | None = None, error: str | None = None) -> bool:
     """Record the result if the run is still ours to finish; False when it was taken away."""
     from db.engine import write_session
-    from db.models import JobRun, utcnow
+    from db.tables import JobRun, utcnow
 
     with write_session(settings) as session:
         run = session.get(JobRun, run_id)
@@ -39,7 +39,7 @@ def finish(settings, run_id: int, status: str, outputs: dict | None = None, erro
 
 def one_line(exc: BaseException, run_id: int) -> str:
     """What the ledger keeps of a failure: the cause in one line; the traceback stays in the run's log."""
-    from domain.errors import RecurError
+    from core.errors import RecurError
 
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, RecurError):
@@ -51,9 +51,9 @@ def main(run_id: int, parent: int) -> int:
     die_with_parent(parent)
     import traceback
 
+    from core.settings import Settings
     from db.engine import write_session
-    from db.models import JobRun, Schedule
-    from db.settings import Settings
+    from db.tables import JobRun, Schedule
     from jobs.tasks import TASKS
 
     settings = Settings.resolve()

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from domain.errors import InputError
+from core.errors import InputError
 
 
 def zone(name: str) -> ZoneInfo:

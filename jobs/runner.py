@@ -11,10 +11,10 @@ import time
 from datetime import timedelta
 from pathlib import Path
 
+from core.settings import Settings
 from db import schedules as sq
 from db.engine import write_session
-from db.models import JobRun, utcnow
-from db.settings import Settings
+from db.tables import JobRun, utcnow
 
 ROOT = Path(__file__).resolve().parent.parent
 HEARTBEAT_S = 2.0

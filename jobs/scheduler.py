@@ -20,10 +20,10 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 
+from core.errors import RecurError
+from core.settings import Settings
 from db import schedules as sq
 from db.engine import write_session
-from db.settings import Settings
-from domain.errors import RecurError
 from jobs.cron import due
 from jobs.runner import execute
 
@@ -212,7 +212,7 @@ def _drain(scheduler: Scheduler, grace: float) -> None:
     while scheduler.in_flight and time.monotonic() < deadline:
         time.sleep(0.5)
     if scheduler.in_flight:
-        from db.models import utcnow
+        from db.tables import utcnow
 
         with write_session(scheduler.settings) as session:
             for name, key in list(scheduler.in_flight):

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from core.errors import InputError
+from core.settings import Settings
 from db import light
-from db.settings import Settings
-from domain.errors import InputError
 
 
 def _row(r) -> dict:
@@ -119,14 +119,14 @@ def show_schedule(settings: Settings, name: str) -> dict:
             for k in ("name", "task", "cron", "timezone", "params", "enabled", "retries", "timeout_s")
         }
         out["next"] = next_runs(s.cron, s.timezone, datetime.now(UTC), 5) if s.enabled else []
-        out["recent"] = [_run_row(r, name) for r in sq.runs(session, s.id, limit=10)]
+        out["recent"] = sq.history(session, name, limit=10)
         return out
 
 
 def set_enabled(settings: Settings, name: str, enabled: bool) -> dict:
     from db import schedules as sq
     from db.engine import write_session
-    from db.models import utcnow
+    from db.tables import utcnow
 
     with write_session(settings) as session:
         s = sq.get(session, name)
@@ -139,7 +139,7 @@ def remove_schedule(settings: Settings, name: str) -> dict:
 
     from db import schedules as sq
     from db.engine import write_session
-    from db.models import JobRun
+    from db.tables import JobRun
 
     with write_session(settings) as session:
         schedule = sq.get(session, name)
@@ -148,31 +148,12 @@ def remove_schedule(settings: Settings, name: str) -> dict:
         return {"name": name, "removed": True, "runs_removed": runs}
 
 
-def _run_row(r, name: str) -> dict:
-    fmt = lambda d: d.isoformat(sep=" ", timespec="seconds") if d else None  # noqa: E731
-    seconds = (r.finished_at - r.started_at).total_seconds() if r.finished_at and r.started_at else None
-    return {
-        "id": r.id,
-        "schedule": name,
-        "logical_date": r.logical_date,
-        "attempt": r.attempt,
-        "status": r.status,
-        "started": fmt(r.started_at),
-        "seconds": seconds,
-        "error": (r.error or "").strip().splitlines()[-1] if r.error else None,
-        "outputs": r.outputs,
-    }
-
-
 def history(settings: Settings, name: str | None = None, limit: int = 50) -> list[dict]:
     from db import schedules as sq
     from db.engine import read_session
-    from db.models import Schedule
 
     with read_session(settings) as session:
-        sid = sq.get(session, name).id if name else None
-        names = {s.id: s.name for s in session.query(Schedule)}
-        return [_run_row(r, names.get(r.schedule_id, "?")) for r in sq.runs(session, sid, limit)]
+        return sq.history(session, name, limit)
 
 
 def run_now(settings: Settings, name: str) -> dict:
@@ -231,12 +212,10 @@ def status(settings: Settings) -> dict:
     """Liveness of the store's scheduler and what each schedule did last and does next."""
     from db import schedules as sq
     from db.engine import read_session
-    from db.models import utcnow
     from jobs.cron import next_runs
 
     with read_session(settings) as session:
-        lease = sq.lease(session)
-        age = (utcnow() - lease.heartbeat_at).total_seconds() if lease else None
+        state = sq.scheduler_state(session)
         schedules = [
             {
                 "name": s.name,
@@ -248,12 +227,4 @@ def status(settings: Settings) -> dict:
             }
             for s in sq.all_schedules(session)
         ]
-    alive = lease is not None and age is not None and age < 120
-    return {
-        "scheduler": lease.holder if lease else None,
-        "heartbeat_age_s": age,
-        "state": "running"
-        if alive
-        else (f"stale: not heard from for {age:.0f} s" if lease else "not running"),
-        "schedules": schedules,
-    }
+    return state | {"schedules": schedules}

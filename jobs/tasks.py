@@ -7,8 +7,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from db.settings import Settings
-from domain.errors import InputError
+from core.errors import InputError
+from core.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -22,8 +22,8 @@ class Task:
 
 
 def _ingest(settings: Settings, p: dict) -> dict:
-    from db.csvread import IngestOptions
-    from jobs.ingest import ingest_corpus, ingest_series
+    from pipelines.ingest import ingest_corpus, ingest_series
+    from readers.csvread import IngestOptions
 
     path = Path(p["path"])
     files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
@@ -52,7 +52,7 @@ def _forecast_checks(p: dict):
 
 
 def _retrain(settings: Settings, p: dict) -> dict:
-    from jobs.forecast import AUTO, train_forecaster
+    from pipelines.forecast import AUTO, train_forecaster
 
     cfg, model = _forecast_config(p)
     out = train_forecaster(
@@ -62,7 +62,7 @@ def _retrain(settings: Settings, p: dict) -> dict:
 
 
 def _forecast(settings: Settings, p: dict) -> dict:
-    from jobs.vintages import predict_forecast
+    from pipelines.vintages import predict_forecast
 
     out = predict_forecast(settings, p["subject"], int(p["horizon"]) if "horizon" in p else None)
     return {
@@ -73,7 +73,7 @@ def _forecast(settings: Settings, p: dict) -> dict:
 
 
 def _score(settings: Settings, p: dict) -> dict:
-    from jobs.vintages import score_vintages
+    from pipelines.vintages import score_vintages
 
     rows = score_vintages(settings, p["subject"])
     return {"vintages": len(rows), "scored": sum(1 for r in rows if r["arrived"])}
@@ -89,7 +89,7 @@ def _textgen_config(p: dict):
 
 
 def _retrain_textgen(settings: Settings, p: dict) -> dict:
-    from jobs.textgen import train_textgen
+    from pipelines.textgen import train_textgen
 
     cfg = _textgen_config(p)
     out = train_textgen(
@@ -103,7 +103,7 @@ def _retrain_textgen(settings: Settings, p: dict) -> dict:
 
 
 def _sample_request(p: dict):
-    from jobs.sample import SampleRequest
+    from pipelines.sampling import SampleRequest
 
     return SampleRequest(
         prompt=p.get("prompt", ""),
@@ -114,7 +114,7 @@ def _sample_request(p: dict):
 
 
 def _sample(settings: Settings, p: dict) -> dict:
-    from jobs.sample import sample_text
+    from pipelines.sampling import sample_text
 
     out = sample_text(settings, p["corpus"], _sample_request(p))
     return {"sample_ids": out["ids"], "version": out["version"], "seed": out["seed"]}
@@ -131,7 +131,7 @@ def _classify_config(p: dict):
 
 
 def _retrain_classifier(settings: Settings, p: dict) -> dict:
-    from jobs.classify import train_classifier
+    from pipelines.classify import train_classifier
 
     out = train_classifier(settings, p["labels"], _classify_config(p))
     return {k: out[k] for k in ("version", "model", "alias", "reason")}
@@ -139,7 +139,7 @@ def _retrain_classifier(settings: Settings, p: dict) -> dict:
 
 def _classify(settings: Settings, p: dict) -> dict:
     """The latest window of a series (series classifiers) or the lines of a file (text classifiers)."""
-    from jobs.classify import predict, predict_window
+    from pipelines.classify import predict, predict_window
 
     if p.get("series"):
         out = predict_window(settings, p["labels"], p["series"])
@@ -184,7 +184,7 @@ def _report(settings: Settings, p: dict) -> dict:
     """The report, written into <home>/reports/ under a dated name (or `out`)."""
     from datetime import UTC, datetime
 
-    from jobs.report import export
+    from pipelines.report import export
 
     fmt = p.get("format", "html")
     out = (

@@ -14,8 +14,8 @@ from pathlib import Path
 
 from matplotlib.figure import Figure
 
-from domain.errors import InputError
-from domain.files import slugify, write_atomic
+from core.errors import InputError
+from core.files import slugify, write_atomic
 from reports.text import cell
 
 STYLE = {"font.family": "DejaVu Sans", "font.size": 8, "axes.titlesize": 10, "figure.dpi": 110}

@@ -124,7 +124,7 @@ def test_refit_tune_continues_the_backtest_network_briefly(shop):
 
 
 def _coverage_of_hidden_tails(series: list[np.ndarray], horizon: int) -> float:
-    from jobs.vintages import baseline_forecast
+    from pipelines.vintages import baseline_forecast
 
     inside = []
     for values in series:

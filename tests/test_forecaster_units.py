@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domain.errors import InputError
+from core.errors import InputError
 from forecaster import metrics
 from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, seasonal_naive
 from forecaster.choose import compare, gate, per_series

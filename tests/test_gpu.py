@@ -28,7 +28,7 @@ def test_device_cpu_hides_the_gpu(recur):
 
 
 def test_mixed_precision_keeps_float32_outputs(recur, write):
-    from jobs.sample import load
+    from pipelines.sampling import load
 
     recur(
         "corpus", "ingest", write("c.txt", (DATA / "tinyshakespeare.txt").read_text()[:50_000]), "--name", "c"
@@ -37,7 +37,7 @@ def test_mixed_precision_keeps_float32_outputs(recur, write):
     assert out["precision"] == "mixed_float16" and out["device"] != "cpu"
     shown = recur.json("models", "show", str(out["version"]))
     assert shown["metrics"]["val_loss"] == out["val_loss"]
-    from db.settings import Settings
+    from core.settings import Settings
 
     loaded = load(Settings.resolve(recur.home), "c", None)
     assert loaded.model.dense_kernel.dtype.name == "float32"

@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from core.settings import Settings
 from db import schedules as sq
 from db.engine import write_session
-from db.models import Schedule, utcnow
-from db.settings import Settings
+from db.tables import Schedule, utcnow
 from jobs.cron import due
 from jobs.scheduler import Scheduler, SchedulerBusy, sync_jobs
 from tests.conftest import DATA

@@ -8,12 +8,13 @@ import hashlib
 import numpy as np
 import pytest
 
-from db.models import ModelVersion
-from domain.errors import RecurError
+from core.errors import RecurError
+from db.tables import ModelVersion
 from forecaster.config import ARCHITECTURES, ForecastConfig
-from forecaster.models import attention_weights_model, build
+from forecaster.networks import build
 from forecaster.train import model_inputs
-from jobs.artifacts import load_model, model_bytes
+from nn.layers import attention_weights_model
+from runtime.artifacts import load_model, model_bytes
 
 
 def version_of(artifact: bytes, sha: str | None = None) -> ModelVersion:

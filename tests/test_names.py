@@ -9,13 +9,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from db.files import output_path
+from core.errors import InputError
+from core.files import slugify
+from core.outputs import output_path
+from core.settings import Settings
+from db.engine import engine_of
 from db.names import check_name
-from db.settings import Settings
-from domain.errors import InputError
-from domain.files import slugify
-from jobs.catalog import export_series, list_series, show_series
-from jobs.ingest import IngestOptions, ingest_series
+from pipelines.catalog import export_series, list_series, show_series
+from pipelines.ingest import IngestOptions, ingest_series
 
 NASTY = [
     "x'; DROP TABLE series;--",
@@ -55,7 +56,7 @@ def test_any_name_is_stored_verbatim_or_refused_cleanly(csv_file, name):
         out.mkdir()
         written = Path(export_series(cfg, name, out)["path"])
         assert written.parent == out.resolve() and written.is_file()
-        cfg.engine.dispose()
+        engine_of(cfg).dispose()
 
 
 def test_refused_names():
@@ -76,7 +77,7 @@ def test_distinct_names_get_distinct_slugs():
 
 
 def test_output_path_stays_inside_the_directory(tmp_path):
-    from db.settings import Settings
+    from core.settings import Settings
 
     settings = Settings.resolve(tmp_path / "home")
     target = output_path(settings, tmp_path, "../../outside", ".csv")

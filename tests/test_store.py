@@ -9,9 +9,9 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
-from db.engine import read_session, write_session
+from core.settings import Settings
+from db.engine import engine_of, read_session, write_session
 from db.revision import HEAD
-from db.settings import Settings
 from tests.conftest import DATA
 
 
@@ -25,7 +25,7 @@ def settings(home) -> Settings:
 
 
 def test_every_pooled_connection_has_the_pragmas(settings):
-    engine = settings.engine
+    engine = engine_of(settings)
     conns = [engine.connect() for _ in range(3)]  # three distinct pooled connections
     try:
         for conn in conns:
@@ -44,14 +44,14 @@ def test_foreign_keys_are_enforced_on_every_connection(settings):
     for _ in range(3):
         with pytest.raises(IntegrityError), write_session(settings) as session:
             session.execute(text("INSERT INTO observation (series_id, ts, value) VALUES (999, 1, 1.0)"))
-        settings.engine.dispose()  # the next round gets a brand-new connection
+        engine_of(settings).dispose()  # the next round gets a brand-new connection
 
 
 def test_writes_begin_immediate_and_reads_do_not(settings):
     seen: list[str] = []
     from sqlalchemy import event
 
-    event.listen(settings.engine, "before_cursor_execute", lambda *a: seen.append(a[2]))
+    event.listen(engine_of(settings), "before_cursor_execute", lambda *a: seen.append(a[2]))
     with write_session(settings) as session:
         session.execute(text("SELECT 1"))
     with read_session(settings) as session:
@@ -89,9 +89,9 @@ def test_models_and_migrations_agree(settings):
     from alembic.autogenerate import compare_metadata
     from alembic.migration import MigrationContext
 
-    from db.models import Base
+    from db.tables import Base
 
-    with settings.engine.connect() as conn:
+    with engine_of(settings).connect() as conn:
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from domain.errors import InputError
+from core.errors import InputError
 from textgen.config import TextGenConfig, preset
 from textgen.data import split, windows
 from textgen.sampler import CharModel, SamplingParams, choose, generate

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
 
-from domain.errors import InputError, check_options
+from core.errors import InputError, check_options
 
 CELLS = ("lstm", "gru")
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.errors import InputError
+from core.errors import InputError
 from textgen.config import TextGenConfig
 from textgen.vocab import Vocabulary
 

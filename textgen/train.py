@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.smoke import smoke_callbacks
+from core.smoke import smoke_callbacks
 from textgen.config import TextGenConfig
 from textgen.data import Arrays, windows
 

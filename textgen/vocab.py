@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from domain.errors import InputError
+from core.errors import InputError
 
 
 @dataclass(frozen=True)

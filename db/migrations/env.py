@@ -2,7 +2,7 @@
 
 from alembic import context
 
-from db.models import Base
+from db.tables import Base
 
 connection = context.config.attributes["connection"]
 context.configure(

@@ -5,8 +5,8 @@ import itertools
 import sys
 from pathlib import Path
 
-from db.settings import Settings
-from jobs.ingest import IngestOptions, ingest_series
+from core.settings import Settings
+from pipelines.ingest import IngestOptions, ingest_series
 
 home, workdir, rows = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
 settings = Settings.resolve(home)

@@ -3,9 +3,9 @@
 import sys
 from pathlib import Path
 
+from core.settings import Settings
 from db import registry
 from db.engine import write_session
-from db.settings import Settings
 
 settings = Settings.resolve(Path(sys.argv[1]))
 artifact = Path(sys.argv[2]).read_bytes()

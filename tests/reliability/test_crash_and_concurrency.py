@@ -71,8 +71,8 @@ def writer(args) -> tuple[int, list[float]]:
     """Read-then-write transactions: count the points, then add the next one."""
     from sqlalchemy import text
 
+    from core.settings import Settings
     from db.engine import write_session
-    from db.settings import Settings
 
     home, worker = args
     settings = Settings.resolve(home)

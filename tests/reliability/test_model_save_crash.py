@@ -12,12 +12,12 @@ import time
 
 import pytest
 
+from core.settings import Settings
 from db import registry
-from db.engine import read_session
-from db.settings import Settings
+from db.engine import engine_of, read_session
 from forecaster.config import ForecastConfig
-from forecaster.models import build
-from jobs.artifacts import load_model, model_bytes
+from forecaster.networks import build
+from runtime.artifacts import load_model, model_bytes
 from tests.conftest import ROOT
 
 pytestmark = pytest.mark.slow
@@ -51,5 +51,5 @@ def test_kill_9_during_save_leaves_a_loadable_champion(tmp_path):
             champions = [v for v in versions if v.alias == "champion"]
             assert len(champions) == 1
             load_model(champions[0])  # verifies the sha256, then loads with safe_mode
-        settings.engine.dispose()
+        engine_of(settings).dispose()
     assert sum(committed) > 0, f"no trial committed anything: {committed}"

@@ -1,0 +1,73 @@
+"""Output paths checked against the store: never the store itself or its managed folders, inside the
+chosen directory, in the format the extension names; CSV cells that cannot start a formula."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from core.errors import InputError
+from core.files import slugify
+
+if TYPE_CHECKING:
+    from core.settings import Settings
+
+
+def check_output(settings: Settings, path: Path, option: str = "--out") -> Path:
+    """`path`, unless writing it would overwrite the store (or its journal files) or land in the home's
+    managed folders."""
+    target = Path(path).expanduser().resolve()
+    files, folders = settings.protected()
+    if target in files:
+        raise InputError(f"{option} {path}: that is recur's store; writing there would destroy it")
+    for folder in folders:
+        if target == folder or folder in target.parents:
+            raise InputError(f"{option} {path}: inside {folder}, which recur manages; choose another path")
+    return Path(path)
+
+
+def output_format(
+    settings: Settings, out: Path, fmt: str | None, formats: dict[str, str], default: str
+) -> str:
+    """The format `out`'s extension names (`formats`: suffix -> format), checked against `--format` when
+    both are given; a directory, or a name without an extension, gets `fmt` or `default`. `out` must not
+    be the store or inside the home's managed folders."""
+    check_output(settings, Path(out))
+    suffix = Path(out).suffix.lower()
+    if Path(out).is_dir() or not suffix:
+        return fmt or default
+    known = formats.get(suffix)
+    if known is None:
+        accepted = ", ".join(sorted(set(formats)))
+        raise InputError(f"--out {out}: recur writes {accepted} here, not {suffix}")
+    if fmt and fmt != known:
+        raise InputError(f"--out {out} is a {suffix} file but --format is {fmt}; make them agree")
+    return known
+
+
+def output_path(settings: Settings, out: Path, name: str, suffix: str) -> Path:
+    """`out` itself when it names a file; a slug of `name` inside it when it is a directory (never the
+    store or the home's managed folders)."""
+    out = check_output(settings, Path(out))
+    if out.is_dir() or str(out).endswith(os.sep):
+        out.mkdir(parents=True, exist_ok=True)
+        target = (out / f"{slugify(name)}{suffix}").resolve()
+        if target.parent != out.resolve():
+            raise InputError(f"refusing to write {target}: outside {out}")
+        return check_output(settings, target)
+    if not out.parent.is_dir():
+        what = "is not a directory" if out.parent.exists() else "does not exist"
+        raise InputError(f"--out {out}: {out.parent} {what}")
+    return out
+
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_safe(value):
+    """A text cell a spreadsheet would run as a formula (OWASP's CSV injection rule: it starts with = + - @
+    tab or CR) gets a leading quote; numbers and other text are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value

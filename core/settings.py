@@ -1,0 +1,54 @@
+"""One Settings object per invocation: where the home and the database are, and how to print."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_home() -> Path:
+    from platformdirs import user_data_dir
+
+    return Path(user_data_dir("recur", appauthor=False))
+
+
+MANAGED = ("logs",)  # folders of the home that only recur writes
+
+
+@dataclass(frozen=True)
+class Settings:
+    home: Path
+    db_url: str
+    json: bool = False
+    quiet: bool = False
+    extra: dict[str, str] = field(default_factory=dict, compare=False)
+
+    @classmethod
+    def resolve(cls, home: str | os.PathLike | None = None, db_url: str | None = None, **kw) -> Settings:
+        """Options win over RECUR_HOME / RECUR_DB, which win over the per-user default."""
+        home_path = Path(home or os.environ.get("RECUR_HOME") or default_home()).expanduser().absolute()
+        url = db_url or os.environ.get("RECUR_DB") or f"sqlite:///{home_path / 'recur.db'}"
+        return cls(home=home_path, db_url=url, **kw)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.db_url.startswith("sqlite")
+
+    def subdir(self, name: str) -> Path:
+        path = self.home / name
+        path.mkdir(parents=True, exist_ok=True, mode=0o700)
+        return path
+
+    def protected(self) -> tuple[list[Path], list[Path]]:
+        """(files, folders) that no output may be written to or into: the SQLite store with its journal
+        files, and the home's managed folders."""
+        prefix = "sqlite:///"
+        files = []
+        if self.db_url.startswith(prefix):
+            store = Path(self.db_url[len(prefix) :].split("?")[0]).expanduser()
+            if str(store) not in ("", ":memory:"):
+                store = store.resolve()
+                files = [store] + [store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal")]
+        files.append((self.home / "reports" / ".last-report").resolve())
+        return files, [(self.home / name).resolve() for name in MANAGED]

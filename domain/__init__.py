@@ -1,1 +1,0 @@
-"""What every layer shares and none owns: the errors a user can fix."""

@@ -1,0 +1,137 @@
+"""Keras 3 functional builders for every forecaster, registered by their --model name. Every layer is
+named, so inference models (seq2seq decoding, attention weights) are assembled with get_layer(name)."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+
+import keras
+from keras import layers, ops
+
+from forecaster.config import ForecastConfig
+from nn.layers import CELLS, AttentionPooling
+
+
+@keras.saving.register_keras_serializable(package="recur")
+class SeasonalNaive(layers.Layer):
+    """The seasonal-naive forecast of the (normalised) target channel: the last `season` inputs repeated
+    over the horizon. Added to a network's output, the network learns corrections to the baseline it must
+    beat, and starts from it."""
+
+    def __init__(self, season: int, horizon: int, **kwargs):
+        super().__init__(**kwargs)
+        self.season, self.horizon = season, horizon
+
+    def call(self, history):
+        last = history[:, -self.season :, 0]
+        reps = -(-self.horizon // self.season)
+        return ops.tile(last, (1, reps))[:, : self.horizon]
+
+    def get_config(self):
+        return super().get_config() | {"season": self.season, "horizon": self.horizon}
+
+
+@keras.saving.register_keras_serializable(package="recur")
+class EnsembleMedian(layers.Layer):
+    """The median of several networks' forecasts, step by step."""
+
+    def call(self, forecasts):
+        return ops.median(ops.stack(forecasts, axis=0), axis=0)
+
+
+def _head(cfg: ForecastConfig, inputs, x, season: int):
+    """Dense(horizon), plus the seasonal-naive skip when the config asks for it (zero-initialised, so the
+    untrained network is exactly the baseline)."""
+    if cfg.skip == "none":
+        return layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
+    correction = layers.Dense(cfg.horizon, kernel_initializer="zeros", name="correction", dtype="float32")(x)
+    base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(inputs)
+    return layers.Add(name="forecast", dtype="float32")([base, correction])
+
+
+def _recurrent(cell: str, cfg: ForecastConfig, name: str, return_sequences: bool, **kw):
+    """cuDNN-compatible by default: tanh/sigmoid, no recurrent dropout, GRU reset_after=True."""
+    options = {"recurrent_dropout": cfg.recurrent_dropout, "return_sequences": return_sequences, "name": name}
+    if cell == "gru":
+        options["reset_after"] = True
+    return CELLS[cell](cfg.units, **options, **kw)
+
+
+def _stack(x, cfg: ForecastConfig, cell: str, last_sequences: bool, bidirectional: bool = False):
+    for i in range(cfg.layers):
+        keep_seq = last_sequences or i < cfg.layers - 1
+        layer = _recurrent(cell, cfg, f"{cell}_{i}", keep_seq)
+        x = layers.Bidirectional(layer, name=f"bi{cell}_{i}")(x) if bidirectional else layer(x)
+        if cfg.norm == "batch":
+            x = layers.BatchNormalization(name=f"norm_{i}")(x)
+        elif cfg.norm == "layer":
+            x = layers.LayerNormalization(name=f"norm_{i}")(x)
+        if cfg.dropout:
+            x = layers.Dropout(cfg.dropout, name=f"dropout_{i}")(x)
+    return x
+
+
+def _inputs(cfg: ForecastConfig, features: int):
+    return keras.Input(shape=(cfg.lookback, features), name="history")
+
+
+def _direct(cell: str, bidirectional: bool = False) -> Callable[[ForecastConfig, int, int], keras.Model]:
+    def build(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
+        inputs = _inputs(cfg, features)
+        x = _stack(inputs, cfg, cell, last_sequences=False, bidirectional=bidirectional)
+        outputs = _head(cfg, inputs, x, season)
+        return keras.Model(inputs, outputs, name=f"{'bi' if bidirectional else ''}{cell}")
+
+    return build
+
+
+def build_attention(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
+    inputs = _inputs(cfg, features)
+    states = _stack(inputs, cfg, "lstm", last_sequences=True)
+    context, _weights = AttentionPooling(cfg.units, name="attention")(states)
+    outputs = _head(cfg, inputs, context, season)
+    return keras.Model(inputs, outputs, name="attention")
+
+
+def build_seq2seq(cfg: ForecastConfig, features: int, season: int) -> keras.Model:
+    """LSTM encoder hands its state to an LSTM decoder fed the previous target value (teacher forcing in
+    training; its own previous output when decoding, see `decode_seq2seq`)."""
+    encoder_in = _inputs(cfg, features)
+    decoder_in = keras.Input(shape=(cfg.horizon, 1), name="decoder_input")
+    _seq, h, c = layers.LSTM(cfg.units, return_state=True, name="encoder")(encoder_in)
+    seq = layers.LSTM(cfg.units, return_sequences=True, return_state=True, name="decoder")(
+        decoder_in, initial_state=[h, c]
+    )[0]
+    if cfg.dropout:
+        seq = layers.Dropout(cfg.dropout, name="decoder_dropout")(seq)
+    out = layers.Dense(1, name="step", dtype="float32")(seq)
+    steps = layers.Reshape((cfg.horizon,), name="steps")(out)
+    if cfg.skip == "none":
+        outputs = layers.Identity(name="forecast")(steps)
+    else:
+        base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(encoder_in)
+        outputs = layers.Add(name="forecast", dtype="float32")([base, steps])
+    return keras.Model([encoder_in, decoder_in], outputs, name="seq2seq")
+
+
+BUILDERS: dict[str, Callable[[ForecastConfig, int, int], keras.Model]] = {
+    "rnn": _direct("rnn"),
+    "lstm": _direct("lstm"),
+    "gru": _direct("gru"),
+    "bilstm": _direct("lstm", bidirectional=True),
+    "bigru": _direct("gru", bidirectional=True),
+    "attention": build_attention,
+    "seq2seq": build_seq2seq,
+}
+
+
+def build(cfg: ForecastConfig, features: int, season: int = 1) -> keras.Model:
+    """The network of `cfg.model`; `season` feeds the seasonal-naive skip (capped at the lookback)."""
+    if cfg.recurrent_dropout > 0:
+        warnings.warn(
+            f"recurrent_dropout={cfg.recurrent_dropout} disables the fused cuDNN kernel on GPU (often ~25x "
+            "slower); --dropout adds dropout between layers instead",
+            stacklevel=2,
+        )
+    return BUILDERS[cfg.model](cfg, features, max(1, min(season, cfg.lookback)))

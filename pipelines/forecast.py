@@ -1,0 +1,262 @@
+"""Forecasting pipelines: backtest the candidates and the baselines on the same windows, gate, choose what
+serves each series, refit on all the data, register.
+
+Called by the CLI, the scheduler and the tests alike; no transaction stays open while a model trains."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from core.errors import RecurError
+from core.settings import Settings
+from forecaster.config import ForecastConfig
+from nn.cells import recurrent_cell
+from pipelines import forecast_data as fd
+from pipelines.forecast_steps import (
+    CONFIDENCE,
+    Prepared,
+    Progress,
+    Request,
+    backtest_info,
+    count_methods,
+    data_config,
+    label,
+    prepare,
+    quiet,
+    refit_issued,
+    search,
+)
+from runtime.artifacts import load_champion
+from runtime.training import Fitted, train_and_register
+
+AUTO = ("gru", "lstm", "attention")
+
+
+def serve_map(
+    prep: Prepared, losses: dict[str, np.ndarray], best: str, confidence: float, force: bool = False
+) -> tuple[dict[str, str], dict]:
+    """What forecasts each series, and the evidence: the network, or each series' own best method where
+    choosing per series proved itself on this subject (forecaster.choose.per_series; with `force`, the
+    network wherever it was backtested); a series too short to backtest the network gets the subject's
+    best baseline `best`, or its own by the same rule on a backtest of the baselines alone."""
+    from forecaster.choose import per_series
+
+    sp, names = prep.sp, prep.subject.names
+    if force:
+        chosen, evidence = {}, {"per_series": False, "why": "--force"}
+    else:
+        chosen, evidence = per_series(losses, sp.test.series, "model", confidence)
+    short = [i for i in range(len(names)) if i not in set(sp.backtested)]
+    fallback = fd.baseline_serve(
+        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, confidence, best
+    )
+    out = {}
+    for i, name in enumerate(names):
+        out[name] = chosen.get(i, "model") if i in set(sp.backtested) else fallback[short.index(i)]
+    return out, evidence
+
+
+def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
+    return count_methods(architecture if m == "model" else m for m in serve.values())
+
+
+def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | float | None, str]:
+    """The champion's per-window losses on the same backtest windows; its own backtest MASE where it was
+    refit on data that covers those windows (re-scoring it there would flatter it); or why neither."""
+    from forecaster import evaluate as ev
+
+    current = load_champion(settings, "forecaster", prep.subject.name)
+    if current is None:
+        return None, None, ""
+    version_id, config, metrics, model = current.id, current.config, current.metrics, current.model
+    cfg = ForecastConfig.from_json(config)
+    if _has_seen(config, prep):
+        stored = metrics.get("backtest", {}).get("overall", {}).get("model", {}).get("mase")
+        return version_id, stored, ""
+    try:
+        if cfg.horizon != prep.cfg.horizon:
+            raise RecurError(f"it forecasts {cfg.horizon} steps, not {prep.cfg.horizon}")
+        subject = fd.load(settings, prep.subject.name, cfg.covariates)  # the champion's own inputs
+        subject = fd.truncated(subject, [len(v) for v in prep.subject.values])
+        pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
+    except (RecurError, ValueError) as exc:
+        return version_id, None, f"the champion (version {version_id}) was not re-scored: {exc}"
+    return version_id, ev.window_losses(prep.sp, pred), ""
+
+
+def _has_seen(config: dict, prep: Prepared) -> bool:
+    """Whether the stored model was trained on data reaching past the first backtest origin of a series."""
+    seen = config.get("data_range") or []
+    for i, origins in enumerate(prep.sp.origins):
+        if len(origins) and i < len(seen) and seen[i][1] >= prep.subject.ts[i][int(origins[0])]:
+            return True
+    return False
+
+
+def forecast_windows(cfg: ForecastConfig, config: dict, model, subject: fd.Subject, origins) -> np.ndarray:
+    """A stored model's forecasts from given origins of each series, in the series' own units."""
+    from forecaster.evaluate import floors_for
+    from forecaster.train import predict_normalised
+    from forecaster.windows import make_windows
+
+    if config.get("series") != subject.names:
+        raise RecurError("it was trained on other series")
+    if any(len(o) and o[0] < cfg.lookback for o in origins):
+        raise RecurError(f"its lookback ({cfg.lookback}) is longer than some backtest histories")
+    panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], config.get("scalers"))
+    floors = np.asarray(config.get("floors") or floors_for(panels, [len(p) for p in panels]))
+    w = make_windows(panels, cfg, [o - cfg.lookback for o in origins], floors, with_target=False)
+    return w.denormalise(predict_normalised(cfg, model, w))
+
+
+def train_forecaster(
+    settings: Settings,
+    name: str,
+    cfg: ForecastConfig,
+    windows: int = 5,
+    stride: int | None = None,
+    force: bool = False,
+    candidates: tuple[str, ...] = (),
+    verbose: int = 0,
+    tensorboard: str | None = None,
+    device: str = "auto",
+    precision: str = "float32",
+    confidence: float = CONFIDENCE,
+    until: str | None = None,
+    progress: Progress = quiet,
+) -> dict:
+    """Backtest each candidate (several for --model auto) against the baselines on the same windows, keep
+    the best, gate it against the best baseline and the champion, choose per series what serves it, refit
+    on all the data up to the last observation (or `until`), and register."""
+    subject = fd.load(settings, name, cfg.covariates, until=until)
+    request = Request(windows, stride, force, candidates, confidence, verbose, tensorboard)
+
+    def fit() -> Fitted:
+        issued = issue(settings, subject, cfg, request, progress)
+        return Fitted(
+            issued["result"],
+            issued["model"],
+            issued["config"],
+            issued["metrics"],
+            recurrent_cell(issued["model"]),
+            cfg.recurrent_dropout,
+            extra=issued,
+        )
+
+    def gate(session, fitted: Fitted) -> tuple[bool, str]:  # decided by the backtest, inside `fit`
+        if cfg.season:
+            fd.store_season(session, subject, cfg.season)
+        return fitted.extra["promote"], fitted.extra["reason"]
+
+    done = train_and_register(settings, "forecaster", name, fit, gate, device, precision)
+    issued = done.fitted.extra
+    return {
+        "version": done.version,
+        "subject": name,
+        "model": issued["model"],
+        "alias": done.alias,
+        "promoted": issued["promote"],
+        "reason": issued["reason"],
+        "served": done.metrics["served"],
+        "device": done.device,
+        "epochs": issued["epochs"],
+        "refit_epochs": issued["result"].epochs_run,
+        "metrics": done.metrics,
+    }
+
+
+def issue(
+    settings: Settings,
+    subject: fd.Subject,
+    cfg: ForecastConfig,
+    req: Request,
+    progress: Progress = quiet,
+    champion: bool = True,
+) -> dict:
+    """Everything `train` decides, without storing: the chosen candidate refit on all the data, whether
+    it passes the gate, and what serves each series."""
+    from forecaster import choose
+    from forecaster import evaluate as ev
+
+    tried = search(cfg, subject, req, progress)
+    prep, cand, board, losses = tried[0]
+    series = prep.sp.test.series
+    baseline_losses = {m: v for m, v in losses.items() if m != "model"}
+    best = choose.best_overall(baseline_losses, series)
+    champion_id, champion_l, note = champion_losses(settings, prep) if champion else (None, None, "")
+    promote, reason, gate = choose.gate(
+        losses["model"], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
+    )
+    reason = f"{reason}; {note}" if note else reason
+    serve, serving = serve_map(prep, losses, best, req.confidence, req.force)
+    progress(f"serves: {served_counts(serve, cand.model)}")
+    result = refit_issued(prep, cand, req.verbose)
+    progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
+    metrics = {
+        "backtest": board | backtest_info(prep),
+        "intervals": cand.widths,
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
+        "gate": gate,
+        "decision": reason,
+        "champion_before": champion_id,
+        "serve": serve,
+        "served": served_counts(serve, cand.model),
+        "serving": serving,
+    }
+    if req.candidates:
+        metrics["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
+    config = cand.cfg.to_json() | data_config(prep.subject, prep)
+    return {
+        "model": cand.model,
+        "epochs": cand.result.epochs_run,
+        "result": result,
+        "promote": promote,
+        "reason": reason,
+        "metrics": metrics,
+        "config": config,
+    }
+
+
+def backtest(
+    settings: Settings,
+    name: str,
+    cfg: ForecastConfig | None,
+    windows: int = 5,
+    stride: int | None = None,
+    candidates: tuple[str, ...] = (),
+    progress: Progress = quiet,
+) -> dict:
+    """Score fresh models of `cfg` (each candidate, for --model auto) or the champion, and the baselines,
+    on the same rolling-origin windows, without registering anything."""
+    if cfg is None:
+        return _backtest_champion(settings, name, windows, stride)
+    from forecaster import evaluate as ev
+
+    subject = fd.load(settings, name, cfg.covariates)
+    tried = search(cfg, subject, Request(windows, stride, candidates=candidates), progress)
+    prep, cand, board, _losses = tried[0]
+    out = {
+        "subject": name,
+        "model": cand.model,
+        "version": None,
+        "backtest": board | backtest_info(prep),
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
+    }
+    if candidates:
+        out["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
+    return out
+
+
+def _backtest_champion(settings: Settings, name: str, windows: int, stride: int | None) -> dict:
+    current = load_champion(settings, "forecaster", name)
+    if current is None:
+        raise RecurError(f"{name!r} has no champion; pass --model to backtest a fresh model")
+    config, vid, model = current.config, current.id, current.model
+    cfg = ForecastConfig.from_json(config)
+    subject = fd.load(settings, name, cfg.covariates)
+    prep = prepare(cfg, subject, windows, stride)
+    pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
+    from forecaster import evaluate as ev
+
+    board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
+    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | backtest_info(prep)}

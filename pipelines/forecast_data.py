@@ -1,0 +1,243 @@
+"""Loading a forecasting subject from the store into aligned arrays, and turning them into panels."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from core.errors import InputError
+from core.settings import Settings
+from db import series as q
+from db.engine import read_session
+from forecaster.baselines import season_for
+from forecaster.windows import Panel, calendar_features
+
+
+@dataclass
+class Subject:
+    name: str
+    names: list[str]
+    ids: list[int]
+    ts: list[np.ndarray]
+    values: list[np.ndarray]
+    time_kind: str
+    freq: str | None
+    covariate_names: list[str]
+    covariates: list[np.ndarray] | None  # per series (n, c), aligned with ts
+    season: int | None = None  # stored with the series (set at ingest or train), if any
+
+
+def season_of(subject: Subject, given: int = 0) -> int:
+    """The seasonal period: given, else stored with the series, else the frequency's usual one."""
+    return given or subject.season or season_for(subject.freq, subject.time_kind)
+
+
+def parse_time(text: str, kind: str, option: str = "--until") -> int:
+    """A time as the user writes it, in the series' own form (a step index, or a date/time in UTC), read
+    by the same parser as ingest."""
+    import pandas as pd
+
+    from readers.timeaxis import TimeParser
+
+    parser = TimeParser(kind, None if kind == "int" else "ISO8601")
+    stamps, bad = parser.parse(pd.Series([text], dtype=object))
+    if bad[0]:
+        want = "an integer step" if kind == "int" else "a date or date-time such as 1960-06-01"
+        raise InputError(f"{option} {text!r} is not {want}")
+    return int(stamps[0])
+
+
+def load(
+    settings: Settings,
+    name: str,
+    covariates: tuple[str, ...] = (),
+    until: str | None = None,
+    holdout: int = 0,
+    option: str = "--until",
+) -> Subject:
+    """A subject's points; with `until`, only those at or before that time (what was known then); with
+    `holdout`, all but each series' last `holdout` points."""
+    with read_session(settings) as session:
+        subject = q.resolve(session, name)
+        members = subject.series
+        if not members:
+            raise InputError(f"group {name!r} has no series")
+        cov_names = _covariate_names(session, subject, covariates)
+        arrays = [
+            _cut(_points(session, s), s.name, members[0].time_kind, until, holdout, option) for s in members
+        ]
+        seasons = {s.season for s in members}
+        cov = None
+        if cov_names:
+            cov_series = [q.resolve(session, c).series[0] for c in cov_names]
+            cov = [_align(arrays[0][0], [_points(session, c) for c in cov_series], cov_names)]
+    kinds = {s.time_kind for s in members}
+    freqs = {s.freq for s in members}
+    if len(kinds) > 1 or len(freqs) > 1:
+        raise InputError(f"group {name!r} mixes time kinds or frequencies ({sorted(map(str, freqs))})")
+    return Subject(
+        name,
+        [s.name for s in members],
+        [s.id for s in members],
+        [a[0] for a in arrays],
+        [a[1] for a in arrays],
+        members[0].time_kind,
+        members[0].freq,
+        cov_names,
+        cov,
+        seasons.pop() if len(seasons) == 1 else None,
+    )
+
+
+def _cut(arrays, name: str, kind: str, until: str | None, holdout: int, option: str = "--until"):
+    ts, values = arrays
+    if until is not None:
+        keep = ts <= parse_time(until, kind, option)
+        ts, values = ts[keep], values[keep]
+    if holdout:
+        ts, values = ts[:-holdout], values[:-holdout]
+    if len(ts) < 2:
+        raise InputError(
+            f"series {name!r} has {len(ts)} points before the cut"
+            + (f" ({option} {until})" if until is not None else f" (--holdout {holdout})")
+        )
+    return ts, values
+
+
+def truncated(subject: Subject, lengths: list[int]) -> Subject:
+    """The subject cut to the first `lengths[i]` points of each series (another view of the same data)."""
+    from dataclasses import replace
+
+    cov = (
+        None
+        if subject.covariates is None
+        else [c[:n] for c, n in zip(subject.covariates, lengths, strict=True)]
+    )
+    return replace(
+        subject,
+        ts=[t[:n] for t, n in zip(subject.ts, lengths, strict=True)],
+        values=[v[:n] for v, n in zip(subject.values, lengths, strict=True)],
+        covariates=cov,
+    )
+
+
+def store_season(session, subject: Subject, season: int) -> None:
+    """Keep the season given at train with the series, so forecasts without a model use it too (in the
+    caller's transaction)."""
+    from db.tables import Series
+
+    for sid in subject.ids:
+        session.get(Series, sid).season = season
+
+
+def baseline_backtest(
+    values: list[np.ndarray], horizon: int, season: int, windows: int
+) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Every baseline from the last `windows` origins (every `horizon` steps) each series allows, from its
+    whole past: per-window losses (MAE over the series' MASE scale) and the series of each window."""
+    from forecaster import metrics
+    from forecaster.baselines import baselines_for, from_origins
+
+    methods = baselines_for(season)
+    losses: dict[str, list] = {m: [] for m in methods}
+    index = []
+    for i, v in enumerate(values):
+        origins = len(v) - horizon - horizon * np.arange(windows)[::-1]
+        origins = origins[origins >= 2]
+        if len(origins) == 0:
+            continue
+        forecasts = from_origins(v, origins, horizon, season, methods)
+        actual = np.stack([v[o : o + horizon] for o in origins])
+        scale = metrics.naive_scale(v[: origins[0]], season)
+        for m in methods:
+            losses[m].append(np.mean(np.abs(forecasts[m] - actual), axis=1) / scale)
+        index.append(np.full(len(origins), i))
+    if not index:
+        return {}, np.empty(0, dtype=np.int64)
+    return {m: np.concatenate(v) for m, v in losses.items()}, np.concatenate(index)
+
+
+BASELINE_WINDOWS = 50  # origins of a baselines-only backtest: cheap, so many, for a choice that holds
+
+
+def baseline_serve(
+    values: list[np.ndarray], horizon: int, season: int, confidence: float, default: str | None = None
+) -> list[str]:
+    """Each series' baseline: the subject's best (or `default`), or each series' own best where choosing
+    per series proved itself (forecaster.choose.per_series); naive where a series is too short to test."""
+    from forecaster.choose import best_overall, per_series
+
+    losses, index = baseline_backtest(values, horizon, season, BASELINE_WINDOWS)
+    if not losses:
+        return ["naive"] * len(values)
+    chosen, _evidence = per_series(losses, index, default or best_overall(losses, index), confidence)
+    return [chosen.get(i, default or "naive") for i in range(len(values))]
+
+
+def _points(session, s) -> tuple[np.ndarray, np.ndarray]:
+    if s.n_gaps:
+        raise InputError(
+            f"series {s.name!r} has {s.n_gaps} missing time steps; models need a regular series: re-ingest "
+            "it with --fill ffill or --fill interpolate"
+        )
+    ts, values = q.load_points(session, s.id)
+    return np.asarray(ts, dtype=np.int64), np.asarray(values, dtype=np.float64)
+
+
+def _covariate_names(session, subject, covariates: tuple[str, ...]) -> list[str]:
+    if not covariates:
+        return []
+    if subject.group is not None:
+        raise InputError("covariates need a single target series; a group is forecast as a global model")
+    target = subject.series[0]
+    if covariates == ("group",):
+        if target.group is None:
+            raise InputError(f"--covariates group: series {target.name!r} is not in a group")
+        return [s.name for s in target.group.members if s.id != target.id]
+    for c in covariates:
+        q.resolve(session, c)  # a clear error, listing the existing ones, for an unknown name
+    return list(covariates)
+
+
+def _align(ts: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]], names: list[str]) -> np.ndarray:
+    out = np.empty((len(ts), len(others)))
+    for j, (cts, cvalues) in enumerate(others):
+        pos = np.clip(np.searchsorted(cts, ts), 0, max(len(cts) - 1, 0))
+        ok = len(cts) > 0 and np.all(cts[pos] == ts)
+        if not ok:
+            raise InputError(f"covariate {names[j]!r} does not cover every time stamp of the target series")
+        out[:, j] = cvalues[pos]
+    return out
+
+
+def panels(subject: Subject, calendar: bool, fit_until: list[int], scalers: dict | None = None):
+    """Panels for each series; covariates scaled with statistics of the points before `fit_until` (the
+    training split) unless `scalers` (from a stored model) are given."""
+    out, fitted = [], scalers or {}
+    for i, values in enumerate(subject.values):
+        cov = None
+        if subject.covariates is not None:
+            raw = subject.covariates[i]
+            if not scalers:
+                mean, std = raw[: fit_until[i]].mean(axis=0), raw[: fit_until[i]].std(axis=0)
+                fitted = {"mean": mean.tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
+            cov = (raw - np.asarray(fitted["mean"])) / np.asarray(fitted["std"])
+        cal = (
+            calendar_features(subject.ts[i], subject.freq)
+            if calendar and subject.time_kind == "datetime"
+            else None
+        )
+        out.append(Panel(values, cov, cal))
+    return out, fitted
+
+
+def future_stamps(last: int, kind: str, freq: str | None, horizon: int) -> np.ndarray:
+    if kind == "int":
+        return last + int(freq or 1) * np.arange(1, horizon + 1, dtype=np.int64)
+    import pandas as pd
+
+    from readers.timeaxis import to_offset
+
+    index = pd.date_range(pd.Timestamp(last, unit="s"), periods=horizon + 1, freq=to_offset(freq))
+    return index.as_unit("s").asi8[1:]
