@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fast lint format bench clean programs
+.PHONY: demo test fast lint format bench clean programs readme-options
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -36,6 +36,10 @@ lint: $(STAMP)
 format: $(STAMP)
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
+
+# the README's option tables, regenerated from the configuration dataclasses (a test holds them equal)
+readme-options: $(STAMP)
+	$(PY) -m commands.readme README.md
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

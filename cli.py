@@ -13,8 +13,9 @@ from commands.boundary import to_click
 from commands.classify import classify, labels
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from commands.data import corpus, series
-from commands.forecast import forecast, models
+from commands.forecast import forecast
 from commands.jobs import jobs, scheduler
+from commands.models import models
 from commands.quiet import quiet_tensorflow
 from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from core.errors import InputError, check_options
+from core.params import param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
 POOLS = ("max", "last")
@@ -12,23 +13,27 @@ POOLS = ("max", "last")
 
 @dataclass(frozen=True)
 class ClassifyConfig:
-    model: str = "bilstm"
-    units: int = 64
-    layers: int = 1
-    embedding: int = 32
-    max_tokens: int = 2_000  # rarer words share the out-of-vocabulary token: too rare to learn from
-    pool: str = "max"  # how a sequence becomes one vector (attention models pool by attention)
-    max_length: int = 64
-    dropout: float = 0.3
-    epochs: int = 30
-    batch_size: int = 32
-    learning_rate: float = 2e-3
-    patience: int = 4
-    seed: int = 0
-    test: float = 0.2
-    validation: float = 0.1
-    class_weights: bool = True
-    ensemble: int = 1  # networks from consecutive seeds, their probabilities averaged
+    model: str = param("bilstm", "Architecture.", ARCHITECTURES)
+    units: int = param(64, "Units per recurrent layer.")
+    layers: int = param(1, "Recurrent layers (deep: at least 3).")
+    embedding: int = param(32, "Token embedding size.")
+    max_tokens: int = param(2_000, "Vocabulary size; rarer words share the out-of-vocabulary token.")
+    pool: str = param(
+        "max",
+        "Sequence to vector: max over the steps, or the last state (attention pools by attention).",
+        POOLS,
+    )
+    max_length: int = param(64, "Tokens per text.")
+    dropout: float = param(0.3, "Dropout on the embeddings and between layers.")
+    epochs: int = param(30, "Upper bound; early stopping on validation loss decides.")
+    batch_size: int = param(32, "Items per training step.")
+    learning_rate: float = param(2e-3, "Adam's learning rate.")
+    patience: int = param(4, "Epochs without a better validation loss before training stops.")
+    seed: int = param(0, "Seed of the split, the weights and the shuffling.")
+    test: float = param(0.2, "Stratified share held out for scoring.")
+    validation: float = param(0.1, internal=True)
+    class_weights: bool = param(True, "Balance rare classes.")
+    ensemble: int = param(1, "Train N networks (seeds seed..seed+N-1) and average their probabilities.")
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import click
 
-from commands.common import FLOAT, device_options, emit, pass_settings
+from classifier.config import ClassifyConfig
+from commands.common import device_options, emit, pass_settings
+from commands.options import config_options
+from core.params import params_of
 from core.settings import Settings
 from reports.text import keyvalues, table
 
@@ -97,45 +100,7 @@ def classify() -> None:
 
 @classify.command("train")
 @click.argument("name")
-@click.option(
-    "--model",
-    type=click.Choice(["rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep"]),
-    default="bilstm",
-    show_default=True,
-)
-@click.option("--units", type=int, default=64, show_default=True)
-@click.option("--layers", type=int, default=1, show_default=True, help="Recurrent layers (deep: at least 3).")
-@click.option("--embedding", type=int, default=32, show_default=True)
-@click.option(
-    "--max-tokens", type=int, default=2_000, show_default=True, help="Vocabulary size (the rest: OOV)."
-)
-@click.option(
-    "--pool",
-    type=click.Choice(["max", "last"]),
-    default="max",
-    show_default=True,
-    help="Sequence to vector: max over the steps, or the last state (attention pools by attention).",
-)
-@click.option("--max-length", type=int, default=64, show_default=True, help="Tokens per text.")
-@click.option("--dropout", type=FLOAT, default=0.3, show_default=True)
-@click.option("--epochs", type=int, default=30, show_default=True)
-@click.option("--batch-size", type=int, default=32, show_default=True)
-@click.option("--learning-rate", type=FLOAT, default=2e-3, show_default=True)
-@click.option("--patience", type=int, default=4, show_default=True)
-@click.option("--seed", type=int, default=0, show_default=True)
-@click.option(
-    "--ensemble",
-    type=int,
-    default=1,
-    show_default=True,
-    help="Train N networks (seeds seed..seed+N-1) and average their probabilities.",
-)
-@click.option(
-    "--test", type=FLOAT, default=0.2, show_default=True, help="Stratified share held out for scoring."
-)
-@click.option(
-    "--class-weights/--no-class-weights", default=True, show_default=True, help="Balance rare classes."
-)
+@config_options(params_of(ClassifyConfig))
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat the baselines and the champion."
 )
@@ -152,7 +117,6 @@ def classify_train(
       recur classify train sentiment --model bilstm
       recur classify train sentiment --model attention --units 32 --epochs 10
     """
-    from classifier.config import ClassifyConfig
     from pipelines.classify import train_classifier
 
     out = train_classifier(settings, name, ClassifyConfig(**options), force, device, precision)

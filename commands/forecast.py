@@ -1,4 +1,4 @@
-"""`recur forecast ...` and `recur models ...`."""
+"""`recur forecast ...`: train with a champion gate, backtest, evaluate, predict, score, export."""
 
 from __future__ import annotations
 
@@ -7,117 +7,26 @@ from pathlib import Path
 
 import click
 
-from commands.common import FLOAT, device_options, emit, pass_settings
+from commands.common import device_options, emit, pass_settings
+from commands.options import config_options
+from core.params import params_of, with_changes
 from core.settings import Settings
-from forecaster.config import ARCHITECTURES, LOSSES, NORMS, REFITS, SCALINGS
+from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
 from reports.text import keyvalues, table
 
 MODELS = [*ARCHITECTURES, "auto"]
 METRICS = ["mae", "rmse", "smape", "mase"]
 
 
-def _choice(flag: str, values, default: str, help: str):
-    return click.option(flag, type=click.Choice(values), default=default, show_default=True, help=help)
+# --model also takes auto (several candidates, the best by backtest), and defaults to it
+MODEL_PARAMS = with_changes(params_of(ForecastConfig), model={"choices": tuple(MODELS), "default": "auto"})
+WINDOW_PARAMS = params_of(BacktestConfig, skip=("confidence",))
+model_options = config_options(MODEL_PARAMS + WINDOW_PARAMS)
+confidence_option = config_options(params_of(BacktestConfig, skip=("windows", "stride")))
 
 
-def model_options(f):
-    """The options that make a ForecastConfig; one name everywhere (--lookback is config.lookback)."""
-    options = [
-        _choice(
-            "--model",
-            MODELS,
-            "auto",
-            "auto tries gru, lstm and attention and keeps the best by backtest MASE.",
-        ),
-        click.option(
-            "--lookback",
-            type=int,
-            default=0,
-            help="Input steps; 0 (default): four horizons, at least a season and a horizon.",
-        ),
-        click.option("--horizon", type=int, default=12, show_default=True, help="Steps forecast at once."),
-        click.option("--layers", type=int, default=1, show_default=True),
-        click.option("--units", type=int, default=32, show_default=True),
-        click.option(
-            "--dropout",
-            type=FLOAT,
-            default=0.0,
-            show_default=True,
-            help="Dropout layers between recurrent layers.",
-        ),
-        click.option("--recurrent-dropout", type=FLOAT, default=0.0, help="Disables cuDNN on GPU (warns)."),
-        click.option("--norm", type=click.Choice(NORMS), default="none", show_default=True),
-        click.option(
-            "--epochs", type=int, default=100, show_default=True, help="Upper bound; early stopping decides."
-        ),
-        click.option(
-            "--batch-size", type=int, default=0, help="0: 64, growing with the training windows up to 512."
-        ),
-        click.option("--learning-rate", type=FLOAT, default=1e-3, show_default=True),
-        click.option("--patience", type=int, default=10, show_default=True),
-        click.option("--seed", type=int, default=0, show_default=True),
-        click.option(
-            "--season",
-            type=int,
-            default=0,
-            help="Seasonal period for baselines and MASE; 0: from the frequency.",
-        ),
-        click.option(
-            "--calendar/--no-calendar",
-            default=True,
-            show_default=True,
-            help="Calendar features from the time stamps.",
-        ),
-        click.option(
-            "--covariates",
-            default="",
-            help="Comma-separated series, or 'group' for the target's group mates.",
-        ),
-        _choice(
-            "--scaling",
-            SCALINGS,
-            "auto",
-            "Window normalisation: log (relative to the last value; positive series), standard "
-            "(mean and spread); auto: log where every value is positive.",
-        ),
-        _choice("--loss", LOSSES, "mae", "Training loss."),
-        click.option(
-            "--history",
-            type=int,
-            default=0,
-            help="Latest training windows per series; 0: an even share of 50,000 (at least 10 horizons).",
-        ),
-        click.option(
-            "--ensemble",
-            type=int,
-            default=1,
-            show_default=True,
-            help="Networks from consecutive seeds; median.",
-        ),
-        _choice(
-            "--refit",
-            REFITS,
-            "tune",
-            "The issued model: the backtest's networks tuned on all the data, or fresh ones trained on it.",
-        ),
-        click.option(
-            "--windows", type=int, default=5, show_default=True, help="Backtest windows per series (at most)."
-        ),
-        click.option("--stride", type=int, default=0, help="Steps between backtest origins; 0: the horizon."),
-    ]
-    for option in reversed(options):
-        f = option(f)
-    return f
-
-
-def make_config(options: dict):
-    from forecaster.config import ForecastConfig
-
-    covariates = tuple(c.strip() for c in options.pop("covariates").split(",") if c.strip())
-    model = options.pop("model")
-    return ForecastConfig(
-        model="gru" if model == "auto" else model, covariates=covariates, **options
-    ), model == "auto"
+def check_windows(windows: int, stride: int, confidence: float = BacktestConfig.confidence) -> None:
+    BacktestConfig(windows, stride, confidence)
 
 
 def parse_levels(text: str) -> tuple[int, ...]:
@@ -162,14 +71,7 @@ def forecast() -> None:
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat the best baseline and the champion."
 )
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="The gate: lower MASE than the best baseline and the champion in at least this share of "
-    "bootstrap resamples of the backtest (0: any improvement).",
-)
+@confidence_option
 @click.option("--until", help="Train on the data up to this time only (what would have been known then).")
 @click.option(
     "--tensorboard", type=click.Path(file_okay=False), help="Write TensorBoard logs to this directory."
@@ -201,9 +103,10 @@ def forecast_train(
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
     """
     from core.terminal import interactive
-    from pipelines.forecast import AUTO, train_forecaster
+    from pipelines.forecast import AUTO, forecast_config, train_forecaster
 
-    cfg, auto = make_config(options)
+    cfg, auto = forecast_config(options)
+    check_windows(windows, stride, confidence)
     verbose = 0 if settings.json else interactive()
     out = train_forecaster(
         settings,
@@ -263,9 +166,10 @@ def forecast_backtest(
       recur forecast backtest airline --model gru --windows 5
       recur forecast backtest airline --champion --windows 8 --stride 6
     """
-    from pipelines.forecast import AUTO, backtest
+    from pipelines.forecast import AUTO, backtest, forecast_config
 
-    cfg, auto = make_config(options)
+    cfg, auto = forecast_config(options)
+    check_windows(windows, stride)
     out = backtest(
         settings,
         subject,
@@ -288,13 +192,7 @@ def forecast_backtest(
     "--holdout", type=click.IntRange(min=1), required=True, help="Hidden points at the end of every series."
 )
 @model_options
-@click.option(
-    "--confidence",
-    type=click.FloatRange(0, 1, max_open=True),
-    default=0.9,
-    show_default=True,
-    help="The gate, as at train.",
-)
+@confidence_option
 @click.option(
     "--out", type=click.Path(), help="Write every method's forecast of the hidden points (.csv or .json)."
 )
@@ -322,11 +220,12 @@ def forecast_evaluate(
       recur forecast evaluate m4 --holdout 13 --model gru --ensemble 3 --out m4-holdout.csv
     """
     from pipelines.evaluation import evaluate_holdout
-    from pipelines.forecast import AUTO
+    from pipelines.forecast import AUTO, forecast_config
 
     if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
         options["horizon"] = holdout
-    cfg, auto = make_config(options)
+    cfg, auto = forecast_config(options)
+    check_windows(windows, stride, confidence)
     result = evaluate_holdout(
         settings,
         subject,
@@ -455,91 +354,3 @@ def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bo
     from pipelines.vintages import export_forecasts
 
     emit(settings, export_forecasts(settings, subject, Path(out), latest_only=not all_vintages))
-
-
-@click.group()
-def models() -> None:
-    """The model registry: list, show, promote, roll back."""
-
-
-@models.command("list")
-@click.option("--kind", type=click.Choice(["forecaster", "textgen", "classifier"]))
-@click.option("--subject", help="Only this series, group or corpus.")
-@pass_settings
-def models_list(settings: Settings, kind: str | None, subject: str | None) -> None:
-    """Every model version with its status, alias and backtest score.
-
-    Example: recur models list --kind forecaster
-    """
-    from pipelines.model_versions import list_models
-
-    rows = list_models(settings, kind, subject)
-    emit(
-        settings,
-        rows,
-        table(rows, ["id", "kind", "subject", "architecture", "status", "alias", "score", "created"]),
-    )
-
-
-@models.command("show")
-@click.argument("version_id", type=int)
-@pass_settings
-def models_show(settings: Settings, version_id: int) -> None:
-    """Config, metrics, training run and checksum of a model version.
-
-    Example: recur models show 3
-    """
-    from pipelines.model_versions import show_model
-
-    out = show_model(settings, version_id)
-    emit(settings, out, keyvalues(out) + "\n\nconfig:\n" + keyvalues(out["config"]) + _metrics_text(out))
-
-
-def _metrics_text(out: dict) -> str:
-    """The headline metrics: the backtest (or test) scores of the model and each baseline, the gate."""
-    metrics = out.get("metrics") or {}
-    overall = (metrics.get("backtest") or {}).get("overall") or metrics.get("test") or {}
-    parts = []
-    if overall and all(isinstance(v, dict) for v in overall.values()):
-        rows = [{"method": m} | v for m, v in overall.items()]
-        cols = [
-            "method",
-            *[c for c in ("mae", "rmse", "smape", "mase", "accuracy", "macro_f1") if c in rows[0]],
-        ]
-        parts.append("metrics:\n" + table(rows, cols))
-    scalars = {k: v for k, v in metrics.items() if not isinstance(v, dict | list)}
-    if scalars:
-        parts.append(keyvalues(scalars))
-    return "".join(f"\n\n{p}" for p in parts)
-
-
-@models.command("promote")
-@click.argument("version_id", type=int)
-@pass_settings
-def models_promote(settings: Settings, version_id: int) -> None:
-    """Make a version the champion of its subject (the gate is yours to override).
-
-    Example: recur models promote 3
-    """
-    from pipelines.model_versions import promote_model
-
-    emit(settings, promote_model(settings, version_id))
-
-
-@models.command("rollback")
-@click.argument("subject")
-@click.option(
-    "--kind",
-    type=click.Choice(["forecaster", "textgen", "classifier"]),
-    default="forecaster",
-    show_default=True,
-)
-@pass_settings
-def models_rollback(settings: Settings, subject: str, kind: str) -> None:
-    """Bring back the previous champion of a subject.
-
-    Example: recur models rollback airline
-    """
-    from pipelines.model_versions import rollback_model
-
-    emit(settings, rollback_model(settings, subject, kind))

@@ -7,7 +7,10 @@ import sys
 import click
 
 from commands.common import FLOAT, device_options, emit, pass_settings
+from commands.options import config_options
+from core.params import params_of
 from core.settings import Settings
+from textgen.config import PRESETS, TextGenConfig
 
 
 @click.group()
@@ -19,24 +22,12 @@ def textgen() -> None:
 @click.argument("corpus")
 @click.option(
     "--preset",
-    type=click.Choice(["tiny", "cpu", "gpu"]),
+    type=click.Choice(list(PRESETS)),
     default="cpu",
     show_default=True,
     help="Sizes that suit a quick check, a 2-core CPU (~20 minutes), or a GPU.",
 )
-@click.option("--cell", type=click.Choice(["lstm", "gru"]), help="Recurrent cell (preset's by default).")
-@click.option("--layers", type=int)
-@click.option("--units", type=int)
-@click.option("--embedding", type=int)
-@click.option("--seq-len", type=int, help="Characters per training window.")
-@click.option("--dropout", type=FLOAT, help="Dropout layers between recurrent layers.")
-@click.option("--batch-size", type=int)
-@click.option("--epochs", type=int, help="Upper bound; early stopping on validation loss decides.")
-@click.option("--learning-rate", type=FLOAT)
-@click.option("--patience", type=int)
-@click.option("--seed", type=int)
-@click.option("--validation", type=FLOAT, help="Share of the text held out at its end (default 0.1).")
-@click.option("--time-limit", type=FLOAT, help="Stop after this many seconds of training (0: none).")
+@config_options(params_of(TextGenConfig), defaults=False, note="Default: the preset's.")
 @click.option("--resume", is_flag=True, help="Continue from the corpus's latest version.")
 @click.option("--preview", is_flag=True, help="Print a short sample after every epoch.")
 @click.option("--force", is_flag=True, help="Make it the champion even if its validation loss is worse.")

@@ -3,51 +3,74 @@ Kept free of heavy imports: the CLI builds its option choices from these tuples.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 
 from core.errors import InputError, check_options
+from core.params import param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
 NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
 REFITS = ("full", "tune")
+SKIPS = ("seasonal", "none")
 MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
 WINDOW_BUDGET = 50_000  # training windows a group spreads evenly over its series, by default
 
 
 @dataclass(frozen=True)
 class ForecastConfig:
-    model: str = "lstm"
-    lookback: int = 0  # 0: from the season and the horizon (see `resolved`)
-    horizon: int = 12
-    layers: int = 1
-    units: int = 32
-    dropout: float = 0.0
-    recurrent_dropout: float = 0.0
-    norm: str = "none"
-    epochs: int = 100
-    batch_size: int = 0  # 0: from the number of training windows (see `batch_for`)
-    learning_rate: float = 1e-3
-    patience: int = 10
-    seed: int = 0
-    season: int = 0  # 0: from the frequency
-    calendar: bool = True
-    covariates: tuple[str, ...] = field(default_factory=tuple)
-    validation: float = 0.2
-    skip: str = "seasonal"  # add the seasonal-naive forecast to the output: the net learns corrections
-    scaling: str = "auto"  # standard: each window's mean and spread; log: log scale, relative to the level
-    loss: str = "mae"
-    history: int = 0  # training windows per series, the latest; 0: an even share of WINDOW_BUDGET
-    ensemble: int = 1  # networks from consecutive seeds; the forecast is their median
-    refit: str = "tune"  # the issued model: the backtest networks tuned on all the data, or fresh ones
+    model: str = param(
+        "lstm", "auto tries gru, lstm and attention and keeps the best by backtest MASE.", ARCHITECTURES
+    )
+    lookback: int = param(0, "Input steps; 0: four horizons, at least a season and a horizon.")
+    horizon: int = param(12, "Steps forecast at once.")
+    layers: int = param(1, "Recurrent layers.")
+    units: int = param(32, "Units per recurrent layer.")
+    dropout: float = param(0.0, "Dropout layers between recurrent layers.")
+    recurrent_dropout: float = param(
+        0.0, "Dropout inside the recurrent cells; disables cuDNN on GPU (warns)."
+    )
+    norm: str = param("none", "Normalisation between recurrent layers.", NORMS)
+    epochs: int = param(100, "Upper bound; early stopping decides.")
+    batch_size: int = param(0, "0: 64, growing with the training windows up to 512.")
+    learning_rate: float = param(1e-3, "Adam's learning rate.")
+    patience: int = param(10, "Epochs without a better validation loss before training stops.")
+    seed: int = param(0, "Seed of the weights and the shuffling.")
+    season: int = param(0, "Seasonal period for baselines and MASE; 0: from the frequency.")
+    calendar: bool = param(True, "Calendar features from the time stamps.")
+    covariates: tuple[str, ...] = param(
+        help="Comma-separated series, or 'group' for the target's group mates.", factory=tuple
+    )
+    validation: float = param(0.2, internal=True)
+    skip: str = param(
+        "seasonal",
+        "Add the seasonal-naive forecast of the input to the output: the network learns corrections.",
+        SKIPS,
+    )
+    scaling: str = param(
+        "auto",
+        "Window normalisation: log (relative to the last value; positive series), standard (mean and "
+        "spread); auto: log where every value is positive.",
+        SCALINGS,
+    )
+    loss: str = param("mae", "Training loss.", LOSSES)
+    history: int = param(
+        0, "Latest training windows per series; 0: an even share of 50,000 (at least 10 horizons)."
+    )
+    ensemble: int = param(1, "Networks from consecutive seeds; median.")
+    refit: str = param(
+        "tune",
+        "The issued model: the backtest's networks tuned on all the data, or fresh ones trained on it.",
+        REFITS,
+    )
 
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:
             raise InputError(
                 f"unknown model {self.model!r}; choose one of: {', '.join((*ARCHITECTURES, 'auto'))}"
             )
-        if self.skip not in ("seasonal", "none"):
+        if self.skip not in SKIPS:
             raise InputError(f"--skip {self.skip!r}: choose seasonal or none")
         if self.scaling not in SCALINGS:
             raise InputError(f"--scaling {self.scaling!r}: choose one of {', '.join(SCALINGS)}")
@@ -113,3 +136,25 @@ class ForecastConfig:
     def from_json(cls, data: dict) -> ForecastConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
         return cls(**known | {"covariates": tuple(data.get("covariates", ()))})
+
+
+@dataclass(frozen=True)
+class BacktestConfig:
+    """Where the backtest puts its windows, and how sure the gate must be."""
+
+    windows: int = param(5, "Backtest windows per series (at most).")
+    stride: int = param(0, "Steps between backtest origins; 0: the horizon.")
+    confidence: float = param(
+        0.9,
+        "The gate: lower MASE than the best baseline and the champion in at least this share of bootstrap "
+        "resamples of the backtest (0: any improvement).",
+    )
+
+    def __post_init__(self) -> None:
+        check_options(
+            [
+                ("--windows", self.windows, self.windows >= 1, "at least 1"),
+                ("--stride", self.stride, self.stride >= 0, "0 (the horizon) or more"),
+                ("--confidence", self.confidence, 0 <= self.confidence < 1, "in [0, 1)"),
+            ]
+        )

@@ -7,15 +7,45 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from classifier.config import ClassifyConfig
 from core.errors import InputError
+from core.params import Param, params_of, with_changes
 from core.settings import Settings
+from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
+from textgen.config import PRESETS, TextGenConfig
+
+
+def _plain(**kinds: type) -> dict[str, Param]:
+    """Task parameters that are not configuration fields (paths, names, switches)."""
+    return {name: Param(name, kind, None) for name, kind in kinds.items()}
+
+
+def _named(params: list[Param]) -> dict[str, Param]:
+    return {p.name: p for p in params}
+
+
+# Every option `forecast train` has, from the same definitions (its --model also takes auto)
+FORECAST_PARAMS = _named(
+    with_changes(params_of(ForecastConfig), model={"choices": (*ARCHITECTURES, "auto"), "default": "auto"})
+    + params_of(BacktestConfig)
+)
+TEXTGEN_PARAMS = _named(params_of(TextGenConfig)) | {
+    "preset": Param("preset", str, "cpu", choices=tuple(PRESETS)),
+    "resume": Param("resume", bool, False),
+}
+CLASSIFY_PARAMS = _named(params_of(ClassifyConfig))
+
+
+def parsed(spec: dict[str, Param], p: dict) -> dict:
+    """The task's parameters that `spec` defines, as values of their types."""
+    return {k: spec[k].parse(str(v)) for k, v in p.items() if k in spec}
 
 
 @dataclass(frozen=True)
 class Task:
     help: str
     required: tuple[str, ...]
-    optional: dict[str, type]
+    optional: dict[str, Param]
     run: Callable[[Settings, dict], dict]
     subjects: tuple[str, ...] = ()  # params that must name an existing series/group ("series") or corpus
     build: Callable[[dict], object] | None = None  # the configuration the run will build, built at `add`
@@ -34,29 +64,31 @@ def _ingest(settings: Settings, p: dict) -> dict:
 
 
 def _forecast_config(p: dict):
-    from forecaster.config import ForecastConfig
+    """(configuration, auto, backtest settings) of a forecasting task's parameters."""
+    from pipelines.forecast import forecast_config
 
-    keys = ("lookback", "horizon", "epochs", "units", "layers", "seed", "season")
-    model = p.get("model", "auto")
-    return ForecastConfig(
-        model="lstm" if model == "auto" else model, **{k: int(p[k]) for k in keys if k in p}
-    ), model
+    values = parsed(FORECAST_PARAMS, p)
+    windows = {k: values.pop(k) for k in ("windows", "stride", "confidence") if k in values}
+    return (*forecast_config(values), BacktestConfig(**windows))
 
 
 def _forecast_checks(p: dict):
-    """The run's configuration, and the counts it takes as they are."""
-    for key in ("windows", "horizon"):
-        if key in p and int(p[key]) < 1:
-            raise InputError(f"--param {key}={p[key]}: must be at least 1")
-    return _forecast_config(p) if set(p) - {"subject", "horizon"} else None
+    """The run's configuration, built now so that its errors come at `jobs add`."""
+    return _forecast_config(p)
 
 
 def _retrain(settings: Settings, p: dict) -> dict:
     from pipelines.forecast import AUTO, train_forecaster
 
-    cfg, model = _forecast_config(p)
+    cfg, auto, bt = _forecast_config(p)
     out = train_forecaster(
-        settings, p["subject"], cfg, int(p.get("windows", 5)), candidates=AUTO if model == "auto" else ()
+        settings,
+        p["subject"],
+        cfg,
+        bt.windows,
+        bt.stride or None,
+        candidates=AUTO if auto else (),
+        confidence=bt.confidence,
     )
     return {k: out[k] for k in ("version", "model", "alias", "promoted", "reason")}
 
@@ -64,7 +96,8 @@ def _retrain(settings: Settings, p: dict) -> dict:
 def _forecast(settings: Settings, p: dict) -> dict:
     from pipelines.vintages import predict_forecast
 
-    out = predict_forecast(settings, p["subject"], int(p["horizon"]) if "horizon" in p else None)
+    horizon = parsed(FORECAST_PARAMS, p).get("horizon")
+    out = predict_forecast(settings, p["subject"], horizon)
     return {
         "forecast_ids": [f["forecast_id"] for f in out["forecasts"]],
         "method": out["method"],
@@ -82,10 +115,9 @@ def _score(settings: Settings, p: dict) -> dict:
 def _textgen_config(p: dict):
     from textgen.config import preset
 
-    overrides = {k: int(p[k]) for k in ("epochs", "units", "layers", "seq_len") if k in p}
-    return preset(
-        p.get("preset", "cpu"), time_limit=float(p["time_limit"]) if "time_limit" in p else None, **overrides
-    )
+    values = parsed(TEXTGEN_PARAMS, p)
+    values.pop("resume", None)
+    return preset(values.pop("preset", "cpu"), **values)
 
 
 def _retrain_textgen(settings: Settings, p: dict) -> dict:
@@ -96,7 +128,7 @@ def _retrain_textgen(settings: Settings, p: dict) -> dict:
         settings,
         p["corpus"],
         cfg,
-        resume=str(p.get("resume", "false")).lower() == "true",
+        resume=parsed(TEXTGEN_PARAMS, p).get("resume", False),
         say=lambda _m: None,
     )
     return {k: out[k] for k in ("version", "alias", "val_loss", "val_bpc")}
@@ -120,14 +152,8 @@ def _sample(settings: Settings, p: dict) -> dict:
     return {"sample_ids": out["ids"], "version": out["version"], "seed": out["seed"]}
 
 
-CLASSIFY_OPTIONS = {"model": str, "units": int, "layers": int, "epochs": int, "seed": int, "max_length": int}
-
-
 def _classify_config(p: dict):
-    from classifier.config import ClassifyConfig
-
-    options = {k: (v if CLASSIFY_OPTIONS[k] is str else int(v)) for k, v in p.items() if k != "labels"}
-    return ClassifyConfig(**options)
+    return ClassifyConfig(**parsed(CLASSIFY_PARAMS, p))
 
 
 def _retrain_classifier(settings: Settings, p: dict) -> dict:
@@ -213,29 +239,17 @@ def _sleep(settings: Settings, p: dict) -> dict:
     return {"slept": float(p["seconds"])}
 
 
-FORECAST_OPTIONS = {
-    "model": str,
-    "lookback": int,
-    "horizon": int,
-    "epochs": int,
-    "units": int,
-    "layers": int,
-    "seed": int,
-    "season": int,
-    "windows": int,
-}
-
 TASKS: dict[str, Task] = {
     "ingest": Task(
         "append new rows (or text) from a file or folder",
         ("path",),
-        {"name": str, "corpus": str, "fill": str, "on_duplicate": str, "missing": str, "freq": str},
+        _plain(name=str, corpus=str, fill=str, on_duplicate=str, missing=str, freq=str),
         _ingest,
     ),
     "retrain-forecaster": Task(
         "train a challenger; promote it only if it beats seasonal naive and the champion",
         ("subject",),
-        FORECAST_OPTIONS,
+        FORECAST_PARAMS,
         _retrain,
         ("subject",),
         _forecast_checks,
@@ -243,7 +257,7 @@ TASKS: dict[str, Task] = {
     "forecast": Task(
         "forecast with the champion and store the vintage",
         ("subject",),
-        {"horizon": int},
+        {"horizon": FORECAST_PARAMS["horizon"]},
         _forecast,
         ("subject",),
         _forecast_checks,
@@ -254,15 +268,7 @@ TASKS: dict[str, Task] = {
     "retrain-textgen": Task(
         "train a text generator on a corpus",
         ("corpus",),
-        {
-            "preset": str,
-            "epochs": int,
-            "units": int,
-            "layers": int,
-            "seq_len": int,
-            "time_limit": float,
-            "resume": str,
-        },
+        TEXTGEN_PARAMS,
         _retrain_textgen,
         ("corpus",),
         _textgen_config,
@@ -270,7 +276,7 @@ TASKS: dict[str, Task] = {
     "sample": Task(
         "generate text with the corpus's champion",
         ("corpus",),
-        {"prompt": str, "length": int, "temperature": float, "n": int},
+        _plain(prompt=str, length=int, temperature=float, n=int),
         _sample,
         ("corpus",),
         _sample_request,
@@ -278,7 +284,7 @@ TASKS: dict[str, Task] = {
     "nightly": Task(
         "ingest → retrain → promote if better → forecast → score",
         ("subject",),
-        FORECAST_OPTIONS | {"path": str, "fill": str, "name": str},
+        FORECAST_PARAMS | _plain(path=str, fill=str, name=str),
         _nightly,
         ("subject",),
         _forecast_checks,
@@ -286,13 +292,13 @@ TASKS: dict[str, Task] = {
     "report": Task(
         "write the report into <home>/reports/",
         (),
-        {"format": str, "out": str, "series": str, "corpus": str},
+        _plain(format=str, out=str, series=str, corpus=str),
         _report,
     ),
     "retrain-classifier": Task(
         "train a classifier on a labelled set; promote it only if it beats the baselines and the champion",
         ("labels",),
-        CLASSIFY_OPTIONS,
+        CLASSIFY_PARAMS,
         _retrain_classifier,
         ("labels",),
         _classify_config,
@@ -300,12 +306,16 @@ TASKS: dict[str, Task] = {
     "classify": Task(
         "classify with the champion: the latest window of `series`, or the lines of `file`",
         ("labels",),
-        {"series": str, "file": str},
+        _plain(series=str, file=str),
         _classify,
         ("labels",),
     ),
     "sleep": Task(
-        "wait (for testing timeouts and retries)", ("seconds",), {"fail": str}, _sleep, build=_sleep_checks
+        "wait (for testing timeouts and retries)",
+        ("seconds",),
+        _plain(fail=str),
+        _sleep,
+        build=_sleep_checks,
     ),
 }
 
@@ -324,9 +334,9 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
     missing = [k for k in spec.required if k not in params]
     if missing:
         raise InputError(f"task {task!r} needs --param {missing[0]}=...")
-    for key, kind in (spec.optional | {"seconds": float}).items():
-        if key in params and kind in (int, float):
-            _number(key, params[key], kind)
+    for key, p in (spec.optional | _plain(seconds=float)).items():
+        if key in params:
+            p.parse(str(params[key]))
     if spec.build is not None:
         try:
             spec.build(params)
@@ -349,18 +359,6 @@ def validate(settings: Settings, task: str, params: dict) -> dict:
     if task in ("ingest", "nightly") and params.get("path") and not Path(params["path"]).exists():
         raise InputError(f"--param path={params['path']!r}: no such file or folder")
     return params
-
-
-def _number(key: str, text: str, kind: type) -> None:
-    import math
-
-    what = "a whole number" if kind is int else "a finite number"
-    try:
-        ok = math.isfinite(kind(text))
-    except ValueError:
-        ok = False
-    if not ok:
-        raise InputError(f"--param {key}={text!r}: must be {what}")
 
 
 def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:

@@ -13,7 +13,7 @@ from core.errors import InputError
 from core.settings import Settings
 from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
-from forecaster.config import ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import LEVELS
 from pipelines import forecast_data as fd
 from pipelines.forecast import issue
@@ -26,10 +26,10 @@ def evaluate_holdout(
     name: str,
     cfg: ForecastConfig,
     holdout: int,
-    windows: int = 5,
+    windows: int = BacktestConfig.windows,
     stride: int | None = None,
     candidates: tuple[str, ...] = (),
-    confidence: float = 0.9,
+    confidence: float = BacktestConfig.confidence,
     progress=quiet,
 ) -> dict:
     if holdout < 1 or holdout > cfg.horizon:

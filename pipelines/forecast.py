@@ -9,7 +9,7 @@ import numpy as np
 
 from core.errors import RecurError
 from core.settings import Settings
-from forecaster.config import ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from nn.cells import recurrent_cell
 from pipelines import forecast_data as fd
 from pipelines.forecast_steps import (
@@ -30,6 +30,13 @@ from runtime.artifacts import load_champion
 from runtime.training import Fitted, train_and_register
 
 AUTO = ("gru", "lstm", "attention")
+
+
+def forecast_config(values: dict) -> tuple[ForecastConfig, bool]:
+    """(the configuration that option values make, whether `model` is auto: several candidates)."""
+    model = values.get("model", "auto")
+    rest = {k: v for k, v in values.items() if k != "model"}
+    return ForecastConfig(model="gru" if model == "auto" else model, **rest), model == "auto"
 
 
 def serve_map(
@@ -113,7 +120,7 @@ def train_forecaster(
     settings: Settings,
     name: str,
     cfg: ForecastConfig,
-    windows: int = 5,
+    windows: int = BacktestConfig.windows,
     stride: int | None = None,
     force: bool = False,
     candidates: tuple[str, ...] = (),
@@ -221,7 +228,7 @@ def backtest(
     settings: Settings,
     name: str,
     cfg: ForecastConfig | None,
-    windows: int = 5,
+    windows: int = BacktestConfig.windows,
     stride: int | None = None,
     candidates: tuple[str, ...] = (),
     progress: Progress = quiet,

@@ -9,10 +9,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from forecaster.config import ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from pipelines import forecast_data as fd
 
-CONFIDENCE = 0.9  # the gate's default: lower MASE in at least 90% of bootstrap resamples
+CONFIDENCE = BacktestConfig.confidence  # the gate's default
 
 
 Progress = Callable[[str], None]
@@ -33,7 +33,7 @@ def quiet(_line: str) -> None:
 class Request:
     """How `train` (and `evaluate`) are asked to decide."""
 
-    windows: int = 5
+    windows: int = BacktestConfig.windows
     stride: int | None = None
     force: bool = False
     candidates: tuple[str, ...] = ()

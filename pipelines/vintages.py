@@ -57,7 +57,7 @@ def predict_forecast(
     return _issue(settings, subject, serve, horizon, s, levels, used, model_part, replace)
 
 
-DEFAULT_HORIZON = 12
+DEFAULT_HORIZON = ForecastConfig.horizon
 
 
 def _issue(settings, subject, serve, horizon, season, levels, version, model_part, replace=False) -> dict:

@@ -119,3 +119,21 @@ def test_the_checks_see_what_they_check(tmp_path):
     lazy = tmp_path / "lazy.py"
     lazy.write_text("def f():\n    from db.engine import read_session\n    from db import registry\n")
     assert imports(lazy, set(g)) == {"db.engine", "db.registry", "db"}
+
+
+MAX_MODULE_LINES, MAX_FUNCTION_LINES = 400, 60
+
+
+def test_modules_and_functions_stay_small():
+    """A module over 400 lines holds more than one concern; a function over 60 lines does several things."""
+    long = []
+    for module, path in modules().items():
+        source = path.read_text()
+        if len(source.splitlines()) > MAX_MODULE_LINES:
+            long.append(f"{module}: {len(source.splitlines())} lines")
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                lines = node.end_lineno - node.lineno + 1
+                if lines > MAX_FUNCTION_LINES:
+                    long.append(f"{module}.{node.name}: {lines} lines")
+    assert not long, "\n".join(long)

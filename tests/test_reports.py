@@ -168,3 +168,11 @@ def test_html_report_in_headless_chromium(store, tmp_path):
         timeout=120,
     )
     assert shot.is_file() and shot.stat().st_size > 10_000
+
+
+def test_an_attention_champion_shows_where_it_looked(store, tmp_path):
+    """The report asks the attention pipeline for the weights (it computes nothing itself)."""
+    small = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "3"]
+    store("forecast", "train", "airline", "--model", "attention", "--force", *small)
+    store("report", "export", "--out", tmp_path / "r.html", "--series", "airline")
+    assert 'alt="airline attention"' in (tmp_path / "r.html").read_text()

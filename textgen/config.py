@@ -5,26 +5,27 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from core.errors import InputError, check_options
+from core.params import param
 
 CELLS = ("lstm", "gru")
 
 
 @dataclass(frozen=True)
 class TextGenConfig:
-    cell: str = "lstm"
-    layers: int = 2
-    units: int = 256
-    embedding: int = 64
-    seq_len: int = 100
-    dropout: float = 0.0
-    batch_size: int = 64
-    epochs: int = 30
-    learning_rate: float = 2e-3
-    patience: int = 3
-    lr_patience: int = 1  # epochs without improvement before the learning rate halves
-    seed: int = 0
-    validation: float = 0.1
-    time_limit: float = 0.0  # seconds of training; 0: no limit
+    cell: str = param("lstm", "Recurrent cell.", CELLS)
+    layers: int = param(2, "Recurrent layers.")
+    units: int = param(256, "Units per recurrent layer.")
+    embedding: int = param(64, "Character embedding size.")
+    seq_len: int = param(100, "Characters per training window.")
+    dropout: float = param(0.0, "Dropout layers between recurrent layers.")
+    batch_size: int = param(64, "Windows per training step.")
+    epochs: int = param(30, "Upper bound; early stopping on validation loss decides.")
+    learning_rate: float = param(2e-3, "Adam's learning rate.")
+    patience: int = param(3, "Epochs without a better validation loss before training stops.")
+    lr_patience: int = param(1, internal=True)  # epochs without improvement before the learning rate halves
+    seed: int = param(0, "Seed of the weights and the shuffling.")
+    validation: float = param(0.1, "Share of the text held out at its end.")
+    time_limit: float = param(0.0, "Stop after this many seconds of training (0: none).")
 
     def __post_init__(self) -> None:
         if self.cell not in CELLS:
