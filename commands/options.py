@@ -21,24 +21,26 @@ class CommaList(click.ParamType):
 TYPES = {int: int, float: FLOAT, str: str, tuple: CommaList()}
 
 
-def config_options(params: list[Param], defaults: bool = True, note: str = ""):
+def config_options(params: list[Param], defaults: bool = True, note: str = "", extra: dict | None = None):
     """A decorator adding one option per parameter. With `defaults=False` every option defaults to None
-    (the command fills in what was not given, e.g. from a preset; `note` says so in each help)."""
+    (the command fills in what was not given, e.g. from a preset; `note` says so in each help). `extra`
+    gives some options more Click settings by name (a callback that reads escapes, say)."""
 
     def decorate(f):
         for p in reversed(params):
-            f = _option(p, defaults, note)(f)
+            f = _option(p, defaults, note, (extra or {}).get(p.name, {}))(f)
         return f
 
     return decorate
 
 
-def _option(p: Param, defaults: bool, note: str):
+def _option(p: Param, defaults: bool, note: str, more: dict):
     default = p.default if defaults else None
     show = defaults and p.kind is not tuple
     text = " ".join(x for x in (p.help, note) if x) or None
     if p.kind is bool:
         flag = f"{p.option}/--no-{p.option[2:]}"
-        return click.option(flag, default=default, show_default=show, help=text)
+        return click.option(flag, default=default, show_default=show, help=text, **more)
     kind = click.Choice(p.choices) if p.choices else TYPES[p.kind]
-    return click.option(p.option, type=kind, default=default, show_default=show, help=text)
+    show = show and p.default is not None
+    return click.option(p.option, type=kind, default=default, show_default=show, help=text, **more)

@@ -10,12 +10,13 @@ def readme_tables() -> dict[str, str]:
     from commands.forecast import MODEL_PARAMS, WINDOW_PARAMS
     from core.params import markdown_table, params_of
     from forecaster.config import BacktestConfig
-    from textgen.config import PRESETS, TextGenConfig
+    from textgen.config import PRESETS, SampleRequest, TextGenConfig
 
     confidence = params_of(BacktestConfig, skip=("windows", "stride"))
     return {
         "forecast train": markdown_table(MODEL_PARAMS + WINDOW_PARAMS + confidence),
         "textgen train": markdown_table(params_of(TextGenConfig, base=PRESETS["cpu"])),
+        "textgen sample": markdown_table(params_of(SampleRequest)),
         "classify train": markdown_table(params_of(ClassifyConfig)),
     }
 

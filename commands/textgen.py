@@ -6,11 +6,11 @@ import sys
 
 import click
 
-from commands.common import FLOAT, device_options, emit, pass_settings
+from commands.common import device_options, emit, pass_settings
 from commands.options import config_options
 from core.params import params_of
 from core.settings import Settings
-from textgen.config import PRESETS, TextGenConfig
+from textgen.config import PRESETS, SampleRequest, TextGenConfig, unescape
 
 
 @click.group()
@@ -65,40 +65,9 @@ def textgen_train(
     emit(settings, out)
 
 
-ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
-
-
-def unescape(value: str | None) -> str | None:
-    r"""`\n`, `\t`, `\r` and `\\` typed on a command line, as the characters they name."""
-    if value is None:
-        return None
-    import re
-
-    return re.sub(r"\\([ntr\\])", lambda m: ESCAPES[m[1]], value)
-
-
 @textgen.command("sample")
 @click.argument("corpus")
-@click.option("--prompt", default="", help="Text that primes the model's state; the sample continues it.")
-@click.option("--length", type=int, default=300, show_default=True, help="Characters per sample.")
-@click.option("--temperature", type=FLOAT, default=1.0, show_default=True, help="0 is greedy.")
-@click.option("--top-k", type=int, help="Sample only from the k likeliest characters.")
-@click.option("--top-p", type=FLOAT, default=1.0, show_default=True, help="Nucleus: the likeliest mass p.")
-@click.option("--n", type=int, default=1, show_default=True, help="Samples at once.")
-@click.option("--seed", type=int, help="Same seed, same text (stored with each sample).")
-@click.option(
-    "--stop",
-    callback=lambda _c, _p, v: unescape(v),
-    help=r"End a sample when it produces this string (\n, \t, \r and \\ are understood).",
-)
-@click.option("--version", "version", type=int, help="Model version; default: the corpus's champion.")
-@click.option(
-    "--unknown",
-    type=click.Choice(["error", "skip"]),
-    default="error",
-    show_default=True,
-    help="Prompt characters the model never saw: refuse, or drop them.",
-)
+@config_options(params_of(SampleRequest), extra={"stop": {"callback": lambda _c, _p, v: unescape(v)}})
 @pass_settings
 def textgen_sample(settings: Settings, corpus: str, **options) -> None:
     """Generate text, streamed as it is produced, stored with its parameters, seed and model version.
@@ -108,7 +77,7 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
       recur textgen sample shakespeare --prompt "ROMEO:" --length 400 --temperature 0.8
       recur textgen sample shakespeare --n 4 --top-p 0.9 --seed 7 --stop "\\n\\n"
     """
-    from pipelines.sampling import SampleRequest, sample_text
+    from pipelines.sampling import sample_text
 
     streaming = options["n"] == 1 and not settings.json
 

@@ -10,9 +10,17 @@ from dataclasses import MISSING, dataclass, field, fields
 from core.errors import InputError
 
 
-def param(default=MISSING, help: str = "", choices: tuple = (), internal: bool = False, factory=None):
-    """A dataclass field that is also an option (`--name-with-dashes`), unless `internal`."""
-    meta = {"help": help, "choices": tuple(choices), "internal": internal}
+def param(
+    default=MISSING,
+    help: str = "",
+    choices: tuple = (),
+    internal: bool = False,
+    factory=None,
+    kind: type | None = None,
+):
+    """A dataclass field that is also an option (`--name-with-dashes`), unless `internal`; `kind` where
+    the default (None) does not tell the type."""
+    meta = {"help": help, "choices": tuple(choices), "internal": internal, "kind": kind}
     if factory is not None:
         return field(default_factory=factory, metadata=meta)
     return field(default=default, metadata=meta)
@@ -61,7 +69,7 @@ def params_of(cls, skip: tuple[str, ...] = (), base=None) -> list[Param]:
         if f.metadata.get("internal") or f.name in skip:
             continue
         default = f.default_factory() if f.default is MISSING else f.default
-        kind = tuple if isinstance(default, tuple) else type(default)
+        kind = f.metadata.get("kind") or (tuple if isinstance(default, tuple) else type(default))
         if base is not None:
             default = getattr(base, f.name)
         out.append(Param(f.name, kind, default, f.metadata.get("help", ""), f.metadata.get("choices", ())))

@@ -19,7 +19,7 @@ INSERT_BATCH = 100_000
 
 
 @dataclass(frozen=True)
-class Subject:
+class Resolved:
     """A name resolved to a series, or a group and its members."""
 
     name: str
@@ -35,14 +35,14 @@ def get_group(session: Session, name: str) -> SeriesGroup | None:
     return session.scalar(select(SeriesGroup).where(SeriesGroup.name == name))
 
 
-def resolve(session: Session, name: str) -> Subject:
+def resolve(session: Session, name: str) -> Resolved:
     """A series by name, or a group by name (all its members)."""
     series = get_series(session, name)
     if series is not None:
-        return Subject(name, [series])
+        return Resolved(name, [series])
     group = get_group(session, name)
     if group is not None:
-        return Subject(name, list(group.members), group)
+        return Resolved(name, list(group.members), group)
     names = list(session.scalars(select(SeriesGroup.name).order_by(SeriesGroup.name)))
     names += list(session.scalars(select(Series.name).where(Series.group_id.is_(None)).order_by(Series.name)))
     raise NotFoundError(did_you_mean("series or group", name, names))
@@ -145,7 +145,7 @@ def load_points(session: Session, series_id: int) -> tuple[list[int], list[float
     return [r[0] for r in rows], [r[1] for r in rows]
 
 
-def delete_subject(session: Session, subject: Subject) -> int:
+def delete_subject(session: Session, subject: Resolved) -> int:
     """Delete a series, or a group with its members; returns how many points went with it."""
     ids = [s.id for s in subject.series]
     points = session.scalar(select(func.count()).where(Observation.series_id.in_(ids))) or 0

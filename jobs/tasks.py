@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.params import Param, params_of, with_changes
 from core.settings import Settings
 from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
-from textgen.config import PRESETS, TextGenConfig
+from textgen.config import PRESETS, SampleRequest, TextGenConfig, unescape
 
 
 def _plain(**kinds: type) -> dict[str, Param]:
@@ -34,6 +34,7 @@ TEXTGEN_PARAMS = _named(params_of(TextGenConfig)) | {
     "resume": Param("resume", bool, False),
 }
 CLASSIFY_PARAMS = _named(params_of(ClassifyConfig))
+SAMPLE_PARAMS = _named(params_of(SampleRequest))
 
 
 def parsed(spec: dict[str, Param], p: dict) -> dict:
@@ -134,15 +135,9 @@ def _retrain_textgen(settings: Settings, p: dict) -> dict:
     return {k: out[k] for k in ("version", "alias", "val_loss", "val_bpc")}
 
 
-def _sample_request(p: dict):
-    from pipelines.sampling import SampleRequest
-
-    return SampleRequest(
-        prompt=p.get("prompt", ""),
-        length=int(p.get("length", 300)),
-        temperature=float(p.get("temperature", 0.8)),
-        n=int(p.get("n", 1)),
-    )
+def _sample_request(p: dict) -> SampleRequest:
+    values = parsed(SAMPLE_PARAMS, p)
+    return SampleRequest(**values | {"stop": unescape(values.get("stop"))})
 
 
 def _sample(settings: Settings, p: dict) -> dict:
@@ -276,7 +271,7 @@ TASKS: dict[str, Task] = {
     "sample": Task(
         "generate text with the corpus's champion",
         ("corpus",),
-        _plain(prompt=str, length=int, temperature=float, n=int),
+        SAMPLE_PARAMS,
         _sample,
         ("corpus",),
         _sample_request,

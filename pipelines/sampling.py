@@ -20,38 +20,13 @@ import numpy as np
 from core.errors import InputError, NotFoundError, RecurError, did_you_mean
 from core.settings import Settings
 from db import light
+from textgen.config import SampleRequest
 from textgen.sampler import CharModel, SamplingParams, generate
 from textgen.vocab import Vocabulary
 
 
-@dataclass(frozen=True)
-class SampleRequest:
-    prompt: str = ""
-    length: int = 300
-    temperature: float = 1.0
-    top_k: int | None = None
-    top_p: float = 1.0
-    n: int = 1
-    seed: int | None = None
-    stop: str | None = None
-    version: int | None = None
-    unknown: str = "error"
-
-    def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise InputError(f"--temperature {self.temperature}: must be 0 (greedy) or more")
-        if not 0 < self.top_p <= 1:
-            raise InputError(f"--top-p {self.top_p}: must be in (0, 1]")
-        if self.top_k is not None and self.top_k < 1:
-            raise InputError(f"--top-k {self.top_k}: must be at least 1")
-        if self.length < 1 or self.n < 1:
-            raise InputError(f"--length {self.length} and --n {self.n} must be at least 1")
-        if self.unknown not in ("error", "skip"):
-            raise InputError(f"--unknown {self.unknown!r}: choose error or skip")
-
-
 @dataclass
-class Loaded:
+class LoadedGenerator:
     version: int
     cell: str
     vocab: Vocabulary
@@ -59,7 +34,7 @@ class Loaded:
     text: str
 
 
-def load(settings: Settings, corpus: str, version: int | None) -> Loaded:
+def load(settings: Settings, corpus: str, version: int | None) -> LoadedGenerator:
     with light.reader(settings.db_url) as conn:
         if conn is not None:
             return _from_rows(
@@ -93,7 +68,9 @@ def load(settings: Settings, corpus: str, version: int | None) -> Loaded:
     return _from_rows(corpus, names, text, row, version)
 
 
-def _from_rows(corpus: str, names: list[str], text: str | None, row, version: int | None = None) -> Loaded:
+def _from_rows(
+    corpus: str, names: list[str], text: str | None, row, version: int | None = None
+) -> LoadedGenerator:
     if text is None:
         raise NotFoundError(did_you_mean("corpus", corpus, names))
     if row is None and version:
@@ -125,7 +102,7 @@ def _from_rows(corpus: str, names: list[str], text: str | None, row, version: in
             "loaded. Retrain the generator"
         ) from exc
     cell = config["cell"]
-    return Loaded(
+    return LoadedGenerator(
         int(row["id"]), cell, Vocabulary(config["vocabulary"]), CharModel.from_arrays(cell, arrays), text
     )
 

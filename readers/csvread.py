@@ -53,7 +53,7 @@ class IngestOptions:
 
 
 @dataclass
-class Table:
+class ParsedTable:
     """The rows of a file, validated: stamps, a matrix of values (one column per value column), ids."""
 
     path: Path
@@ -67,7 +67,7 @@ class Table:
     ids: np.ndarray | None
 
 
-def read_table(path: Path, opts: IngestOptions) -> Table:
+def read_table(path: Path, opts: IngestOptions) -> ParsedTable:
     path = Path(path)
     if not path.is_file():
         raise InputError(f"{path}: no such file")
@@ -98,7 +98,7 @@ def _check_header(path: Path, encoding: str) -> None:
 ROW_NUMBER = "(row number)"  # the time column of a file read with --time-col none
 
 
-def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[Table]:
+def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[ParsedTable]:
     numbered = time_col == ROW_NUMBER
     usecols = ([] if numbered else [time_col]) + [*value_cols] + ([opts.id_col] if opts.id_col else [])
     text_cols = ({} if numbered else {time_col: "str"}) | ({opts.id_col: "str"} if opts.id_col else {})
@@ -131,7 +131,7 @@ def _read_chunks(path, encoding, time_col, value_cols, opts) -> list[Table]:
     return parts
 
 
-def _validate_chunk(path, encoding, frame, lines, parser, time_col, value_cols, opts) -> Table:
+def _validate_chunk(path, encoding, frame, lines, parser, time_col, value_cols, opts) -> ParsedTable:
     values = np.empty((len(frame), len(value_cols)), dtype=np.float64)
     missing = frame[time_col].isna().to_numpy().copy()
     if opts.id_col:
@@ -153,7 +153,7 @@ def _validate_chunk(path, encoding, frame, lines, parser, time_col, value_cols, 
             f"(e.g. --time-format '%d/%m/%Y %H:%M')"
         )
     ids = frame[opts.id_col].to_numpy(dtype=object) if opts.id_col else None
-    return Table(path, parser, time_col, value_cols, opts.id_col, ts, values, lines, ids)
+    return ParsedTable(path, parser, time_col, value_cols, opts.id_col, ts, values, lines, ids)
 
 
 def _numeric(path: Path, col: pd.Series, lines: np.ndarray, name: str) -> tuple[np.ndarray, np.ndarray]:
@@ -225,7 +225,7 @@ def _resolve_columns(path: Path, columns: list[str], opts: IngestOptions) -> tup
     return time_col, values
 
 
-def _assemble(path, parts: list[Table], time_col, value_cols, opts) -> Table:
+def _assemble(path, parts: list[ParsedTable], time_col, value_cols, opts) -> ParsedTable:
     if not parts:
         raise InputError(f"{path}: the file has a header but no data rows")
 
@@ -236,7 +236,7 @@ def _assemble(path, parts: list[Table], time_col, value_cols, opts) -> Table:
             setattr(p, field, None)
         return whole
 
-    table = Table(
+    table = ParsedTable(
         path,
         parts[0].parser,
         time_col,
@@ -303,7 +303,7 @@ def _decode_error(path: Path, encoding: str) -> str:
     return f"{path}: the file is not valid {codec}; pass --encoding"
 
 
-def _read_parquet(path: Path, opts: IngestOptions) -> Table:
+def _read_parquet(path: Path, opts: IngestOptions) -> ParsedTable:
     try:
         frame = pd.read_parquet(path)
     except ImportError as exc:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from core.errors import ConflictError, InputError
 from core.timefmt import format_ts
-from readers.csvread import IngestOptions, Table
+from readers.csvread import IngestOptions, ParsedTable
 from readers.timeaxis import contains, grid, grid_size, infer_freq, off_grid
 
 
@@ -49,7 +49,7 @@ class Plan:
     gaps: int
 
 
-def split(table: Table, opts: IngestOptions, group: str) -> tuple[str | None, list[SeriesRows]]:
+def split(table: ParsedTable, opts: IngestOptions, group: str) -> tuple[str | None, list[SeriesRows]]:
     """One series per value column (and per id); a group when there is more than one."""
     blocks = [(None, np.arange(len(table.ts)))]
     if table.ids is not None:
@@ -69,7 +69,7 @@ def split(table: Table, opts: IngestOptions, group: str) -> tuple[str | None, li
     return (group if multi else None), out
 
 
-def dedupe(table: Table, rows: np.ndarray, policy: str, key: str | None):
+def dedupe(table: ParsedTable, rows: np.ndarray, policy: str, key: str | None):
     ts = table.ts[rows] if len(rows) != len(table.ts) else table.ts
     if np.all(ts[1:] >= ts[:-1]):  # files are usually in time order: no sort, no copies
         values, lines = (

@@ -49,7 +49,7 @@ KINDS = {"forecaster": "forecaster", "textgen": "text generator", "classifier": 
 
 
 @dataclass(frozen=True)
-class Loaded:
+class LoadedVersion:
     """A registered version as the pipelines use it: its record and, when asked for, its Keras model."""
 
     id: int
@@ -63,7 +63,7 @@ class Loaded:
 
 def load_champion(
     settings: Settings, kind: str, subject: str, version_id: int | None = None, model: bool = True
-) -> Loaded | None:
+) -> LoadedVersion | None:
     """The champion of (kind, subject), or the version asked for (which must be of that kind); None when
     there is no champion. The model is loaded (hash-checked, safe mode) unless `model=False`."""
     with read_session(settings) as session:
@@ -76,7 +76,7 @@ def load_champion(
             return None
         if v.kind != kind:
             raise InputError(f"model version {v.id} is a {KINDS.get(v.kind, v.kind)}, not a {KINDS[kind]}")
-        return Loaded(
+        return LoadedVersion(
             v.id,
             v.kind,
             v.subject,

@@ -8,7 +8,7 @@ import pytest
 
 from cli import main
 from commands.readme import readme_tables, rewrite_readme
-from jobs.tasks import CLASSIFY_PARAMS, FORECAST_PARAMS, TASKS, TEXTGEN_PARAMS
+from jobs.tasks import CLASSIFY_PARAMS, FORECAST_PARAMS, SAMPLE_PARAMS, TASKS, TEXTGEN_PARAMS
 from tests.conftest import ROOT
 
 # options of the training commands that are about the run, not the model
@@ -28,6 +28,7 @@ def command_options(*path: str) -> set[str]:
         (("forecast", "train"), "retrain-forecaster", FORECAST_PARAMS),
         (("textgen", "train"), "retrain-textgen", TEXTGEN_PARAMS),
         (("classify", "train"), "retrain-classifier", CLASSIFY_PARAMS),
+        (("textgen", "sample"), "sample", SAMPLE_PARAMS),
     ],
 )
 def test_a_schedule_takes_every_option_its_command_has(path, task, params):

@@ -86,3 +86,47 @@ def preset(name: str, **overrides) -> TextGenConfig:
     if name not in PRESETS:
         raise InputError(f"--preset {name!r}: choose one of {', '.join(PRESETS)}")
     return replace(PRESETS[name], **{k: v for k, v in overrides.items() if v is not None})
+
+
+UNKNOWN = ("error", "skip")
+ESCAPES = {"n": "\n", "t": "\t", "r": "\r", "\\": "\\"}
+
+
+def unescape(value: str | None) -> str | None:
+    r"""`\n`, `\t`, `\r` and `\\` typed on a command line (or in a schedule's parameter), as the characters
+    they name."""
+    if value is None:
+        return None
+    import re
+
+    return re.sub(r"\\([ntr\\])", lambda m: ESCAPES[m[1]], value)
+
+
+@dataclass(frozen=True)
+class SampleRequest:
+    """What `textgen sample` (and a `sample` schedule) asks of a text generator."""
+
+    prompt: str = param("", "Text that primes the model's state; the sample continues it.")
+    length: int = param(300, "Characters per sample.")
+    temperature: float = param(1.0, "0 is greedy.")
+    top_k: int | None = param(None, "Sample only from the k likeliest characters.", kind=int)
+    top_p: float = param(1.0, "Nucleus: the likeliest mass p.")
+    n: int = param(1, "Samples at once.")
+    seed: int | None = param(None, "Same seed, same text (stored with each sample).", kind=int)
+    stop: str | None = param(
+        None, r"End a sample when it produces this string (\n, \t, \r and \\ are understood).", kind=str
+    )
+    version: int | None = param(None, "Model version; default: the corpus's champion.", kind=int)
+    unknown: str = param("error", "Prompt characters the model never saw: refuse, or drop them.", UNKNOWN)
+
+    def __post_init__(self) -> None:
+        if self.temperature < 0:
+            raise InputError(f"--temperature {self.temperature}: must be 0 (greedy) or more")
+        if not 0 < self.top_p <= 1:
+            raise InputError(f"--top-p {self.top_p}: must be in (0, 1]")
+        if self.top_k is not None and self.top_k < 1:
+            raise InputError(f"--top-k {self.top_k}: must be at least 1")
+        if self.length < 1 or self.n < 1:
+            raise InputError(f"--length {self.length} and --n {self.n} must be at least 1")
+        if self.unknown not in UNKNOWN:
+            raise InputError(f"--unknown {self.unknown!r}: choose error or skip")
