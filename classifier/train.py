@@ -10,6 +10,7 @@ import numpy as np
 from classifier import metrics
 from classifier.config import ClassifyConfig
 from classifier.data import Split, class_weights, vectorize, vectorizer
+from classifier.series import pad, scale_of, summary
 from core.smoke import smoke_callbacks
 
 BAG_TOKENS = 10_000
@@ -98,7 +99,6 @@ def fit_series(
 ) -> Trained:
     """Windows of values: scaled by the training windows' mean and spread, right-padded to the longest."""
     from classifier.networks import build
-    from classifier.series import pad, scale_of, summary
 
     length = max(len(w) for w in windows)
     mean, std = scale_of([windows[i] for i in split.train])

@@ -8,6 +8,15 @@ import click
 
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
 from core.settings import Settings
+from pipelines.catalog import (
+    delete_corpus,
+    delete_series,
+    export_series,
+    list_corpora,
+    list_series,
+    show_corpus,
+    show_series,
+)
 from reports.text import keyvalues, table
 
 
@@ -91,8 +100,6 @@ def series_list(settings: Settings) -> None:
 
     Example: recur series list
     """
-    from pipelines.catalog import list_series
-
     rows = list_series(settings)
     emit(settings, rows, table(rows, SERIES_COLUMNS, empty="no series yet: recur series ingest FILE"))
 
@@ -105,8 +112,6 @@ def series_show(settings: Settings, name: str) -> None:
 
     Example: recur series show ETTh1/OT
     """
-    from pipelines.catalog import show_series
-
     data = show_series(settings, name)
     blocks = []
     for s in data["series"]:
@@ -126,8 +131,6 @@ def series_export(settings: Settings, name: str, out: str) -> None:
 
     Example: recur series export airline --out airline.csv
     """
-    from pipelines.catalog import export_series
-
     emit(settings, export_series(settings, name, Path(out)))
 
 
@@ -147,8 +150,6 @@ def series_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> No
 
     Example: recur series delete airline --yes
     """
-    from pipelines.catalog import delete_series
-
     if not yes:
         click.confirm(f"Delete {name!r} and all its points?", abort=True)
     emit(settings, delete_series(settings, name, cascade))
@@ -181,8 +182,6 @@ def corpus_list(settings: Settings) -> None:
 
     Example: recur corpus list
     """
-    from pipelines.catalog import list_corpora
-
     rows = list_corpora(settings)
     emit(settings, rows, table(rows, CORPUS_COLUMNS, empty="no corpora yet: recur corpus ingest FILE"))
 
@@ -195,8 +194,6 @@ def corpus_show(settings: Settings, name: str) -> None:
 
     Example: recur corpus show shakespeare
     """
-    from pipelines.catalog import show_corpus
-
     data = show_corpus(settings, name)
     top = table(
         [{"char": repr(t["char"]), "count": t["count"]} for t in data["top_chars"]], ["char", "count"]
@@ -214,8 +211,6 @@ def corpus_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> No
 
     Example: recur corpus delete shakespeare --yes
     """
-    from pipelines.catalog import delete_corpus
-
     if not yes:
         click.confirm(f"Delete corpus {name!r}?", abort=True)
     emit(settings, delete_corpus(settings, name, cascade))

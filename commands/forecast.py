@@ -11,6 +11,7 @@ from commands.common import device_options, emit, pass_settings
 from commands.options import config_options
 from core.params import params_of, with_changes
 from core.settings import Settings
+from core.terminal import interactive
 from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
 from reports.text import keyvalues, table
 
@@ -102,7 +103,6 @@ def forecast_train(
       recur forecast train ETTh1/OT --model gru --horizon 24 --lookback 96 --covariates group
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
     """
-    from core.terminal import interactive
     from pipelines.forecast import AUTO, forecast_config, train_forecaster
 
     cfg, auto = forecast_config(options)

@@ -8,7 +8,18 @@ import click
 
 from commands.common import FLOAT, emit, pass_settings
 from core.settings import Settings
-from jobs.tasks import TASKS
+from jobs.schedules import (
+    add_schedule,
+    backfill,
+    history,
+    list_schedules,
+    remove_schedule,
+    run_now,
+    set_enabled,
+    show_schedule,
+    status,
+)
+from jobs.tasks import TASKS, parse_params
 from reports.text import keyvalues, table
 
 TASK_NAMES = list(TASKS)
@@ -47,9 +58,6 @@ def jobs_add(
           --param subject=ETTh1/OT --param horizon=24 --param path=/data/ett/ --timeout 2h --retries 2
       recur jobs add poem --task sample --cron "0 8 * * *" --param corpus=shakespeare --param length=400
     """
-    from jobs.schedules import add_schedule
-    from jobs.tasks import parse_params
-
     out = add_schedule(settings, name, task, cron, tz, parse_params(params), timeout, retries)
     emit(settings, out, keyvalues(out) + "\nnext runs: " + ", ".join(out["next"]))
 
@@ -61,8 +69,6 @@ def jobs_list(settings: Settings) -> None:
 
     Example: recur jobs list
     """
-    from jobs.schedules import list_schedules
-
     rows = list_schedules(settings)
     cols = ["name", "task", "cron", "timezone", "enabled", "last", "last_status"]
     emit(
@@ -78,8 +84,6 @@ def jobs_show(settings: Settings, name: str) -> None:
 
     Example: recur jobs show ett-nightly
     """
-    from jobs.schedules import show_schedule
-
     out = show_schedule(settings, name)
     text = keyvalues(
         out | {"params": out["params"], "next": out["next"]}, [*_scalar_keys(out), "params", "next"]
@@ -93,8 +97,6 @@ def jobs_show(settings: Settings, name: str) -> None:
 @pass_settings
 def jobs_enable(settings: Settings, name: str) -> None:
     """Enable a schedule.  Example: recur jobs enable ett-nightly"""
-    from jobs.schedules import set_enabled
-
     emit(settings, set_enabled(settings, name, True))
 
 
@@ -103,8 +105,6 @@ def jobs_enable(settings: Settings, name: str) -> None:
 @pass_settings
 def jobs_disable(settings: Settings, name: str) -> None:
     """Disable a schedule (a running scheduler stops firing it).  Example: recur jobs disable ett-nightly"""
-    from jobs.schedules import set_enabled
-
     emit(settings, set_enabled(settings, name, False))
 
 
@@ -113,8 +113,6 @@ def jobs_disable(settings: Settings, name: str) -> None:
 @pass_settings
 def jobs_remove(settings: Settings, name: str) -> None:
     """Remove a schedule and its run history.  Example: recur jobs remove ett-nightly"""
-    from jobs.schedules import remove_schedule
-
     out = remove_schedule(settings, name)
     emit(settings, out, f"removed schedule {name!r} and its run history ({out['runs_removed']} runs)")
 
@@ -127,8 +125,6 @@ def jobs_run(settings: Settings, name: str) -> None:
 
     Example: recur jobs run ett-nightly
     """
-    from jobs.schedules import run_now
-
     out = run_now(settings, name)
     emit(settings, out)
     if out["status"] != "succeeded":
@@ -144,8 +140,6 @@ def jobs_history(settings: Settings, name: str | None, limit: int) -> None:
 
     Example: recur jobs history ett-nightly
     """
-    from jobs.schedules import history
-
     rows = history(settings, name, limit)
     emit(settings, rows, table(rows, [*RUN_COLUMNS, "error"], empty="no runs yet"))
 
@@ -163,8 +157,6 @@ def jobs_backfill(settings: Settings, name: str, start: str, end: str, mode: str
 
     Example: recur jobs backfill ett-nightly --from 2026-11-01 --to 2026-11-07 --failed
     """
-    from jobs.schedules import backfill
-
     rows = backfill(settings, name, start, end, mode)
     emit(
         settings, rows, table(rows, ["run", "logical_date", "attempt", "status"], empty="nothing to backfill")
@@ -200,8 +192,6 @@ def scheduler_status(settings: Settings) -> None:
 
     Example: recur scheduler status
     """
-    from jobs.schedules import status
-
     out = status(settings)
     emit(
         settings, out, keyvalues(out) + "\n\n" + table(out["schedules"], ["name", "enabled", "next", "last"])

@@ -3,15 +3,15 @@
 
 from __future__ import annotations
 
+from classifier.config import ClassifyConfig
+from commands.forecast import MODEL_PARAMS, WINDOW_PARAMS
+from core.params import markdown_table, params_of
+from forecaster.config import BacktestConfig
+from textgen.config import PRESETS, SampleRequest, TextGenConfig
+
 
 def readme_tables() -> dict[str, str]:
     """The README's option tables, one per training command, from the same definitions as the options."""
-    from classifier.config import ClassifyConfig
-    from commands.forecast import MODEL_PARAMS, WINDOW_PARAMS
-    from core.params import markdown_table, params_of
-    from forecaster.config import BacktestConfig
-    from textgen.config import PRESETS, SampleRequest, TextGenConfig
-
     confidence = params_of(BacktestConfig, skip=("windows", "stride"))
     return {
         "forecast train": markdown_table(MODEL_PARAMS + WINDOW_PARAMS + confidence),

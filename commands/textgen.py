@@ -10,7 +10,9 @@ from commands.common import device_options, emit, pass_settings
 from commands.options import config_options
 from core.params import params_of
 from core.settings import Settings
+from core.terminal import interactive
 from textgen.config import PRESETS, SampleRequest, TextGenConfig, unescape
+from textgen.config import preset as make
 
 
 @click.group()
@@ -54,9 +56,7 @@ def textgen_train(
       recur textgen train shakespeare --cell lstm --layers 3 --units 512 --preset gpu
       recur textgen train shakespeare --resume --epochs 5
     """
-    from core.terminal import interactive
     from pipelines.textgen import train_textgen
-    from textgen.config import preset as make
 
     cfg = make(preset, **overrides)
     say = (lambda _m: None) if settings.json else click.echo

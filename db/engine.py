@@ -15,6 +15,7 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
 from core.errors import InputError, RecurError
+from db.schema import ensure_schema
 
 if TYPE_CHECKING:
     from core.settings import Settings
@@ -83,7 +84,6 @@ def open_engine(settings: Settings) -> Engine:
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _on_sqlite_connect)
         event.listen(engine, "begin", _on_sqlite_begin)
-    from db.schema import ensure_schema
 
     ensure_schema(engine)
     return engine

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import InputError, NotFoundError, did_you_mean
+from db.series import load_points
 from db.tables import LabelledItem, LabelledSet
 
 WINDOW_COLUMNS = ("series", "start", "end")
@@ -101,8 +102,6 @@ def items(session: Session, set_id: int) -> tuple[list[str], list[str]]:
 
 
 def points_of(session: Session, series_id: int) -> tuple[np.ndarray, np.ndarray]:
-    from db.series import load_points
-
     ts, values = load_points(session, series_id)
     return np.asarray(ts, dtype=np.int64), np.asarray(values, dtype="float64")
 

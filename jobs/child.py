@@ -9,6 +9,10 @@ import os
 import signal
 import sys
 
+from core.errors import RecurError
+from core.settings import Settings
+from jobs.tasks import TASKS
+
 
 def die_with_parent(parent: int) -> None:
     """Linux: SIGKILL this process when the scheduler that started it dies, so a killed scheduler leaves
@@ -39,8 +43,6 @@ def finish(settings, run_id: int, status: str, outputs: dict | None = None, erro
 
 def one_line(exc: BaseException, run_id: int) -> str:
     """What the ledger keeps of a failure: the cause in one line; the traceback stays in the run's log."""
-    from core.errors import RecurError
-
     text = " ".join(str(exc).split())[:300]
     if isinstance(exc, RecurError):
         return text
@@ -51,10 +53,8 @@ def main(run_id: int, parent: int) -> int:
     die_with_parent(parent)
     import traceback
 
-    from core.settings import Settings
     from db.engine import write_session
     from db.tables import JobRun, Schedule
-    from jobs.tasks import TASKS
 
     settings = Settings.resolve()
     with write_session(settings) as session:

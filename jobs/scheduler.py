@@ -23,8 +23,8 @@ from datetime import UTC, datetime, timedelta
 from core.errors import RecurError
 from core.settings import Settings
 from db import schedules as sq
-from db.engine import write_session
-from jobs.cron import due
+from db.engine import read_session, write_session
+from jobs.cron import due, zone
 from jobs.runner import execute
 
 log = logging.getLogger("recur.scheduler")
@@ -137,9 +137,6 @@ def _open(session, schedule, key: str) -> bool:
 def sync_jobs(aps, scheduler: Scheduler) -> None:
     """Mirror the schedule table into APScheduler's in-memory store: explicit ids, replace_existing."""
     from apscheduler.triggers.cron import CronTrigger
-
-    from db.engine import read_session
-    from jobs.cron import zone
 
     with read_session(scheduler.settings) as session:
         wanted = {

@@ -7,6 +7,9 @@ from datetime import UTC, datetime, timedelta
 from core.errors import InputError
 from core.settings import Settings
 from db import light
+from db.names import check_name
+from jobs.cron import due, local_naive, logical_key, next_runs, trigger, zone
+from jobs.tasks import validate
 
 
 def _row(r) -> dict:
@@ -75,9 +78,6 @@ def add_schedule(
 ) -> dict:
     from db import schedules as sq
     from db.engine import write_session
-    from db.names import check_name
-    from jobs.cron import next_runs, trigger, zone
-    from jobs.tasks import validate
 
     check_name(name, "schedule")
     zone(tz)
@@ -110,7 +110,6 @@ def add_schedule(
 def show_schedule(settings: Settings, name: str) -> dict:
     from db import schedules as sq
     from db.engine import read_session
-    from jobs.cron import next_runs
 
     with read_session(settings) as session:
         s = sq.get(session, name)
@@ -160,7 +159,6 @@ def run_now(settings: Settings, name: str) -> dict:
     """Run a schedule's task now, in the foreground, through the same ledger (logical date: now, local)."""
     from db import schedules as sq
     from db.engine import read_session
-    from jobs.cron import local_naive, logical_key
     from jobs.runner import execute
 
     with read_session(settings) as session:
@@ -177,7 +175,6 @@ def backfill(settings: Settings, name: str, start: str, end: str, mode: str = "m
     whose last attempt failed (failed), or all of them again (all)."""
     from db import schedules as sq
     from db.engine import read_session
-    from jobs.cron import due, zone
     from jobs.runner import execute
 
     with read_session(settings) as session:
@@ -212,7 +209,6 @@ def status(settings: Settings) -> dict:
     """Liveness of the store's scheduler and what each schedule did last and does next."""
     from db import schedules as sq
     from db.engine import read_session
-    from jobs.cron import next_runs
 
     with read_session(settings) as session:
         state = sq.scheduler_state(session)

@@ -12,7 +12,7 @@ from core.errors import InputError
 from core.params import Param, params_of, with_changes
 from core.settings import Settings
 from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
-from textgen.config import PRESETS, SampleRequest, TextGenConfig, unescape
+from textgen.config import PRESETS, SampleRequest, TextGenConfig, preset, unescape
 
 
 def _plain(**kinds: type) -> dict[str, Param]:
@@ -114,8 +114,6 @@ def _score(settings: Settings, p: dict) -> dict:
 
 
 def _textgen_config(p: dict):
-    from textgen.config import preset
-
     values = parsed(TEXTGEN_PARAMS, p)
     values.pop("resume", None)
     return preset(values.pop("preset", "cpu"), **values)

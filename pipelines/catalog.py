@@ -7,6 +7,8 @@ import itertools
 from pathlib import Path
 
 from core.errors import ConflictError
+from core.files import write_atomic
+from core.outputs import csv_safe, output_format, output_path
 from core.settings import Settings
 from core.timefmt import format_ts
 from db import light
@@ -101,8 +103,6 @@ def export_series(settings: Settings, name: str, out: Path) -> dict:
     """A series (two columns) or a group (one column per member) as CSV, written atomically."""
     import pandas as pd
 
-    from core.files import write_atomic
-    from core.outputs import csv_safe, output_format, output_path
     from db import series as q
     from db.engine import read_session
 

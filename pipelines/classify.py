@@ -10,13 +10,21 @@ from pathlib import Path
 import numpy as np
 from sqlalchemy import delete, select
 
+from classifier.config import ClassifyConfig
+from classifier.data import stratified, vectorize, vectorizer
+from classifier.series import pad
+from classifier.train import fit as fit_model
+from classifier.train import fit_series
 from core.errors import ConflictError, InputError, RecurError
 from core.settings import Settings
+from core.timefmt import format_ts
 from db import labels as lq
 from db import registry
 from db.engine import read_session, write_session
 from db.names import check_name
 from db.tables import LabelledItem, LabelledSet, Prediction
+from nn.cells import recurrent_cell
+from runtime.artifacts import load_champion
 from runtime.training import Fitted, train_and_register
 
 
@@ -116,11 +124,6 @@ def train_classifier(
     """Train on a stratified split; promote only when macro F1 beats the majority class, the linear
     baseline (bag of words for texts, window statistics for series) and the current champion on the same
     test items."""
-    from classifier.data import stratified
-    from classifier.train import fit as fit_model
-    from classifier.train import fit_series
-    from nn.cells import recurrent_cell
-
     with read_session(settings) as session:
         s = lq.get_set(session, name)
         texts, labels = lq.items(session, s.id)
@@ -175,9 +178,6 @@ def _decide(session, name: str, sc: dict, force: bool) -> tuple[bool, str]:
 
 
 def _champion_model(settings: Settings, name: str, version_id: int | None):
-    from db import labels as lq
-    from runtime.artifacts import load_champion
-
     with read_session(settings) as session:
         lq.get_set(session, name)  # a set that does not exist is named as such, not as one without a model
     v = load_champion(settings, "classifier", name, version_id)
@@ -192,9 +192,6 @@ def _champion_model(settings: Settings, name: str, version_id: int | None):
 def predict(
     settings: Settings, name: str, texts: list[str], version_id: int | None = None, explain: bool = False
 ) -> dict:
-    from classifier.config import ClassifyConfig
-    from classifier.data import vectorize, vectorizer
-
     if not texts or any(not t.strip() for t in texts):
         raise InputError("nothing to classify: give --text or a --file of non-empty lines")
     vid, config, _metrics, model = _champion_model(settings, name, version_id)
@@ -241,8 +238,6 @@ def predict_window(
 ) -> dict:
     """Classify the window of a stored series that ends at `end` (default: its latest point), as long as
     the windows the model was trained on."""
-    from classifier.series import pad
-    from core.timefmt import format_ts
     from pipelines import labelled_windows as lw
 
     vid, config, _metrics, model = _champion_model(settings, name, version_id)

@@ -7,11 +7,16 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
-from core.settings import Settings
+from core.settings import Settings, default_home
 from forecaster.config import ForecastConfig
 from pipelines.catalog import list_corpora, list_series
+from pipelines.forecast import train_forecaster
 from pipelines.ingest import ingest_corpus, ingest_series
+from pipelines.sampling import SampleRequest, sample_text
+from pipelines.textgen import train_textgen
+from pipelines.vintages import predict_forecast
 from readers.csvread import IngestOptions
+from textgen.config import preset
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 
@@ -32,15 +37,11 @@ FORECASTS = [
 
 
 def demo_home() -> Path:
-    from core.settings import default_home
-
     return default_home().parent / "recur-demo"
 
 
 def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
-    from pipelines.forecast import train_forecaster
     from pipelines.report import export
-    from pipelines.vintages import predict_forecast
 
     for file, opts in SERIES:
         report = ingest_series(settings, DATA / file, opts)
@@ -75,10 +76,6 @@ def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
 
 
 def _textgen(settings: Settings, say, quick: bool) -> dict:
-    from pipelines.sampling import SampleRequest, sample_text
-    from pipelines.textgen import train_textgen
-    from textgen.config import preset
-
     sizes = (
         {"units": 16, "embedding": 8, "batch_size": 256, "epochs": 1}
         if quick

@@ -11,6 +11,7 @@ import numpy as np
 
 from core.errors import InputError
 from core.settings import Settings
+from core.timefmt import format_ts
 from forecaster import metrics
 from forecaster.baselines import BASELINES, baselines_for
 from forecaster.config import BacktestConfig, ForecastConfig
@@ -102,8 +103,6 @@ def _coverage(actual: list, issued: list) -> dict[str, float]:
 
 def _records(known, full, holdout, methods, issued) -> list[dict]:
     """One row per series and hidden step: the actual, each method's forecast, what served it."""
-    from core.timefmt import format_ts
-
     rows = []
     for i, series_name in enumerate(known.names):
         for k in range(holdout):

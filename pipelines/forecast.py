@@ -9,7 +9,13 @@ import numpy as np
 
 from core.errors import RecurError
 from core.settings import Settings
+from forecaster import choose
+from forecaster import evaluate as ev
+from forecaster.choose import per_series
 from forecaster.config import BacktestConfig, ForecastConfig
+from forecaster.evaluate import floors_for
+from forecaster.train import predict_normalised
+from forecaster.windows import make_windows
 from nn.cells import recurrent_cell
 from pipelines import forecast_data as fd
 from pipelines.forecast_steps import (
@@ -46,8 +52,6 @@ def serve_map(
     choosing per series proved itself on this subject (forecaster.choose.per_series; with `force`, the
     network wherever it was backtested); a series too short to backtest the network gets the subject's
     best baseline `best`, or its own by the same rule on a backtest of the baselines alone."""
-    from forecaster.choose import per_series
-
     sp, names = prep.sp, prep.subject.names
     if force:
         chosen, evidence = {}, {"per_series": False, "why": "--force"}
@@ -70,8 +74,6 @@ def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
 def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | float | None, str]:
     """The champion's per-window losses on the same backtest windows; its own backtest MASE where it was
     refit on data that covers those windows (re-scoring it there would flatter it); or why neither."""
-    from forecaster import evaluate as ev
-
     current = load_champion(settings, "forecaster", prep.subject.name)
     if current is None:
         return None, None, ""
@@ -102,10 +104,6 @@ def _has_seen(config: dict, prep: Prepared) -> bool:
 
 def forecast_windows(cfg: ForecastConfig, config: dict, model, subject: fd.Subject, origins) -> np.ndarray:
     """A stored model's forecasts from given origins of each series, in the series' own units."""
-    from forecaster.evaluate import floors_for
-    from forecaster.train import predict_normalised
-    from forecaster.windows import make_windows
-
     if config.get("series") != subject.names:
         raise RecurError("it was trained on other series")
     if any(len(o) and o[0] < cfg.lookback for o in origins):
@@ -182,9 +180,6 @@ def issue(
 ) -> dict:
     """Everything `train` decides, without storing: the chosen candidate refit on all the data, whether
     it passes the gate, and what serves each series."""
-    from forecaster import choose
-    from forecaster import evaluate as ev
-
     tried = search(cfg, subject, req, progress)
     prep, cand, board, losses = tried[0]
     series = prep.sp.test.series
@@ -237,7 +232,6 @@ def backtest(
     on the same rolling-origin windows, without registering anything."""
     if cfg is None:
         return _backtest_champion(settings, name, windows, stride)
-    from forecaster import evaluate as ev
 
     subject = fd.load(settings, name, cfg.covariates)
     tried = search(cfg, subject, Request(windows, stride, candidates=candidates), progress)
@@ -263,7 +257,6 @@ def _backtest_champion(settings: Settings, name: str, windows: int, stride: int 
     subject = fd.load(settings, name, cfg.covariates)
     prep = prepare(cfg, subject, windows, stride)
     pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
-    from forecaster import evaluate as ev
 
     board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
     return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | backtest_info(prep)}

@@ -10,7 +10,10 @@ from core.errors import InputError
 from core.settings import Settings
 from db import series as q
 from db.engine import read_session
-from forecaster.baselines import season_for
+from db.tables import Series
+from forecaster import metrics
+from forecaster.baselines import baselines_for, from_origins, season_for
+from forecaster.choose import best_overall, per_series
 from forecaster.windows import Panel, calendar_features
 
 
@@ -125,8 +128,6 @@ def truncated(subject: Subject, lengths: list[int]) -> Subject:
 def store_season(session, subject: Subject, season: int) -> None:
     """Keep the season given at train with the series, so forecasts without a model use it too (in the
     caller's transaction)."""
-    from db.tables import Series
-
     for sid in subject.ids:
         session.get(Series, sid).season = season
 
@@ -136,9 +137,6 @@ def baseline_backtest(
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """Every baseline from the last `windows` origins (every `horizon` steps) each series allows, from its
     whole past: per-window losses (MAE over the series' MASE scale) and the series of each window."""
-    from forecaster import metrics
-    from forecaster.baselines import baselines_for, from_origins
-
     methods = baselines_for(season)
     losses: dict[str, list] = {m: [] for m in methods}
     index = []
@@ -166,8 +164,6 @@ def baseline_serve(
 ) -> list[str]:
     """Each series' baseline: the subject's best (or `default`), or each series' own best where choosing
     per series proved itself (forecaster.choose.per_series); naive where a series is too short to test."""
-    from forecaster.choose import best_overall, per_series
-
     losses, index = baseline_backtest(values, horizon, season, BASELINE_WINDOWS)
     if not losses:
         return ["naive"] * len(values)

@@ -9,7 +9,11 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
+from forecaster import evaluate as ev
 from forecaster.config import BacktestConfig, ForecastConfig
+from forecaster.evaluate import floors_for, training_starts
+from forecaster.train import predict_normalised, refit, train
+from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
 
 CONFIDENCE = BacktestConfig.confidence  # the gate's default
@@ -70,8 +74,6 @@ def prepare(
 ) -> Prepared:
     """One backtest split of the subject for `cfg` (resolved for this data); `origins` from another
     prepared split puts the backtest windows in the same places."""
-    from forecaster import evaluate as ev
-
     stride = stride or cfg.horizon
     cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
     if origins is None:
@@ -83,9 +85,6 @@ def prepare(
 
 
 def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None) -> Candidate:
-    from forecaster import evaluate as ev
-    from forecaster.train import predict_normalised, train
-
     sp = prep.sp
     cfg = replace(prep.cfg, model=model).batch_for(len(sp.train))
     start = time.monotonic()
@@ -100,8 +99,6 @@ def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str
 
 def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
     """The scoreboard of the candidate and every baseline, and each method's per-window losses."""
-    from forecaster import evaluate as ev
-
     sp = prep.sp
     forecasts = {"model": cand.pred} | sp.baselines
     board = ev.scoreboard(sp, prep.subject.names, forecasts)
@@ -172,10 +169,6 @@ def describe(prep: Prepared) -> str:
 
 
 def refit_issued(prep: Prepared, cand: Candidate, verbose: int):
-    from forecaster.evaluate import floors_for, training_starts
-    from forecaster.train import refit
-    from forecaster.windows import make_windows
-
     cfg, subject = cand.cfg, prep.subject
     panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], prep.scalers or None)
     starts = [training_starts(len(p), cfg) for p in panels]
@@ -185,8 +178,6 @@ def refit_issued(prep: Prepared, cand: Candidate, verbose: int):
 
 
 def data_config(subject: fd.Subject, prep: Prepared) -> dict:
-    from forecaster.evaluate import floors_for
-
     return {
         "series": subject.names,
         "time_kind": subject.time_kind,

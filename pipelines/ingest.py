@@ -9,6 +9,7 @@ import numpy as np
 
 from core.errors import ConflictError, InputError
 from core.settings import Settings
+from db import corpus as cq
 from db import series as q
 from db.engine import write_session
 from db.names import check_name
@@ -134,9 +135,6 @@ class CorpusReport:
 
 def ingest_corpus(settings: Settings, path: str | Path, name: str | None = None) -> CorpusReport:
     """Add a file or directory of UTF-8 text to a corpus; files already in it (same bytes) are skipped."""
-    from core.errors import InputError
-    from db import corpus as cq
-
     texts = cq.read_texts(Path(path))
     empty = [str(t.path) for t in texts if not t.text.strip()]
     if len(empty) == len(texts):

@@ -6,14 +6,16 @@ from __future__ import annotations
 import numpy as np
 
 from core.settings import Settings
+from forecaster.config import ForecastConfig
+from forecaster.evaluate import floors_for
+from forecaster.windows import make_windows
+from pipelines.sampling import load
+from textgen.sampler import SamplingParams, generate
 
 
 def attention_weights(settings: Settings, name: str, windows: int = 50) -> np.ndarray:
     """The attention champion's weights over its lookback for the latest `windows` inputs of each series:
     (windows, lookback)."""
-    from forecaster.config import ForecastConfig
-    from forecaster.evaluate import floors_for
-    from forecaster.windows import make_windows
     from nn.layers import attention_weights_model
     from pipelines import forecast_data as fd
     from runtime.artifacts import load_champion
@@ -33,9 +35,6 @@ def samples_at_temperatures(
     settings: Settings, corpus: str, temperatures=(0.5, 0.8, 1.0), length: int = 160, seed: int = 0
 ) -> list[dict]:
     """The corpus champion's text from a new line at each temperature, with the same seed."""
-    from pipelines.sampling import load
-    from textgen.sampler import SamplingParams, generate
-
     loaded = load(settings, corpus, None)
     start = loaded.vocab.prompt_ids("\n", "skip")
     out = []

@@ -12,7 +12,7 @@ from core.errors import InputError, NotFoundError, did_you_mean
 from core.timefmt import format_ts
 from db import labels as lq
 from db import series as q
-from readers.timeaxis import TimeParser
+from readers.timeaxis import TimeParser, grid_size
 
 MIN_POINTS = 2
 
@@ -110,7 +110,6 @@ def missing_steps(s, stamps: np.ndarray, lo: int, hi: int) -> int:
     ingested with --fill none keeps its gaps; a window across one is not `hi - lo + 1` steps long)."""
     if not s.n_gaps or not s.freq:
         return 0
-    from readers.timeaxis import grid_size
 
     return grid_size(int(stamps[lo]), int(stamps[hi]), s.time_kind, s.freq) - (hi - lo + 1)
 

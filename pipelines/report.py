@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.errors import InputError
+from core.files import slugify, write_atomic
+from core.outputs import check_output, output_format
 from core.settings import Settings
 from db.tables import utcnow
 from pipelines.report_sections import build, corpus_section, forecast_section
-from reports.document import Plot, Report
+from pipelines.vintages import export_forecasts
+from reports.document import STYLE, Plot, Report, to_html, write_markdown, write_pdf
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
 
@@ -29,10 +32,6 @@ def export(
     with_data: bool = False,
 ) -> dict:
     """Write the report (HTML, Markdown + PNGs, or PDF), replacing any existing file atomically."""
-    from core.files import write_atomic
-    from core.outputs import check_output, output_format
-    from reports.document import to_html, write_markdown, write_pdf
-
     out = Path(out)
     fmt = output_format(settings, out, fmt, REPORT_FORMATS, "html")
     if out.is_dir():
@@ -74,8 +73,6 @@ def _since(settings: Settings, since: str | None) -> datetime:
 
 
 def _export_data(settings: Settings, report: Report, out: Path) -> list[str]:
-    from pipelines.vintages import export_forecasts
-
     written = []
     for section in report.sections:
         if section.title.startswith("Forecasts: "):
@@ -90,16 +87,11 @@ def _export_data(settings: Settings, report: Report, out: Path) -> list[str]:
 
 
 def _slug(name: str) -> str:
-    from core.files import slugify
-
     return slugify(name, 40)
 
 
 def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -> dict:
     """A single chart: a series' latest forecast fan chart, or a corpus's bits per character."""
-    from core.files import write_atomic
-    from core.outputs import check_output
-
     section = forecast_section(settings, name) if kind == "forecast" else corpus_section(settings, name)
     figures = [b for b in section.blocks if isinstance(b, Plot)]
     wanted = [p for p in figures if p.name.endswith("forecast" if kind == "forecast" else "bits per char")]
@@ -119,8 +111,6 @@ def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -
     def save(tmp: Path) -> None:
         import matplotlib
         from matplotlib.figure import Figure
-
-        from reports.document import STYLE
 
         with matplotlib.rc_context(STYLE):
             fig = Figure(figsize=plot.size, layout="constrained")

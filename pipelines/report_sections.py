@@ -10,9 +10,13 @@ import numpy as np
 from core.settings import Settings
 from core.timefmt import format_ts
 from db import activity, registry
+from db import corpus as cq
+from db import schedules as sq
 from db import series as q
 from db.engine import read_session
 from db.tables import utcnow
+from pipelines.inspect import samples_at_temperatures
+from pipelines.vintages import score_vintages
 from reports import plots
 from reports.document import Plot, Report, Section, Table
 
@@ -44,8 +48,6 @@ def summary_section(settings: Settings, since: datetime) -> Section:
 
 
 def forecast_section(settings: Settings, name: str) -> Section:
-    from pipelines.vintages import score_vintages
-
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         champion = registry.champion(session, "forecaster", name)
@@ -161,8 +163,6 @@ def _fan_data(latest: dict | None, s) -> dict | None:
 
 
 def corpus_section(settings: Settings, corpus: str) -> Section:
-    from db import corpus as cq
-
     with read_session(settings) as session:
         cq.get_corpus(session, corpus)
         champion = registry.champion(session, "textgen", corpus)
@@ -188,7 +188,6 @@ def corpus_section(settings: Settings, corpus: str) -> Section:
     if history and history.get("val_bpc"):
         draw = lambda fig: plots.bits_per_char(fig.add_subplot(), history["val_bpc"])  # noqa: E731
         blocks.append(Plot(f"{corpus} bits per char", draw, (7.5, 2.4)))
-    from pipelines.inspect import samples_at_temperatures
 
     side = [
         r | {"sample": r["sample"].replace("\n", " / ")} for r in samples_at_temperatures(settings, corpus)
@@ -227,8 +226,6 @@ def classifier_section(settings: Settings, name: str) -> Section:
 
 
 def jobs_section(settings: Settings, since: datetime) -> Section | None:
-    from db import schedules as sq
-
     with read_session(settings) as session:
         runs = sq.history(session, limit=40)
     if not runs:

@@ -7,6 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.errors import InputError, RecurError
+from core.outputs import check_output
 from core.settings import Settings
 from db import light
 from db.revision import HEAD
@@ -71,7 +72,6 @@ def db_backup(settings: Settings, out: Path) -> dict:
     """A consistent copy of a live SQLite store (VACUUM INTO), renamed into place only when complete."""
     if light.sqlite_file(settings.db_url) is None and not settings.db_url.startswith("sqlite"):
         raise RecurError("recur db backup copies SQLite stores; back up PostgreSQL with pg_dump")
-    from core.outputs import check_output
     from db.engine import engine_of
 
     out = check_output(settings, Path(out).absolute())

@@ -14,7 +14,8 @@ from db import registry
 from db.engine import read_session
 from runtime.training import Fitted, train_and_register
 from textgen.config import TextGenConfig
-from textgen.train import bits
+from textgen.data import split
+from textgen.train import bits, train
 from textgen.vocab import Vocabulary
 
 
@@ -59,9 +60,7 @@ def train_textgen(
     device: str = "auto",
     precision: str = "float32",
 ) -> dict:
-    from textgen.data import split
     from textgen.model import export_weights
-    from textgen.train import train
 
     with read_session(settings) as session:
         text = cq.corpus_text(session, cq.get_corpus(session, corpus))

@@ -8,9 +8,20 @@ import shlex
 import numpy as np
 
 from core.errors import RecurError
+from core.files import write_atomic
+from core.outputs import csv_safe, output_format, output_path
 from core.settings import Settings
+from core.timefmt import format_ts
+from db import forecasts as fq
+from db import series as q
 from db.engine import read_session, write_session
+from db.forecasts import upsert_forecast
+from forecaster import metrics as m
+from forecaster.baselines import BASELINES, from_origins
 from forecaster.config import ForecastConfig
+from forecaster.evaluate import bounds, conformal, floors_for
+from forecaster.train import predict_normalised
+from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
 from pipelines.forecast_steps import CONFIDENCE, count_methods
 from runtime.artifacts import load_champion
@@ -89,10 +100,6 @@ def served_forecasts(subject, serve, horizon, season, levels, architecture, mode
 
 def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
     """{series index: (point, {level: (lower, upper)})} for the series the network serves."""
-    from forecaster.evaluate import bounds, floors_for
-    from forecaster.train import predict_normalised
-    from forecaster.windows import make_windows
-
     chosen = [
         i
         for i, n in enumerate(subject.names)
@@ -123,9 +130,6 @@ def baseline_forecast(values, method, horizon, season, levels):
     the series' last origins (each from its whole past). A positive series' errors are taken relative to
     its level at each origin and scaled by today's, so a series that has grown is not given the narrow
     intervals of its smaller past (airline: 42% of the hidden year inside the 80% interval, 92% so)."""
-    from forecaster.baselines import BASELINES, from_origins
-    from forecaster.evaluate import conformal
-
     fn = BASELINES[method]
     point = fn(values[None, :], horizon, season)[0]
     origins = len(values) - horizon - np.arange(min(100, max(len(values) - horizon - 1, 0)))[::-1]
@@ -142,9 +146,6 @@ def baseline_forecast(values, method, horizon, season, levels):
 
 
 def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:
-    from core.timefmt import format_ts
-    from db.forecasts import upsert_forecast
-
     out = []
     with write_session(settings) as session:
         for i, (label, point, limits) in enumerate(rows):
@@ -185,11 +186,6 @@ def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -
 
 def score_vintages(settings: Settings, name: str) -> list[dict]:
     """How each stored vintage did against the actuals ingested since it was issued."""
-    from core.timefmt import format_ts
-    from db import forecasts as fq
-    from db import series as q
-    from forecaster import metrics as m
-
     rows = []
     with read_session(settings) as session:
         subject = q.resolve(session, name)
@@ -223,10 +219,6 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
 
 def export_forecasts(settings: Settings, name: str, out, latest_only: bool = True) -> dict:
     """Vintages as CSV or JSON (by the file's suffix), one row per forecast point."""
-    from core.timefmt import format_ts
-    from db import forecasts as fq
-    from db import series as q
-
     records = []
     with read_session(settings) as session:
         subject = q.resolve(session, name)
@@ -265,9 +257,6 @@ def write_records(settings: Settings, records: list[dict], out, stem: str) -> di
     import json
 
     import pandas as pd
-
-    from core.files import write_atomic
-    from core.outputs import csv_safe, output_format, output_path
 
     fmt = output_format(settings, out, None, {".csv": "csv", ".json": "json"}, "csv")
     target = output_path(settings, out, stem, f".{fmt}")
