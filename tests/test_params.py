@@ -44,67 +44,25 @@ def test_the_readme_option_tables_are_the_generated_ones():
     assert "| `--time-limit` | `1200` |" in tables["textgen train"]  # the cpu preset's
 
 
+def schedule(name: str, task: str, **params: str) -> list[str]:
+    pairs = [x for k, v in params.items() for x in ("--param", f"{k}={v}")]
+    return ["jobs", "add", name, "--task", task, "--cron", "0 2 * * *", *pairs]
+
+
 def test_a_schedule_sets_options_it_could_not_before(recur, write):
     """Dropout and covariates were CLI-only; now a schedule takes them, checked when it is added."""
     body = "time,a,b\n" + "".join(
         f"2024-01-{1 + i // 24:02d} {i % 24:02d}:00,{i},{i % 7}\n" for i in range(200)
     )
     recur("series", "ingest", write("p.csv", body), "--name", "p")
-    recur(
-        "jobs",
-        "add",
-        "n",
-        "--task",
-        "retrain-forecaster",
-        "--cron",
-        "0 2 * * *",
-        "--param",
-        "subject=p/a",
-        "--param",
-        "dropout=0.2",
-        "--param",
-        "covariates=group",
-        "--param",
-        "skip=none",
-        "--param",
-        "calendar=false",
-    )
+    given = {"dropout": "0.2", "covariates": "group", "skip": "none", "calendar": "false", "windows": "3"}
+    recur(*schedule("n", "retrain-forecaster", subject="p/a", **given))
     from jobs.tasks import _forecast_config
 
-    cfg, auto, backtest = _forecast_config(
-        {"dropout": "0.2", "covariates": "group", "skip": "none", "calendar": "false", "windows": "3"}
-    )
-    assert (cfg.dropout, cfg.covariates, cfg.skip, cfg.calendar, auto, backtest.windows) == (
-        0.2,
-        ("group",),
-        "none",
-        False,
-        True,
-        3,
-    )
-    assert "--param dropout=1.5: must be in [0, 1)" in recur.fails(
-        "jobs",
-        "add",
-        "m",
-        "--task",
-        "retrain-forecaster",
-        "--cron",
-        "0 2 * * *",
-        "--param",
-        "subject=p/a",
-        "--param",
-        "dropout=1.5",
-    )
-    assert "--param skip='sometimes': choose one of seasonal, none" in recur.fails(
-        "jobs",
-        "add",
-        "m",
-        "--task",
-        "nightly",
-        "--cron",
-        "0 2 * * *",
-        "--param",
-        "subject=p/a",
-        "--param",
-        "skip=sometimes",
-    )
+    cfg, auto, backtest = _forecast_config(recur.json("jobs", "show", "n")["params"])
+    made = (cfg.dropout, cfg.covariates, cfg.skip, cfg.calendar, auto, backtest.windows)
+    assert made == (0.2, ("group",), "none", False, True, 3)
+    wrong = recur.fails(*schedule("m", "retrain-forecaster", subject="p/a", dropout="1.5"))
+    assert "--param dropout=1.5: must be in [0, 1)" in wrong
+    wrong = recur.fails(*schedule("m", "nightly", subject="p/a", skip="sometimes"))
+    assert "--param skip='sometimes': choose one of seasonal, none" in wrong
