@@ -13,7 +13,7 @@ def default_home() -> Path:
     return Path(user_data_dir("recur", appauthor=False))
 
 
-MANAGED = ("logs",)  # folders of the home that only recur writes
+MANAGED = ("logs", "cache")  # folders of the home that only recur writes
 
 
 @dataclass(frozen=True)

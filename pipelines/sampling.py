@@ -18,8 +18,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from core.errors import InputError, NotFoundError, RecurError, did_you_mean
+from core.files import write_atomic
 from core.settings import Settings
 from db import light
+from textgen import overlap
 from textgen.config import SampleRequest
 from textgen.sampler import CharModel, SamplingParams, generate
 from textgen.vocab import Vocabulary
@@ -132,7 +134,8 @@ def sample_text(
     out.update(streams[0], True)
     seconds = time.perf_counter() - started
     texts = ["".join(s) for s in streams]
-    samples = [{"text": t, "longest_copied": longest_shared(req.prompt + t, loaded.text)} for t in texts]
+    index = corpus_index(settings, loaded.text)
+    samples = [{"text": t, "longest_copied": longest_shared(index, req.prompt + t)} for t in texts]
     stored = _store(settings, loaded.version, req, seed, samples)
     chars = sum(len(t) for t in texts)
     return {
@@ -171,17 +174,25 @@ class _Stream:
         return next((k for k in range(len(tail), 0, -1) if self.stop.startswith(tail[-k:])), 0)
 
 
-def longest_shared(sample: str, corpus: str) -> dict:
-    """The longest substring of `sample` found verbatim in the training text (matching statistics: each
-    start extends the previous match, so the work is linear in the sample's length)."""
-    best_start, best_len, j = 0, 0, 0
-    for i in range(len(sample)):
-        j = max(j, i)
-        while j < len(sample) and sample[i : j + 1] in corpus:
-            j += 1
-        if j - i > best_len:
-            best_start, best_len = i, j - i
-    return {"length": best_len, "text": sample[best_start : best_start + best_len]}
+def corpus_index(settings: Settings, text: str) -> overlap.CorpusIndex:
+    """The corpus's suffix index (textgen.overlap), built once per corpus text and kept in the home's
+    cache folder under the text's sha256; a damaged cache file is rebuilt."""
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    path = settings.subdir("cache") / f"corpus-{digest[:32]}.npz"
+    if path.exists():
+        try:
+            return overlap.CorpusIndex.from_bytes(path.read_bytes())
+        except (OSError, ValueError, KeyError):
+            pass
+    index = overlap.CorpusIndex.build(text)
+    write_atomic(path, lambda tmp: tmp.write_bytes(index.to_bytes()))
+    return index
+
+
+def longest_shared(index: overlap.CorpusIndex, sample: str) -> dict:
+    """The longest substring of `sample` found verbatim in the indexed training text."""
+    start, length = overlap.longest_shared(index, sample)
+    return {"length": length, "text": sample[start : start + length]}
 
 
 def _store(settings: Settings, version: int, req: SampleRequest, seed: int, samples: list[dict]) -> list[int]:

@@ -12,6 +12,7 @@ from core.settings import Settings
 from db import corpus as cq
 from db import registry
 from db.engine import read_session
+from pipelines.sampling import corpus_index
 from runtime.training import Fitted, train_and_register
 from textgen.config import TextGenConfig
 from textgen.data import split
@@ -73,7 +74,8 @@ def train_textgen(
     report = _epoch_reporter(cfg, vocab, say, preview)
 
     def fit() -> Fitted:
-        result = train(cfg, arrays, len(vocab), verbose, report, weights)
+        progress = _progress_reporter(say) if not verbose else None
+        result = train(cfg, arrays, len(vocab), verbose, report, weights, progress)
         metrics = {
             "val_loss": result.best_val_loss,
             "val_bpc": bits(result.best_val_loss),
@@ -93,6 +95,7 @@ def train_textgen(
         return promote, _reason(force, new, best, promote)
 
     done = train_and_register(settings, "textgen", corpus, fit, gate, device, precision)
+    corpus_index(settings, text)  # the memorisation check's index, built once per corpus text
     metrics = {k: v for k, v in done.metrics.items() if k != "decision"}
     return {
         "version": done.version,
@@ -111,6 +114,18 @@ def _reason(force: bool, new: float, best: float | None, promote: bool) -> str:
         return "first version"
     verb = "beats" if promote else "does not beat"
     return f"validation loss {new:.4f} nats {verb} the champion's {best:.4f}"
+
+
+def _progress_reporter(say):
+    """Inside an epoch, every few seconds: a line for a log or a pipe (a terminal shows Keras' bar)."""
+
+    def report(p: dict) -> None:
+        say(
+            f"  epoch {p['epoch']}: step {p['step']}/{p['steps']}, {p['chars_per_s']:,.0f} chars/s, "
+            f"ETA {p['eta_s']:.0f} s"
+        )
+
+    return report
 
 
 def _epoch_reporter(cfg: TextGenConfig, vocab: Vocabulary, say, preview: bool):

@@ -98,6 +98,24 @@ def test_same_seed_same_text_and_streams_differ():
     assert len({tuple(a[:, s]) for s in range(4)}) > 1
 
 
+@pytest.mark.parametrize("params", [SamplingParams(0.8), SamplingParams(1.0, top_k=3, top_p=0.9)])
+def test_the_seed_defines_each_stream_not_the_batch_layout(params):
+    """Stream i of --seed S --n N is stream i of --seed S --n M, on both sampling paths."""
+    arrays = {
+        "embedding": np.random.default_rng(1).normal(size=(6, 3)),
+        "kernel_0": np.random.default_rng(2).normal(size=(3, 12)),
+        "recurrent_0": np.random.default_rng(3).normal(size=(4, 12)),
+        "bias_0": np.zeros((2, 12)),
+        "dense_kernel": np.random.default_rng(4).normal(size=(4, 6)),
+        "dense_bias": np.zeros(6),
+    }
+    model = CharModel.from_arrays("gru", arrays)
+    run = lambda n: np.stack(list(generate(model, np.array([1]), 300, n, params, 11)))  # noqa: E731
+    one, three, five = run(1), run(3), run(5)
+    assert (three == five[:, :3]).all() and (one[:, 0] == five[:, 0]).all()
+    assert not (five[:, 3] == five[:, 4]).all()
+
+
 def test_presets():
     assert preset("tiny").units == 32 and preset("cpu", epochs=3).epochs == 3
     with pytest.raises(InputError, match="--preset 'huge'"):

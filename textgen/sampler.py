@@ -115,29 +115,55 @@ class SamplingParams:
     top_p: float = 1.0
 
 
-class GumbelNoise:
-    """Gumbel noise drawn in blocks: argmax(logits / T + noise) samples softmax(logits / T) exactly (the
-    Gumbel-max trick) with one addition and one argmax per character instead of a softmax and a search."""
+class StreamNoise:
+    """The random draws of every stream, in blocks, each stream from its own generator: stream i's draws
+    depend on (seed, i) only, so stream i of `--n N` is stream i of `--n M` (stream 0 on `seed` itself).
+    Gumbel noise makes argmax(logits / T + noise) an exact draw from softmax(logits / T) (the Gumbel-max
+    trick): one addition and one argmax per character instead of a softmax and a search."""
 
-    def __init__(self, rng: np.random.Generator, streams: int, vocab: int, block: int = 256) -> None:
-        self.rng, self.shape, self.block = rng, (block, streams, vocab), block
-        self.noise, self.next = None, block
+    def __init__(self, seed: int | None, streams: int, vocab: int, block: int = 256) -> None:
+        self.rngs = [
+            np.random.default_rng(seed if i == 0 or seed is None else [seed, i]) for i in range(streams)
+        ]
+        self.vocab, self.block = vocab, block
+        self.blocks: dict[str, np.ndarray] = {}
+        self.next = {"gumbel": block, "uniform": block}
 
-    def take(self) -> np.ndarray:
-        if self.next == self.block:
-            self.noise, self.next = self.rng.gumbel(size=self.shape).astype(np.float32), 0
-        self.next += 1
-        return self.noise[self.next - 1]
+    def _take(self, kind: str) -> np.ndarray:
+        if self.next[kind] == self.block:
+            self.blocks[kind], self.next[kind] = self._draw(kind), 0
+        self.next[kind] += 1
+        return self.blocks[kind][self.next[kind] - 1]
+
+    def _draw(self, kind: str) -> np.ndarray:
+        """The next block: (block, streams, vocab) Gumbel draws, or (block, streams, 1) uniform ones."""
+        if kind == "gumbel":
+            return np.stack([r.gumbel(size=(self.block, self.vocab)) for r in self.rngs], 1).astype(
+                np.float32
+            )
+        return np.stack([r.random((self.block, 1)) for r in self.rngs], 1)
+
+    def gumbel(self) -> np.ndarray:
+        """(streams, vocab)"""
+        return self._take("gumbel")
+
+    def uniform(self) -> np.ndarray:
+        """(streams, 1)"""
+        return self._take("uniform")
 
 
 def choose(
-    logits: np.ndarray, params: SamplingParams, rng: np.random.Generator, noise: GumbelNoise | None = None
+    logits: np.ndarray,
+    params: SamplingParams,
+    rng: np.random.Generator | None = None,
+    noise: StreamNoise | None = None,
 ) -> np.ndarray:
-    """One id per row: greedy at temperature 0, else softmax(logits / T) cut to top-k and top-p."""
+    """One id per row: greedy at temperature 0, else softmax(logits / T) cut to top-k and top-p. The draws
+    come from `noise` (one generator per stream) or else from `rng`."""
     if params.temperature == 0:
         return np.argmax(logits, axis=1)
     if noise is not None and not params.top_k and params.top_p >= 1.0:
-        return np.argmax(logits * (1.0 / params.temperature) + noise.take(), axis=1)
+        return np.argmax(logits * (1.0 / params.temperature) + noise.gumbel(), axis=1)
     z = logits.astype(np.float64) / params.temperature
     if params.top_k and params.top_k < z.shape[1]:
         kth = np.partition(z, -params.top_k, axis=1)[:, -params.top_k][:, None]
@@ -152,7 +178,7 @@ def choose(
         np.put_along_axis(keep, order, keep_sorted, axis=1)
         p = np.where(keep, p, 0.0)
         p /= p.sum(axis=1, keepdims=True)
-    u = rng.random((p.shape[0], 1))
+    u = noise.uniform() if noise is not None else rng.random((p.shape[0], 1))
     return np.minimum((np.cumsum(p, axis=1) < u).sum(axis=1), p.shape[1] - 1)
 
 
@@ -166,14 +192,13 @@ def generate(
 ) -> Iterator[np.ndarray]:
     """Yield the next character id of every stream, `length` times. The prompt primes the state; with no
     prompt the streams start from a zero state and the model's distribution after it."""
-    rng = np.random.default_rng(seed)
-    noise = GumbelNoise(rng, streams, len(model.dense_bias))
+    noise = StreamNoise(seed, streams, len(model.dense_bias))
     state = model.initial_state(streams)
     logits = np.repeat(model.dense_bias[None, :], streams, axis=0)
     if len(prompt_ids):
         for cid in prompt_ids:
             logits, state = model.step(np.full(streams, cid, dtype=np.int64), state)
     for _ in range(length):
-        ids = choose(logits, params, rng, noise)
+        ids = choose(logits, params, noise=noise)
         yield ids
         logits, state = model.step(ids, state)
