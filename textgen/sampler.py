@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 
 def _sigmoid_(x: np.ndarray) -> None:
@@ -115,6 +116,9 @@ class SamplingParams:
     top_p: float = 1.0
 
 
+ONE_THREAD_STREAMS = 16  # measured in bench/textgen.py --streams: one BLAS thread wins up to here
+
+
 class StreamNoise:
     """The random draws of every stream, in blocks, each stream from its own generator: stream i's draws
     depend on (seed, i) only, so stream i of `--n N` is stream i of `--n M` (stream 0 on `seed` itself).
@@ -193,12 +197,14 @@ def generate(
     """Yield the next character id of every stream, `length` times. The prompt primes the state; with no
     prompt the streams start from a zero state and the model's distribution after it."""
     noise = StreamNoise(seed, streams, len(model.dense_bias))
-    state = model.initial_state(streams)
-    logits = np.repeat(model.dense_bias[None, :], streams, axis=0)
-    if len(prompt_ids):
+    # BLAS threads cost more than they give on the small products of a few streams (and a loaded machine
+    # makes them crawl): one thread up to ONE_THREAD_STREAMS streams, the library's default above
+    with threadpool_limits(1 if streams <= ONE_THREAD_STREAMS else None, user_api="blas"):
+        state = model.initial_state(streams)
+        logits = np.repeat(model.dense_bias[None, :], streams, axis=0)
         for cid in prompt_ids:
             logits, state = model.step(np.full(streams, cid, dtype=np.int64), state)
-    for _ in range(length):
-        ids = choose(logits, params, noise=noise)
-        yield ids
-        logits, state = model.step(ids, state)
+        for _ in range(length):
+            ids = choose(logits, params, noise=noise)
+            yield ids
+            logits, state = model.step(ids, state)
