@@ -73,11 +73,6 @@ def _forecast_config(p: dict):
     return (*forecast_config(values), BacktestConfig(**windows))
 
 
-def _forecast_checks(p: dict):
-    """The run's configuration, built now so that its errors come at `jobs add`."""
-    return _forecast_config(p)
-
-
 def _retrain(settings: Settings, p: dict) -> dict:
     from pipelines.forecast import AUTO, train_forecaster
 
@@ -245,7 +240,7 @@ TASKS: dict[str, Task] = {
         FORECAST_PARAMS,
         _retrain,
         ("subject",),
-        _forecast_checks,
+        _forecast_config,
     ),
     "forecast": Task(
         "forecast with the champion and store the vintage",
@@ -253,7 +248,7 @@ TASKS: dict[str, Task] = {
         {"horizon": FORECAST_PARAMS["horizon"]},
         _forecast,
         ("subject",),
-        _forecast_checks,
+        _forecast_config,
     ),
     "score-vintages": Task(
         "score past forecasts against the actuals", ("subject",), {}, _score, ("subject",)
@@ -280,7 +275,7 @@ TASKS: dict[str, Task] = {
         FORECAST_PARAMS | _plain(path=str, fill=str, name=str),
         _nightly,
         ("subject",),
-        _forecast_checks,
+        _forecast_config,
     ),
     "report": Task(
         "write the report into <home>/reports/",

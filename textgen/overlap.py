@@ -91,13 +91,13 @@ def _leading_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     return out
 
 
-def _compare(sample: dict, corpus: dict, rows, starts, positions, known):
+def _compare(sample: dict, corpus: dict, starts, positions, known):
     """(shared length, sign) of sample suffixes `starts` against corpus suffixes `positions`, given that
     their first `known` ids are equal: sign < 0 where the sample suffix sorts first."""
     left = np.minimum(sample["n"] - starts, corpus["n"] - positions)  # ids both still have
     shared = known.copy()
-    sign = np.zeros(len(rows), dtype=np.int64)
-    open_ = np.arange(len(rows))
+    sign = np.zeros(len(starts), dtype=np.int64)
+    open_ = np.arange(len(starts))
     while len(open_):
         done = shared[open_] >= left[open_]
         ended = open_[done]
@@ -137,7 +137,7 @@ def longest_shared(index: CorpusIndex, sample: str) -> tuple[int, int]:
             break
         mid = (lo[active] + hi[active]) // 2
         known = np.minimum(low_lcp[active], high_lcp[active])
-        shared, sign = _compare(s, c, active, starts[active], index.suffixes[mid].astype(np.int64), known)
+        shared, sign = _compare(s, c, starts[active], index.suffixes[mid].astype(np.int64), known)
         after = sign > 0  # the corpus suffix at mid sorts before the sample's: search above it
         lo[active[after]], low_lcp[active[after]] = mid[after] + 1, shared[after]
         hi[active[~after]], high_lcp[active[~after]] = mid[~after], shared[~after]
