@@ -34,6 +34,8 @@ def memory_in_use() -> int | None:
     if backend == "tensorflow":
         import tensorflow as tf
 
+        if not tf.config.list_physical_devices("GPU"):
+            return None
         return int(tf.config.experimental.get_memory_info("GPU:0")["current"])
     if backend == "jax":
         import jax
@@ -47,8 +49,11 @@ def memory_in_use() -> int | None:
     return None
 
 
-def textgen_gpu(home: Path, minutes: float, device: str = "gpu", name: str = "gpu") -> dict:
-    """The whole pipeline, as `recur textgen train shakespeare --preset gpu --device gpu` runs it."""
+def textgen_gpu(
+    home: Path, minutes: float, device: str = "gpu", name: str = "gpu", overrides: dict | None = None
+) -> dict:
+    """The whole pipeline, as `recur textgen train shakespeare --preset gpu --device gpu` runs it (with
+    any option overridden as on the command line)."""
     from core.settings import Settings
     from pipelines.ingest import ingest_corpus
     from pipelines.textgen import train_textgen
@@ -59,7 +64,7 @@ def textgen_gpu(home: Path, minutes: float, device: str = "gpu", name: str = "gp
     out = train_textgen(
         settings,
         "shakespeare",
-        preset(name, time_limit=minutes * 60),
+        preset(name, time_limit=minutes * 60, **(overrides or {})),
         device=device,
         say=lambda m: print("  " + m, flush=True),
     )
