@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fast lint format bench clean programs readme-options
+.PHONY: demo test fast lint format bench clean programs readme-options docs-images
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -40,6 +40,10 @@ format: $(STAMP)
 # the README's option tables, regenerated from the configuration dataclasses (a test holds them equal)
 readme-options: $(STAMP)
 	$(PY) -m commands.readme README.md
+
+# the report pictures in docs/ that the README shows (a demo store's report, HTML and two PDF pages)
+docs-images: $(STAMP) programs
+	tools/report-images.sh
 
 bench: $(STAMP)
 	$(PY) bench/ingest.py

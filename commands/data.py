@@ -73,6 +73,12 @@ def series() -> None:
     help="Seasonal period to keep with the series (baselines, MASE, the default lookback); default: "
     "the frequency's usual one (none for integer steps).",
 )
+@click.option(
+    "--unit",
+    "units",
+    multiple=True,
+    help="Unit of the values, for axis labels: MW for every series, OT=°C for one column (repeatable).",
+)
 @pass_settings
 def series_ingest(settings: Settings, file: str, value_cols: tuple[str, ...], **options) -> None:
     """Add a file's rows to the store, all or nothing; newer rows append.
@@ -80,7 +86,7 @@ def series_ingest(settings: Settings, file: str, value_cols: tuple[str, ...], **
     \b
     Examples:
       recur series ingest data/airline_passengers.csv --name airline
-      recur series ingest data/ETTh1.csv                     # 7 series, group ETTh1
+      recur series ingest data/ETTh1.csv --unit MW --unit OT=°C   # 7 series, group ETTh1
       recur series ingest sales.csv --id-col store --time-col day --value-col sales
     """
     from pipelines.ingest import ingest_series

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from db import forecasts as fq
 from db import series as q
-from db.tables import Forecast, JobRun, ModelVersion, Sample, Series, TrainingRun
+from db.tables import Forecast, JobRun, ModelVersion, Sample, Schedule, Series, TrainingRun
 
 FAILED = ("failed", "timed_out", "abandoned")
 
@@ -19,8 +19,11 @@ FAILED = ("failed", "timed_out", "abandoned")
 def since(session: Session, moment: datetime) -> dict:
     """New champions, forecasts issued, failed scheduled runs and samples since `moment`."""
     champions = session.scalars(select(ModelVersion).where(ModelVersion.promoted_at >= moment)).all()
-    failed = session.scalars(
-        select(JobRun).where(JobRun.status.in_(FAILED), JobRun.finished_at >= moment)
+    failed = session.execute(
+        select(JobRun, Schedule.name)
+        .join(Schedule, Schedule.id == JobRun.schedule_id)
+        .where(JobRun.status.in_(FAILED), JobRun.finished_at >= moment)
+        .order_by(JobRun.finished_at.desc())
     ).all()
     return {
         "champions": [
@@ -39,12 +42,12 @@ def since(session: Session, moment: datetime) -> dict:
         "failed": [
             {
                 "run": r.id,
-                "schedule_id": r.schedule_id,
-                "logical_date": r.logical_date,
-                "status": r.status,
+                "schedule": name,
+                "logical date": r.logical_date,
+                "status": r.status.replace("_", " "),
                 "error": (r.error or "").strip().splitlines()[-1:][0] if r.error else "",
             }
-            for r in failed
+            for r, name in failed
         ],
         "samples": session.scalar(
             select(func.count()).select_from(Sample).where(Sample.created_at >= moment)
@@ -71,6 +74,25 @@ def latest_forecast(session: Session, series: Series) -> dict | None:
         return None
     ts, values = q.load_points(session, series.id)
     return {"forecast": f, "points": fq.points(session, f.id), "ts": ts, "values": values}
+
+
+def latest_versions(session: Session, kind: str, subject: str) -> dict[str, ModelVersion]:
+    """A subject's champion and its newest challenger (a version trained after it that lost, or the one it
+    replaced), by alias; either may be missing."""
+    found = session.scalars(
+        select(ModelVersion)
+        .where(
+            ModelVersion.kind == kind,
+            ModelVersion.subject == subject,
+            ModelVersion.alias.in_(("champion", "challenger")),
+            ModelVersion.status == "ready",
+        )
+        .order_by(ModelVersion.id.desc())
+    ).all()
+    out: dict[str, ModelVersion] = {}
+    for v in found:
+        out.setdefault(v.alias, v)
+    return out
 
 
 def recent_samples(session: Session, corpus: str, limit: int = 8) -> list[Sample]:

@@ -23,10 +23,13 @@ DATA = Path(__file__).resolve().parent.parent / "data"
 # (file, options): one monthly series, one daily series with two missing days, a yearly integer-indexed
 # series, and ETTh1's seven hourly columns as a group.
 SERIES = [
-    ("airline_passengers.csv", IngestOptions(name="airline")),
-    ("daily_min_temperatures_melbourne.csv", IngestOptions(name="melbourne_temp", fill="interpolate")),
-    ("sunspots_yearly.csv", IngestOptions(name="sunspots")),
-    ("ETTh1.csv", IngestOptions(name="ETTh1")),
+    ("airline_passengers.csv", IngestOptions(name="airline", units=("thousand passengers",))),
+    (
+        "daily_min_temperatures_melbourne.csv",
+        IngestOptions(name="melbourne_temp", fill="interpolate", units=("°C",)),
+    ),
+    ("sunspots_yearly.csv", IngestOptions(name="sunspots", units=("sunspot number",))),
+    ("ETTh1.csv", IngestOptions(name="ETTh1", units=("OT=°C",))),
 ]
 CORPORA = [("tinyshakespeare.txt", "shakespeare")]
 # Forecasters small enough for the demo's time budget; `auto` would try three architectures each.

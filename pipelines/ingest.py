@@ -60,7 +60,7 @@ def ingest_series(settings: Settings, path: str | Path, opts: IngestOptions) -> 
             raise InputError(str(exc) + table.parser.day_first_hint(bool(opts.time_format))) from exc
         group_id = q.ensure_group(session, group, str(path)).id if group else None
         for r, p in plans:
-            report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path), opts.season))
+            report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path), opts))
     return report
 
 
@@ -90,7 +90,7 @@ def _plan(session, rows: SeriesRows, kind: str, opts: IngestOptions, path) -> Pl
 
 
 def _apply(
-    session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, source: str, season: int | None
+    session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, source: str, opts: IngestOptions
 ) -> SeriesOutcome:
     series = q.get_series(session, p.name)
     created = series is None
@@ -105,7 +105,8 @@ def _apply(
         )
         session.add(series)
     series.freq = series.freq or p.freq
-    series.season = season or series.season
+    series.season = opts.season or series.season
+    series.unit = opts.unit_of(p.column) or series.unit
     session.flush()
     if len(p.replace_ts):
         q.delete_points(session, series.id, p.replace_ts)

@@ -6,14 +6,18 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from core.errors import InputError
+from core.errors import InputError, RecurError
 from core.files import slugify, write_atomic
 from core.outputs import check_output, output_format
 from core.settings import Settings
 from db.tables import utcnow
-from pipelines.report_sections import build, corpus_section, forecast_section
+from pipelines.report_forecasts import forecast_section
+from pipelines.report_sections import build, corpus_section
 from pipelines.vintages import export_forecasts
-from reports.document import STYLE, Plot, Report, to_html, write_markdown, write_pdf
+from reports.document import STYLE, Plot, Report
+from reports.html import to_html
+from reports.markdown import write_markdown
+from reports.pdf import write_pdf
 
 REPORT_FORMATS = {".html": "html", ".htm": "html", ".md": "md", ".pdf": "pdf"}
 
@@ -39,8 +43,8 @@ def export(
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
     check_output(settings, out)
-    start = _since(settings, since)
-    report = build(settings, list(subjects), list(corpora), start)
+    start, why = _since(settings, since)
+    report = build(settings, list(subjects), list(corpora), start, why=why)
     result = {
         "path": str(out),
         "format": fmt,
@@ -60,30 +64,37 @@ def export(
     return result
 
 
-def _since(settings: Settings, since: str | None) -> datetime:
+def _since(settings: Settings, since: str | None) -> tuple[datetime, str]:
+    """Where the report's period starts, and why there: --since, the previous report, or a week ago."""
     if since:
         try:
-            return datetime.fromisoformat(since)
+            return datetime.fromisoformat(since), "from --since"
         except ValueError as exc:
             raise InputError(f"--since {since!r}: write a date like 2026-11-01") from exc
     try:
-        return datetime.fromisoformat(_last_report_file(settings).read_text().strip())
+        mark = datetime.fromisoformat(_last_report_file(settings).read_text().strip())
+        return mark, "since the previous report; --since sets another start"
     except (OSError, ValueError):  # no report yet (or its mark unreadable): the last week
-        return utcnow() - timedelta(days=7)
+        return utcnow() - timedelta(days=7), "the last 7 days: no earlier report; --since sets another start"
 
 
-def _export_data(settings: Settings, report: Report, out: Path) -> list[str]:
-    written = []
+def _export_data(settings: Settings, report: Report, out: Path) -> dict[str, list[str]]:
+    """Each forecasting subject's latest forecasts (every member, for a group) as CSV and JSON beside the
+    report; a subject with none stored is named with the reason instead of silently skipped."""
+    written, skipped = [], []
     for section in report.sections:
-        if section.title.startswith("Forecasts: "):
-            name = section.title.removeprefix("Forecasts: ")
+        if not section.title.startswith("Forecasts: "):
+            continue
+        name = section.title.removeprefix("Forecasts: ")
+        try:
             for suffix in (".csv", ".json"):
                 target = out.with_name(f"{out.stem}-{_slug(name)}-forecast{suffix}")
-                try:
-                    written.append(export_forecasts(settings, name, target)["path"])
-                except Exception:  # no vintages for this subject yet
-                    break
-    return written
+                written.append(export_forecasts(settings, name, target)["path"])
+        except RecurError as exc:
+            skipped.append(str(exc))
+    if not written and not skipped:
+        skipped.append("the report has no forecasting subject; pass --series or --group")
+    return {"written": written, "skipped": skipped}
 
 
 def _slug(name: str) -> str:
@@ -94,7 +105,12 @@ def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -
     """A single chart: a series' latest forecast fan chart, or a corpus's bits per character."""
     section = forecast_section(settings, name) if kind == "forecast" else corpus_section(settings, name)
     figures = [b for b in section.blocks if isinstance(b, Plot)]
-    wanted = [p for p in figures if p.name.endswith("forecast" if kind == "forecast" else "bits per char")]
+    ends = ("forecast",) if kind == "forecast" else ("bits per char",)
+    wanted = [
+        p
+        for p in figures
+        if p.name.endswith(ends) or (kind == "forecast" and p.name.startswith("forecasts "))
+    ]
     if not wanted:
         what = (
             "stored forecasts (run recur forecast predict)"

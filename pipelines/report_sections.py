@@ -5,28 +5,20 @@ from __future__ import annotations
 
 from datetime import datetime
 
-import numpy as np
-
 from core.settings import Settings
-from core.timefmt import format_ts
 from db import activity, registry
 from db import corpus as cq
 from db import schedules as sq
-from db import series as q
+from db.activity import FAILED
 from db.engine import read_session
 from db.tables import utcnow
 from pipelines.inspect import samples_at_temperatures
-from pipelines.vintages import score_vintages
+from pipelines.report_forecasts import forecast_section
 from reports import plots
-from reports.document import Plot, Report, Section, Table
+from reports.document import Plot, Report, Section, Table, TextSample
 
-METRICS = ["mae", "rmse", "smape", "mase"]
-FANS_SHOWN = 12  # a group's first fan charts; the rest are in the exported data
-
-
-def _axis(ts, kind: str):
-    arr = np.asarray(ts, dtype=np.int64)
-    return arr if kind == "int" else arr.astype("datetime64[s]")
+SAMPLE_SHOWN = 3000  # characters of a stored sample a report shows; the rest is counted
+STORED_SHOWN = 5  # the most recent stored samples shown whole
 
 
 def summary_section(settings: Settings, since: datetime) -> Section:
@@ -34,8 +26,8 @@ def summary_section(settings: Settings, since: datetime) -> Section:
         done = activity.since(session, since)
     rows, fails = done["champions"], done["failed"]
     text = (
-        f"Since {since:%Y-%m-%d %H:%M} UTC: {len(rows)} new champion(s), {done['issued']} forecast(s) "
-        f"issued, {len(fails)} failed run(s), {done['samples']} text sample(s)."
+        f"In this period: {len(rows)} new champion(s), {done['issued']} forecast(s) issued, "
+        f"{len(fails)} failed scheduled run(s), {done['samples']} text sample(s)."
     )
     blocks: list = [text]
     if rows:
@@ -43,123 +35,8 @@ def summary_section(settings: Settings, since: datetime) -> Section:
             Table(["version", "kind", "subject", "architecture", "promoted"], rows, "New champions")
         )
     if fails:
-        blocks.append(Table(["run", "schedule_id", "logical_date", "status", "error"], fails, "Failed runs"))
+        blocks.append(Table(["run", "schedule", "logical date", "status", "error"], fails, "Failed runs"))
     return Section("Summary", blocks)
-
-
-def forecast_section(settings: Settings, name: str) -> Section:
-    with read_session(settings) as session:
-        subject = q.resolve(session, name)
-        champion = registry.champion(session, "forecaster", name)
-        history = activity.training_history(session, champion)
-        fans = [_fan_data(activity.latest_forecast(session, s), s) for s in subject.series]
-        info = (
-            None if champion is None else (champion.id, champion.architecture, dict(champion.metrics or {}))
-        )
-    blocks: list = _champion_blocks(name, info)
-    caption = "" if info is None else _fan_caption(info)
-    blocks += [_fan_plot(fan, caption) for fan in fans[:FANS_SHOWN] if fan is not None]
-    scores = score_vintages(settings, name)
-    if scores:
-        blocks.append(
-            Plot(f"{name} vintages", lambda fig: plots.vintages(fig.add_subplot(), scores), (7.5, 2.6))
-        )
-        cols = ["series", "method", "model_version", "origin", "arrived", "horizon", "mae", "coverage95"]
-        blocks.append(Table(cols, scores[-20:], "Stored forecasts (vintages)"))
-    if history:
-        draw = lambda fig: plots.training_curves(fig.add_subplot(), history)  # noqa: E731
-        blocks.append(Plot(f"{name} training", draw, (7.5, 2.6)))
-    if info is not None and info[1] == "attention":
-        from pipelines.inspect import attention_weights
-
-        weights = attention_weights(settings, name)
-        draw = lambda fig: plots.attention_weights(fig.add_subplot(), weights)  # noqa: E731
-        blocks.append(Plot(f"{name} attention", draw, (7.5, 2.4)))
-    return Section(f"Forecasts: {name}", blocks)
-
-
-def _best_baseline(metrics: dict) -> tuple[str, float | None, float | None]:
-    overall = metrics.get("backtest", {}).get("overall", {})
-    best = (metrics.get("gate") or {}).get("baseline", "seasonal_naive")
-    return best, overall.get("model", {}).get("mase"), overall.get(best, {}).get("mase")
-
-
-def _champion_blocks(name: str, info: tuple | None) -> list:
-    """The champion's decision, what serves each series, and its backtest."""
-    if info is None:
-        return ["No trained model is champion: each series is forecast by its best baseline."]
-    vid, arch, metrics = info
-    bt = metrics.get("backtest", {})
-    overall = bt.get("overall", {})
-    best, mase, naive = _best_baseline(metrics)
-    blocks: list = [
-        f"Champion: version {vid} ({arch}). Backtest MASE {mase:.3f} against the best baseline, "
-        f"{best}, {naive:.3f}, over up to {bt.get('windows')} windows per series. "
-        f"{metrics.get('decision', '')}"
-    ]
-    if metrics.get("served"):
-        served = ", ".join(f"{m} {n}" for m, n in metrics["served"].items())
-        blocks.append(f"What serves each series: {served}.")
-    blocks.append(
-        Table(["method", *METRICS], [{"method": m} | v for m, v in overall.items()], "Backtest, overall")
-    )
-    if len(bt.get("per_series", {})) > 1:
-        serve = metrics.get("serve") or {}
-        rows = [
-            {"series": s, "model": v["model"]["mase"], best: v[best]["mase"], "served by": serve.get(s)}
-            for s, v in bt["per_series"].items()
-        ]
-        blocks.append(Table(["series", "model", best, "served by"], rows, "MASE per series"))
-    blocks.append(Plot(f"{name} backtest", lambda fig, bt=bt: _backtest_figure(fig, bt)))
-    if metrics.get("coverage"):
-        rows = [{"level": f"{k}%", "coverage": v} for k, v in metrics["coverage"].items()]
-        blocks.append(Table(["level", "coverage"], rows, "Interval coverage in the backtest"))
-    return blocks
-
-
-def _fan_caption(info: tuple) -> str:
-    vid, arch, metrics = info
-    best, mase, naive = _best_baseline(metrics)
-    return f" — v{vid} {arch}, MASE {mase:.2f} vs {best} {naive:.2f}"
-
-
-def _fan_plot(fan: dict, caption: str) -> Plot:
-    title = fan["title"] + caption
-    return Plot(
-        f"{fan['name']} forecast",
-        lambda fig, f=fan, t=title: plots.fan_chart(
-            fig.add_subplot(), f["history"], f["forecast"], f["intervals"], f["actual"], t
-        ),
-    )
-
-
-def _backtest_figure(fig, bt: dict) -> None:
-    left, right = fig.subplots(1, 2)
-    plots.error_by_step(left, bt.get("by_step", {}))
-    plots.leaderboard(right, {m: v["mase"] for m, v in bt.get("overall", {}).items()})
-
-
-def _fan_data(latest: dict | None, s) -> dict | None:
-    """A fan chart's data: the history before the origin, the forecast with its intervals, and the actuals
-    that have arrived since."""
-    if latest is None:
-        return None
-    f, points = latest["forecast"], latest["points"]
-    ts, values = np.asarray(latest["ts"]), np.asarray(latest["values"])
-    before = ts <= f.origin_ts
-    keep = max(4 * len(points), 48)
-    after = (ts > f.origin_ts) & (ts <= points[-1].ts)
-    levels = sorted({lv for p in points for lv in (p.intervals or {})})
-    return {
-        "name": s.name,
-        "title": f"{s.name}: {f.method} forecast from {format_ts(f.origin_ts, s.time_kind)}",
-        "history": (_axis(ts[before][-keep:], s.time_kind), values[before][-keep:]),
-        "forecast": (_axis([p.ts for p in points], s.time_kind), [p.value for p in points]),
-        "intervals": {
-            lv: ([p.intervals[lv][0] for p in points], [p.intervals[lv][1] for p in points]) for lv in levels
-        },
-        "actual": (_axis(ts[after], s.time_kind), values[after]),
-    }
 
 
 def corpus_section(settings: Settings, corpus: str) -> Section:
@@ -168,17 +45,7 @@ def corpus_section(settings: Settings, corpus: str) -> Section:
         champion = registry.champion(session, "textgen", corpus)
         history = activity.training_history(session, champion)
         vid, metrics = (None, {}) if champion is None else (champion.id, dict(champion.metrics or {}))
-        stored = [
-            {
-                "id": s.id,
-                "version": s.model_version_id,
-                "seed": s.seed,
-                "temperature": s.params.get("temperature"),
-                "copied": s.params.get("longest_copied"),
-                "text": (s.prompt + s.text)[:90].replace("\n", " "),
-            }
-            for s in activity.recent_samples(session, corpus)
-        ]
+        stored = [_stored_sample(s) for s in activity.recent_samples(session, corpus, STORED_SHOWN)]
     if vid is None:
         return Section(f"Text: {corpus}", ["No text generator trained on this corpus yet."])
     blocks: list = [
@@ -187,17 +54,33 @@ def corpus_section(settings: Settings, corpus: str) -> Section:
     ]
     if history and history.get("val_bpc"):
         draw = lambda fig: plots.bits_per_char(fig.add_subplot(), history["val_bpc"])  # noqa: E731
-        blocks.append(Plot(f"{corpus} bits per char", draw, (7.5, 2.4)))
-
-    side = [
-        r | {"sample": r["sample"].replace("\n", " / ")} for r in samples_at_temperatures(settings, corpus)
-    ]
-    blocks.append(Table(["temperature", "sample"], side, "Samples side by side (seed 0)"))
-    if stored:
         blocks.append(
-            Table(["id", "version", "seed", "temperature", "copied", "text"], stored, "Recent stored samples")
+            Plot(f"{corpus} bits per char", draw, (7.5, 2.4), "validation bits per character by epoch")
         )
+    blocks.append(f"Samples from version {vid} at three temperatures, each from a new line, seed 0:")
+    for r in samples_at_temperatures(settings, corpus):
+        blocks.append(TextSample("", r["sample"], f"version {vid} · temperature {r['temperature']} · seed 0"))
+    if stored:
+        blocks.append(f"The {len(stored)} most recent stored sample(s), newest first:")
+        blocks += stored
     return Section(f"Text: {corpus}", blocks)
+
+
+def _stored_sample(s) -> TextSample:
+    params = s.params or {}
+    parts = [f"sample {s.id}", f"version {s.model_version_id}", f"temperature {params.get('temperature')}"]
+    parts.append(f"seed {s.seed}")
+    if params.get("top_k"):
+        parts.append(f"top-k {params['top_k']}")
+    if params.get("top_p", 1.0) < 1.0:
+        parts.append(f"top-p {params['top_p']}")
+    copied = params.get("longest_copied")
+    if copied is not None:
+        length = copied.get("length") if isinstance(copied, dict) else copied
+        parts.append(f"longest run copied from the corpus: {length} characters")
+    parts.append(f"{s.created_at:%Y-%m-%d %H:%M} UTC")
+    shown = s.text[:SAMPLE_SHOWN]
+    return TextSample(s.prompt, shown, " · ".join(parts), len(s.text) - len(shown))
 
 
 def classifier_section(settings: Settings, name: str) -> Section:
@@ -225,7 +108,7 @@ def classifier_section(settings: Settings, name: str) -> Section:
     )
 
 
-def jobs_section(settings: Settings, since: datetime) -> Section | None:
+def jobs_section(settings: Settings) -> Section | None:
     with read_session(settings) as session:
         runs = sq.history(session, limit=40)
     if not runs:
@@ -235,12 +118,15 @@ def jobs_section(settings: Settings, since: datetime) -> Section | None:
         r["started_ts"] = (
             (datetime.fromisoformat(r["started"]) - first).total_seconds() / 60 if r["started"] else 0
         )
-    cols = ["id", "schedule", "logical_date", "attempt", "status", "started", "seconds"]
+    cols = ["id", "schedule", "logical date", "attempt", "status", "started", "seconds"]
+    shown = sorted(runs[:20], key=lambda r: r["status"] not in FAILED)  # failures first, newest first
+    rows = [r | {"logical date": r["logical_date"], "status": r["status"].replace("_", " ")} for r in shown]
+    alt = "one bar per recent run: when it started, how long it took, how it ended"
     return Section(
         "Scheduled jobs",
         [
-            Plot("jobs timeline", lambda fig: plots.job_timeline(fig.add_subplot(), runs), (7.5, 2.4)),
-            Table(cols, runs[:20], "Recent runs"),
+            Plot("jobs timeline", lambda fig: plots.job_timeline(fig.add_subplot(), runs), (7.5, 2.4), alt),
+            Table(cols, rows, "Recent runs, failures first"),
         ],
     )
 
@@ -263,14 +149,20 @@ def build(
     corpora: list[str],
     since: datetime,
     classifiers: list[str] | None = None,
+    why: str = "",
 ) -> Report:
+    """The whole report; `why` says where the period's start came from (--since, the previous report)."""
     if not subjects and not corpora and not classifiers:
         subjects, corpora, classifiers = default_subjects(settings)
+    now = utcnow()
+    period = f"Period covered: {since:%Y-%m-%d %H:%M} to {now:%Y-%m-%d %H:%M} UTC" + (
+        f" ({why})" if why else ""
+    )
     sections = [summary_section(settings, since)]
     sections += [forecast_section(settings, s) for s in subjects]
     sections += [corpus_section(settings, c) for c in corpora]
     sections += [classifier_section(settings, c) for c in classifiers or []]
-    jobs = jobs_section(settings, since)
+    jobs = jobs_section(settings)
     sections += [jobs] if jobs else []
     if len(sections) == 1:
         sections.append(
@@ -278,4 +170,4 @@ def build(
                 "Nothing to show yet", ["Train a forecaster or a text generator first: recur demo shows how."]
             )
         )
-    return Report("recur report", f"{settings.home} · generated {utcnow():%Y-%m-%d %H:%M} UTC", sections)
+    return Report("recur report", f"{settings.home} · generated {now:%Y-%m-%d %H:%M} UTC", sections, period)

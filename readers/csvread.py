@@ -38,6 +38,13 @@ class IngestOptions:
     encoding: str = "utf-8"
     chunk_rows: int = CHUNK_ROWS
     season: int | None = None  # the seasonal period to keep with the series
+    units: tuple[str, ...] = ()  # "MW" for every series, "OT=°C" for one column's
+
+    def unit_of(self, column: str) -> str | None:
+        """The unit `--unit` gives a column: its own `COLUMN=UNIT`, else a bare `UNIT`, else none."""
+        own = dict(u.split("=", 1) for u in self.units if "=" in u)
+        bare = [u for u in self.units if "=" not in u]
+        return own.get(column) or (bare[-1] if bare else None)
 
     def __post_init__(self) -> None:
         for option, value, allowed in [
@@ -48,6 +55,9 @@ class IngestOptions:
         ]:
             if value not in allowed:
                 raise InputError(f"{option} {value!r}: choose one of {', '.join(allowed)}")
+        for u in self.units:
+            if not u.strip() or u.startswith("=") or u.endswith("="):
+                raise InputError(f"--unit {u!r}: write a unit (MW) or a column's unit (OT=°C)")
         if self.season is not None and self.season < 1:
             raise InputError(f"--season {self.season}: must be at least 1 (1: no season)")
 

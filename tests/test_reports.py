@@ -1,22 +1,29 @@
-"""Plots and reports from the CLI: a self-contained HTML file, Markdown with PNGs, a PDF with pages, single
-plots; and (slow) the HTML opened in headless Chromium with every image decoded."""
+"""Plots and reports from the CLI: one document in three renderings (a self-contained HTML file,
+Markdown with PNGs, typeset A4 PDF pages), a group's section, single plots; and (slow) the HTML in
+headless Chromium."""
 
 from __future__ import annotations
 
+import html as htmllib
+import json
 import re
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
 from tests.conftest import DATA, ROOT, program
 
 ARTIFACTS = ROOT / "test-artifacts"
+SMALL = ["--lookback", "24", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
+A4 = (595.28, 841.89)  # points
 
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory):
-    """One store with a forecaster, vintages, a text generator, samples and a job run, built once."""
+    """One store with a forecaster, vintages, a group with a global model and a member's own champion, a
+    text generator, samples, and a succeeded and a failed job run, built once."""
     from tests.conftest import Recur
 
     base = tmp_path_factory.mktemp("reports")
@@ -25,50 +32,59 @@ def built(tmp_path_factory):
         mp.delenv("RECUR_DB", raising=False)
         corpus = base / "c.txt"
         corpus.write_text((DATA / "tinyshakespeare.txt").read_text()[:20_000])
-        _fill(Recur(base / "home"), corpus)
-    return base / "home"
-
-
-@pytest.fixture
-def store(built, home, recur):
-    shutil.copytree(built, home)
-    return recur
+        ett = base / "ETTh1.csv"
+        ett.write_text("".join((DATA / "ETTh1.csv").read_text().splitlines(keepends=True)[:601]))
+        recur = Recur(base / "home")
+        _fill(recur, corpus)
+        _fill_group(recur, ett)
+        (base / "sample.json").write_text(
+            json.dumps(
+                recur.json(
+                    "textgen", "sample", "c", "--length", "120", "--seed", "1", "--prompt", "MENENIUS:"
+                )
+            )
+        )
+    return base
 
 
 def _fill(recur, corpus) -> None:
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
-    recur(
-        "forecast",
-        "train",
-        "airline",
-        "--model",
-        "gru",
-        "--force",
-        "--lookback",
-        "12",
-        "--horizon",
-        "6",
-        "--units",
-        "4",
-        "--epochs",
-        "2",
-        "--windows",
-        "3",
-    )
+    small = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "2", "--windows", "3"]
+    recur("forecast", "train", "airline", "--model", "gru", "--force", *small)
     recur("forecast", "predict", "airline")
     recur("corpus", "ingest", corpus, "--name", "c")
     recur("textgen", "train", "c", "--preset", "tiny", "--epochs", "2")
-    recur("textgen", "sample", "c", "--length", "40", "--seed", "1")
     recur("jobs", "add", "nap", "--task", "sleep", "--cron", "0 2 * * *", "--param", "seconds=0")
     recur("jobs", "run", "nap")
+    fail = ["--param", "seconds=0", "--param", "fail=true"]
+    recur("jobs", "add", "broken", "--task", "sleep", "--cron", "0 3 * * *", *fail)
+    recur("jobs", "run", "broken", ok=False)
 
 
-def test_html_report_is_self_contained(store, tmp_path):
+def _fill_group(recur, ett) -> None:
+    """ETTh1's first 600 hours: a member with its own champion, then a global model of the group."""
+    recur("series", "ingest", ett)
+    recur("forecast", "train", "ETTh1/OT", "--model", "gru", "--force", *SMALL)
+    recur("forecast", "train", "ETTh1", "--model", "gru", *SMALL)
+    recur("forecast", "predict", "ETTh1")
+
+
+@pytest.fixture
+def store(built, home, recur):
+    shutil.copytree(built / "home", home)
+    return recur
+
+
+@pytest.fixture
+def stored_sample(built) -> dict:
+    out = json.loads((built / "sample.json").read_text())
+    return {"text": out["samples"][0]["text"], "seed": out["seed"]}
+
+
+def test_html_report_is_self_contained(store, tmp_path, stored_sample):
     out = store.json("report", "export", "--out", tmp_path / "r.html")
-    assert (
-        out["sections"][0] == "Summary"
-        and "Forecasts: airline" in out["sections"]
-        and "Text: c" in out["sections"]
+    assert out["sections"][0] == "Summary" and {"Forecasts: airline", "Forecasts: ETTh1", "Text: c"} <= set(
+        out["sections"]
     )
     html = (tmp_path / "r.html").read_text()
     images = re.findall(r'<img [^>]*src="([^"]+)"', html)
@@ -77,25 +93,96 @@ def test_html_report_is_self_contained(store, tmp_path):
     )
     assert not re.search(r'(src|href)="https?://', html)  # nothing to fetch: readable offline
     assert "<table>" in html and 'name="viewport"' in html.replace("'", '"')
-    assert "1 new champion(s)" in html or "new champion(s)" in html
+    assert "Period covered:" in html and "the last 7 days" in html
+    # the stored sample whole, line breaks kept, its prompt marked, temperature and seed beside it
+    assert f"<mark>MENENIUS:</mark>{htmllib.escape(stored_sample['text'])}</pre>" in html
+    assert f"temperature 1.0 · seed {stored_sample['seed']}" in html
 
 
-def test_markdown_report_links_its_images(store, tmp_path):
-    out = store.json("report", "export", "--format", "md", "--out", tmp_path / "r.md", "--series", "airline")
-    text = (tmp_path / "r.md").read_text()
+def test_empty_and_failed_things_read_as_sentences_and_names(store, tmp_path):
+    store("report", "export", "--out", tmp_path / "r.html")
+    html = (tmp_path / "r.html").read_text()
+    assert "has actuals yet, so none is scored" in html and "How past forecasts scored" not in html
+    failed = html[html.index("Failed runs") : html.index("</table>", html.index("Failed runs"))]
+    assert ">broken<" in failed and "failed on purpose" in failed and "schedule_id" not in html
+    coverage = re.search(r"Interval coverage in the backtest.*?</table>", html, re.S).group(0)
+    assert re.search(r">\d{1,3}\.\d%<", coverage) and ("within ±3 points" in coverage or "by " in coverage)
+
+
+def test_markdown_report_for_a_group(store, tmp_path):
+    out = store.json(
+        "report", "export", "--group", "ETTh1", "--format", "md", "--out", tmp_path / "ett.md", "--with-data"
+    )
+    text = (tmp_path / "ett.md").read_text()
     links = re.findall(r"!\[[^\]]*\]\(([^)]+)\)", text)
-    assert links and all(link.startswith("r_files/") and (tmp_path / link).is_file() for link in links)
-    assert out["images"] == str(tmp_path / "r_files") and "| method |" in text
+    assert links and all(link.startswith("ett_files/") and (tmp_path / link).is_file() for link in links)
+    assert out["images"] == str(tmp_path / "ett_files") and "forecasts-1-7" in " ".join(links)
+    members = re.findall(r"^\| ETTh1/(\w+) \|", text, re.M)
+    assert sorted(members) == sorted(["HUFL", "HULL", "MUFL", "MULL", "LUFL", "LULL", "OT"])
+    assert re.search(r"\| ETTh1/OT \|.*\| v\d+ gru \|", text)  # the member's own champion
+    assert "Champion global model" in text or "Challenger: version" in text
+    [csv, js] = out["data"]["written"]
+    assert (
+        csv.lower().endswith("ett-etth1-forecast.csv") and js.endswith(".json") and not out["data"]["skipped"]
+    )
+    assert len({line.split(",")[0] for line in Path(csv).read_text().splitlines()[1:]}) == 7
+
+
+def test_with_data_says_what_it_could_not_write(store, tmp_path):
+    store("series", "ingest", DATA / "sunspots_yearly.csv", "--name", "sun")
+    store(
+        "forecast",
+        "train",
+        "sun",
+        "--model",
+        "gru",
+        "--force",
+        *SMALL[:2],
+        "--horizon",
+        "4",
+        "--units",
+        "4",
+        "--epochs",
+        "1",
+        "--windows",
+        "2",
+    )
+    out = store.json("report", "export", "--series", "sun", "--out", tmp_path / "s.html", "--with-data")
+    assert out["data"]["written"] == [] and "recur forecast predict sun" in out["data"]["skipped"][0]
 
 
 def test_pdf_report_has_pages(store, tmp_path):
     out = store.json("report", "export", "--format", "pdf", "--out", tmp_path / "r.pdf", "--with-data")
-    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF") and out["pages"] >= 5
-    assert any(p.endswith("airline-forecast.csv") for p in out["data"])
+    assert (tmp_path / "r.pdf").read_bytes().startswith(b"%PDF") and out["pages"] >= 3
+    assert any(p.endswith("airline-forecast.csv") for p in out["data"]["written"])
 
 
-def test_pdf_report_pages_render(store, tmp_path):
+def test_pdf_pages_are_a4_typeset_and_nothing_runs_off(store, tmp_path, stored_sample):
+    """Every page A4 with the period in its header and its number; every word inside the margins; the
+    sample complete; rendered to PNG by poppler."""
+    import pdfplumber
+
     out = store.json("report", "export", "--format", "pdf", "--out", tmp_path / "r.pdf")
+    with pdfplumber.open(tmp_path / "r.pdf") as pdf:
+        assert len(pdf.pages) == out["pages"]
+        text = ""
+        for i, page in enumerate(pdf.pages, 1):
+            assert (page.width, page.height) == pytest.approx(A4, abs=0.5)
+            words = page.extract_words()
+            assert words and all(
+                w["x0"] >= 40
+                and w["x1"] <= page.width - 40
+                and w["top"] >= 20
+                and w["bottom"] <= page.height - 10
+                for w in words
+            ), [w for w in words if w["x1"] > page.width - 40 or w["x0"] < 40]
+            page_text = page.extract_text()
+            assert f"page {i} of {len(pdf.pages)}" in page_text and "Period covered:" in page_text
+            text += page_text + "\n"
+        fonts = {c["fontname"].split("+")[-1] for p in pdf.pages for c in p.chars}
+    assert "DejaVuSans" in " ".join(fonts) and any("Mono" in f for f in fonts)  # proportional and mono type
+    for line in ("MENENIUS:" + stored_sample["text"]).splitlines():
+        assert "".join(line.split()) in "".join(text.split()), line  # wherever the lines wrap
     pdftoppm = program("pdftoppm", package="poppler-utils")
     subprocess.run(
         [pdftoppm, "-r", "30", "-png", str(tmp_path / "r.pdf"), str(tmp_path / "page")], check=True
@@ -126,19 +213,36 @@ def test_report_of_an_empty_store(recur, tmp_path):
     assert out["sections"] == ["Summary", "Nothing to show yet"]
 
 
-@pytest.mark.slow
-def test_html_report_in_headless_chromium(store, tmp_path):
-    """Every image decoded (naturalWidth > 0) and the tables present, in a real browser; screenshot kept."""
-    chromium = program("chromium", "chromium-browser", package="chromium")
-    store("report", "export", "--out", tmp_path / "r.html")
-    probe = tmp_path / "probe.html"
-    check = (
-        "<script>addEventListener('load',()=>{const i=[...document.images];"
-        "document.body.dataset.images=i.length;document.body.dataset.decoded=i.filter(x=>x.naturalWidth>0).length;"
-        "document.body.dataset.tables=document.querySelectorAll('table').length;});</script>"
+PROBE = (
+    "<script>addEventListener('load',()=>{const i=[...document.images],b=document.body.dataset;"
+    "b.images=i.length;b.decoded=i.filter(x=>x.naturalWidth>0).length;"
+    "b.widths=[...new Set(i.map(x=>x.naturalWidth))].join('-');"
+    "b.tables=document.querySelectorAll('table').length;"
+    "b.samples=encodeURIComponent([...document.querySelectorAll('figure.sample pre')].map(p=>p.textContent)"
+    ".join('\\u0000'));});</script>"
+)
+
+
+def _chromium_dom(chromium: str, page, tmp_path, width: int) -> dict:
+    """The report opened in headless Chromium at a window width; what the probe found in the page."""
+    from urllib.parse import unquote
+
+    probe = tmp_path / f"probe-{width}.html"
+    probe.write_text(page.read_text().replace("</body>", PROBE + "</body>"))
+    dom = subprocess.run(
+        [chromium, *_flags(tmp_path), f"--window-size={width},2000", "--dump-dom", probe.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
-    probe.write_text((tmp_path / "r.html").read_text().replace("</body>", check + "</body>"))
-    flags = [
+    found = dict(re.findall(r'data-(images|decoded|widths|tables|samples)="([^"]*)"', dom.stdout))
+    assert found, dom.stderr[-2000:]
+    found["samples"] = unquote(htmllib.unescape(found["samples"])).split("\x00")
+    return found
+
+
+def _flags(tmp_path) -> list[str]:
+    return [
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -150,24 +254,38 @@ def test_html_report_in_headless_chromium(store, tmp_path):
         f"--user-data-dir={tmp_path / 'profile'}",
         "--virtual-time-budget=5000",
     ]
-    dom = subprocess.run(
-        [chromium, *flags, "--dump-dom", probe.as_uri()], capture_output=True, text=True, timeout=120
-    )
-    found = dict(re.findall(r'data-(images|decoded|tables)="(\d+)"', dom.stdout))
-    assert (
-        found
-        and int(found["images"]) >= 5
-        and found["decoded"] == found["images"]
-        and int(found["tables"]) >= 3
-    )
+
+
+@pytest.mark.slow
+def test_html_report_in_headless_chromium(store, tmp_path, stored_sample):
+    """In a real browser at 1000 and 390 pixels: every image decoded, the phone's renderings chosen on the
+    narrow window, no chart of nothing, the tables there, every sample whole; screenshots kept."""
+    chromium = program("chromium", "chromium-browser", package="chromium")
+    page = tmp_path / "r.html"
+    out = store.json("report", "export", "--out", page)
+    wide, phone = (_chromium_dom(chromium, page, tmp_path, w) for w in (1000, 390))
+    for found in (wide, phone):
+        assert int(found["images"]) == out["plots"] >= 5 and found["decoded"] == found["images"]
+        assert int(found["tables"]) >= 5
+        assert "MENENIUS:" + stored_sample["text"] in found["samples"]  # whole, line breaks kept
+    assert "825" in wide["widths"].split("-") and "462" in phone["widths"].split("-")
+    assert "825" not in phone["widths"].split("-")  # 7.5 and 4.2 inches at 110 dpi
+    assert "How past forecasts scored" not in page.read_text()
     ARTIFACTS.mkdir(exist_ok=True)
-    shot = ARTIFACTS / "report-screenshot.png"
-    subprocess.run(
-        [chromium, *flags, f"--screenshot={shot}", "--window-size=1000,2400", (tmp_path / "r.html").as_uri()],
-        capture_output=True,
-        timeout=120,
-    )
-    assert shot.is_file() and shot.stat().st_size > 10_000
+    for width in (1000, 390):
+        shot = ARTIFACTS / f"report-{width}px.png"
+        subprocess.run(
+            [
+                chromium,
+                *_flags(tmp_path),
+                f"--screenshot={shot}",
+                f"--window-size={width},2400",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            timeout=120,
+        )
+        assert shot.is_file() and shot.stat().st_size > 10_000
 
 
 def test_an_attention_champion_shows_where_it_looked(store, tmp_path):

@@ -32,6 +32,14 @@ def test_wide_file_becomes_a_group(recur):
     assert all(s["n_obs"] == 17420 and s["freq"] == "h" for s in group["series"])
 
 
+def test_units_label_every_series_or_one_column(recur):
+    recur("series", "ingest", DATA / "ETTh1.csv", "--unit", "MW", "--unit", "OT=°C")
+    with recur.db() as db:
+        units = dict(db.execute("SELECT name, unit FROM series").fetchall())
+    assert units["ETTh1/OT"] == "°C" and units["ETTh1/HUFL"] == "MW"
+    assert "--unit '=x'" in recur.fails("series", "ingest", DATA / "airline_passengers.csv", "--unit", "=x")
+
+
 def test_long_format_one_series_per_id(recur, write):
     rows = ["store,day,sales"] + [
         f"s{k},2024-02-{d:02d},{k * 100 + d}" for d in range(1, 29) for k in range(5)
