@@ -99,6 +99,30 @@ class Report:
         return [b for s in self.sections for b in s.blocks if isinstance(b, Plot)]
 
 
+class Writer:
+    """What each format supplies: how it renders a heading, a paragraph, a table, a figure and a sample.
+    `render` walks the one document in order, so every format has the same sections and blocks."""
+
+    def heading(self, title: str) -> None: ...
+    def paragraph(self, text: str) -> None: ...
+    def table(self, t: Table) -> None: ...
+    def figure(self, p: Plot) -> None: ...
+    def sample(self, s: TextSample) -> None: ...
+
+    def render(self, report: Report) -> None:
+        for section in report.sections:
+            self.heading(section.title)
+            for block in section.blocks:
+                if isinstance(block, Table):
+                    self.table(block)
+                elif isinstance(block, Plot):
+                    self.figure(block)
+                elif isinstance(block, TextSample):
+                    self.sample(block)
+                else:
+                    self.paragraph(str(block))
+
+
 def _is_number(value: object) -> bool:
     return (isinstance(value, int | float) and not isinstance(value, bool)) or hasattr(value, "item")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import html
 
-from reports.document import Plot, Report, Table, TextSample
+from reports.document import Plot, Report, Table, TextSample, Writer
 
 CSS = " ".join(
     [
@@ -59,25 +59,36 @@ def _figure(p: Plot) -> str:
     )
 
 
+class _Html(Writer):
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+
+    def heading(self, title: str) -> None:
+        self.parts.append(f"<h2>{html.escape(title)}</h2>")
+
+    def paragraph(self, text: str) -> None:
+        self.parts.append(f"<p>{html.escape(text)}</p>")
+
+    def table(self, t: Table) -> None:
+        self.parts.append(_table(t))
+
+    def figure(self, p: Plot) -> None:
+        self.parts.append(_figure(p))
+
+    def sample(self, s: TextSample) -> None:
+        self.parts.append(_sample(s))
+
+
 def to_html(report: Report) -> str:
-    parts = [f"<h1>{html.escape(report.title)}</h1><p class='sub'>{html.escape(report.subtitle)}</p>"]
+    out = _Html()
+    out.parts.append(f"<h1>{html.escape(report.title)}</h1><p class='sub'>{html.escape(report.subtitle)}</p>")
     if report.period:
-        parts.append(f"<p class='sub period'>{html.escape(report.period)}</p>")
-    for section in report.sections:
-        parts.append(f"<h2>{html.escape(section.title)}</h2>")
-        for block in section.blocks:
-            if isinstance(block, Table):
-                parts.append(_table(block))
-            elif isinstance(block, Plot):
-                parts.append(_figure(block))
-            elif isinstance(block, TextSample):
-                parts.append(_sample(block))
-            else:
-                parts.append(f"<p>{html.escape(str(block))}</p>")
+        out.parts.append(f"<p class='sub period'>{html.escape(report.period)}</p>")
+    out.render(report)
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
         f"<title>{html.escape(report.title)}</title><style>{CSS}</style></head><body>"
-        + "".join(parts)
+        + "".join(out.parts)
         + "</body></html>"
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import InputError
 from core.files import slugify, write_atomic
-from reports.document import Plot, Report, Table, TextSample
+from reports.document import Plot, Report, Table, TextSample, Writer
 
 MD_ACTIVE = re.compile(r"([\\`*_\[\]|#!{}<>])")
 MARK = ".recur-report"
@@ -36,6 +36,29 @@ def _sample(s: TextSample) -> str:
     return f"*{md(s.caption)}{prompt}*\n\n{fence}text\n{body}\n{fence}"
 
 
+class _Markdown(Writer):
+    def __init__(self, staging: Path, folder: str) -> None:
+        self.parts: list[str] = []
+        self.staging, self.folder, self.used = staging, folder, set()
+
+    def heading(self, title: str) -> None:
+        self.parts.append(f"## {md(title)}\n")
+
+    def paragraph(self, text: str) -> None:
+        self.parts.append(f"{md(text)}\n")
+
+    def table(self, t: Table) -> None:
+        self.parts.append(_table(t) + "\n")
+
+    def figure(self, p: Plot) -> None:
+        name = _unique(slugify(p.name, 60), self.used) + ".png"
+        (self.staging / name).write_bytes(p.png())
+        self.parts.append(f"![{md(p.alt or p.name)}]({self.folder}/{name})\n")
+
+    def sample(self, s: TextSample) -> None:
+        self.parts.append(_sample(s) + "\n")
+
+
 def write_markdown(report: Report, out: Path) -> list[Path]:
     """`out` plus a folder of PNGs beside it. A folder of that name is replaced only when recur wrote it
     (it holds the MARK file); anything else there is left alone."""
@@ -49,22 +72,12 @@ def write_markdown(report: Report, out: Path) -> list[Path]:
         shutil.rmtree(staging)  # left by an export that was killed
     staging.mkdir()
     (staging / MARK).write_text("written by recur report export; replaced by the next export\n")
-    parts, used = [f"# {md(report.title)}\n\n{md(report.subtitle)}\n"], set()
+    writer = _Markdown(staging, folder.name)
+    writer.parts.append(f"# {md(report.title)}\n\n{md(report.subtitle)}\n")
     if report.period:
-        parts.append(f"{md(report.period)}\n")
-    for section in report.sections:
-        parts.append(f"## {md(section.title)}\n")
-        for block in section.blocks:
-            if isinstance(block, Table):
-                parts.append(_table(block) + "\n")
-            elif isinstance(block, Plot):
-                name = _unique(slugify(block.name, 60), used) + ".png"
-                (staging / name).write_bytes(block.png())
-                parts.append(f"![{md(block.alt or block.name)}]({folder.name}/{name})\n")
-            elif isinstance(block, TextSample):
-                parts.append(_sample(block) + "\n")
-            else:
-                parts.append(f"{md(block)}\n")
+        writer.parts.append(f"{md(report.period)}\n")
+    writer.render(report)
+    parts = writer.parts
     if folder.exists():
         shutil.rmtree(folder)
     staging.rename(folder)

@@ -11,7 +11,7 @@ from pathlib import Path
 from xml.sax.saxutils import escape
 
 from core.files import write_atomic
-from reports.document import Plot, Report, Table, TextSample
+from reports.document import Plot, Report, Table, TextSample, Writer
 
 FONT_FILES = {
     "recur-sans": "DejaVuSans.ttf",
@@ -112,25 +112,39 @@ def _styles() -> dict:
     }
 
 
-def _story(report: Report, width: float, height: float) -> list:
+class _Story(Writer):
+    def __init__(self, width: float, height: float) -> None:
+        self.st, self.width, self.height, self.flow = _styles(), width, height, []
+
+    def heading(self, title: str) -> None:
+        self.flow.append(_paragraph(title, self.st["h2"]))
+
+    def paragraph(self, text: str) -> None:
+        self.flow.append(_paragraph(text, self.st["body"]))
+
+    def table(self, t: Table) -> None:
+        self.flow += _table(t, self.width, self.st)
+
+    def figure(self, p: Plot) -> None:
+        self.flow.append(_figure(p, self.width, self.height))
+
+    def sample(self, s: TextSample) -> None:
+        self.flow += _sample(s, self.width, self.st)
+
+
+def _paragraph(text: str, style):
     from reportlab.platypus import Paragraph
 
-    st = _styles()
-    story = [Paragraph(escape(report.title), st["title"]), Paragraph(escape(report.subtitle), st["sub"])]
+    return Paragraph(escape(text), style)
+
+
+def _story(report: Report, width: float, height: float) -> list:
+    story = _Story(width, height)
+    story.flow += [_paragraph(report.title, story.st["title"]), _paragraph(report.subtitle, story.st["sub"])]
     if report.period:
-        story.append(Paragraph(escape(report.period), st["sub"]))
-    for section in report.sections:
-        story.append(Paragraph(escape(section.title), st["h2"]))
-        for block in section.blocks:
-            if isinstance(block, Table):
-                story += _table(block, width, st)
-            elif isinstance(block, Plot):
-                story.append(_figure(block, width, height))
-            elif isinstance(block, TextSample):
-                story += _sample(block, width, st)
-            else:
-                story.append(Paragraph(escape(str(block)), st["body"]))
-    return story
+        story.flow.append(_paragraph(report.period, story.st["sub"]))
+    story.render(report)
+    return story.flow
 
 
 def _table(t: Table, width: float, st: dict) -> list:
