@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test fast lint format bench clean programs readme-options docs-images
+.PHONY: demo test fast lint format bench clean programs readme-options docs-images pg
 
 $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,7 +24,7 @@ programs:
 test: $(STAMP) programs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m pytest -n 2 -m "not gpu" --durations=15
+	tools/pg.sh run $(PY) -m pytest -n 2 -m "not gpu" --durations=15
 
 fast: $(STAMP)
 	$(PY) -m pytest -n 2 -m "not slow and not gpu"
@@ -40,6 +40,10 @@ format: $(STAMP)
 # the README's option tables, regenerated from the configuration dataclasses (a test holds them equal)
 readme-options: $(STAMP)
 	$(PY) -m commands.readme README.md
+
+# a PostgreSQL server on 127.0.0.1 for trying recur on it (prints the --db URL; tools/pg.sh stop .pg ends it)
+pg: $(STAMP)
+	tools/pg.sh start .pg
 
 # the report pictures in docs/ that the README shows (a demo store's report, HTML and two PDF pages)
 docs-images: $(STAMP) programs

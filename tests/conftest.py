@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
+import uuid
 from pathlib import Path
 
 import pytest
@@ -78,14 +80,70 @@ class Recur:
         assert result.exit_code == code, result.output
         return result.output
 
-    def db(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.home / "recur.db")
+    def db(self):
+        """The store this test writes, for reading it directly: SQLite's file, or the test's PostgreSQL
+        database when the `backend` fixture chose one (the same `execute(sql, params)` either way)."""
+        url = os.environ.get("RECUR_DB")
+        return Store(url) if url else sqlite3.connect(self.home / "recur.db")
 
     def count(self, table: str) -> int:
-        if not (self.home / "recur.db").exists():
+        if not os.environ.get("RECUR_DB") and not (self.home / "recur.db").exists():
             return 0
         with self.db() as conn:
             return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+
+class Store:
+    """A PostgreSQL store read the way the tests read SQLite's (`?` placeholders, `with` commits)."""
+
+    def __init__(self, url: str) -> None:
+        from sqlalchemy import create_engine
+
+        self.engine = create_engine(url)
+
+    def __enter__(self):
+        self.conn = self.engine.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.conn.commit()
+        self.conn.close()
+        self.engine.dispose()
+
+    def execute(self, sql: str, params: tuple = ()):
+        return self.conn.exec_driver_sql(sql.replace("?", "%s"), tuple(params))
+
+
+PG_MISSING = "no PostgreSQL server for the tests: `make test` starts one where its binaries are installed"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def backend(request, home: Path, monkeypatch: pytest.MonkeyPatch):
+    """Run the test on each store: SQLite in the test's home, and a fresh database on the PostgreSQL
+    server named by RECUR_TEST_PG (`make test` and CI start one with tools/pg.sh). Without a server the
+    PostgreSQL run is skipped, or fails where RECUR_REQUIRE_PROGRAMS is set (CI)."""
+    if request.param == "sqlite":
+        yield "sqlite"
+        return
+    admin = os.environ.get("RECUR_TEST_PG")
+    if not admin:
+        if os.environ.get("RECUR_REQUIRE_PROGRAMS"):
+            pytest.fail(PG_MISSING)
+        pytest.skip(PG_MISSING)
+    from sqlalchemy import create_engine, text
+
+    name = f"t_{uuid.uuid4().hex[:16]}"
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    monkeypatch.setenv("RECUR_DB", f"{admin.rsplit('/', 1)[0]}/{name}")
+    yield "postgresql"
+    import gc
+
+    gc.collect()  # the engines of the CLI calls, and their pooled connections
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    engine.dispose()
 
 
 @pytest.fixture

@@ -15,6 +15,8 @@ from jobs.cron import due
 from jobs.scheduler import Scheduler, SchedulerBusy, sync_jobs
 from tests.conftest import DATA
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 @pytest.fixture
 def settings(home) -> Settings:

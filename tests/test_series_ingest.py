@@ -6,6 +6,8 @@ import pytest
 
 from tests.conftest import DATA, daily_csv
 
+pytestmark = pytest.mark.usefixtures("backend")  # each test on SQLite and on PostgreSQL
+
 
 def test_single_series_from_bundled_csv(recur):
     out = recur.json("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
