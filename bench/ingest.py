@@ -5,13 +5,17 @@
 1. A 1,000,000-row single-series CSV: recur's ingest (validation included) against the bare reference, a
    `pandas.read_csv` plus `sqlite3.executemany` into an equivalent table (same WAL/synchronous settings,
    same WITHOUT ROWID primary key), run alternately in the same process; medians and the ratio.
-2. Peak memory (max RSS of a child process) ingesting a --big-rows file (0 skips it).
-3. Median wall time of `recur --help`, `series list`, `corpus list`, `db info` over 10 runs each.
+2. The same file into PostgreSQL (`--postgres URL` of a server, or `auto` to start one with tools/pg.sh):
+   recur's ingest (COPY, in the ingest's one transaction) against `pandas.read_csv` plus a bare binary
+   `COPY FROM STDIN` into an equivalent table, each into a fresh database on the same server, alternately.
+3. Peak memory (max RSS of a child process) ingesting a --big-rows file (0 skips it).
+4. Median wall time of `recur --help`, `series list`, `corpus list`, `db info` over 10 runs each.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import resource
 import shutil
@@ -92,6 +96,60 @@ def speed(rows: int, repeat: int, work: Path) -> None:
     print(f"  ratio recur/reference: {o / r:.2f}x (target <= 1.50x)")
 
 
+def fresh_database(admin: str, name: str) -> str:
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return f"{admin.rsplit('/', 1)[0]}/{name}"
+
+
+def pg_reference(csv: Path, url: str) -> float:
+    import pandas as pd
+    import psycopg
+
+    started = time.perf_counter()
+    frame = pd.read_csv(csv)
+    ts = pd.to_datetime(frame.iloc[:, 0]).astype("datetime64[s]").astype("int64")
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        conn.execute(
+            "CREATE TABLE observation (series_id int4, ts int8, value float8, PRIMARY KEY (series_id, ts))"
+        )
+        with conn.cursor() as cur, cur.copy("COPY observation FROM STDIN (FORMAT BINARY)") as copy:
+            copy.set_types(["int4", "int8", "float8"])
+            for t, v in zip(ts.tolist(), frame.iloc[:, 1].tolist(), strict=True):
+                copy.write_row((1, t, v))
+    return time.perf_counter() - started
+
+
+def pg_speed(rows: int, repeat: int, work: Path, admin: str) -> None:
+    from core.settings import Settings
+    from db.engine import engine_of
+    from pipelines.ingest import IngestOptions, ingest_series
+
+    csv = work / "one.csv"
+    if not csv.exists():
+        make_csv(csv, rows)
+    ref, ours = [], []
+    for i in range(repeat):
+        ref.append(pg_reference(csv, fresh_database(admin, f"bench_ref{i}")))
+        settings = Settings.resolve(work / f"pg{i}", fresh_database(admin, f"bench_recur{i}"))
+        engine_of(settings).dispose()  # creates the schema: not part of an ingest
+        started = time.perf_counter()
+        ingest_series(settings, csv, IngestOptions(name="bench"))
+        ours.append(time.perf_counter() - started)
+        engine_of(settings).dispose()
+    r, o = statistics.median(ref), statistics.median(ours)
+    print(
+        f"PostgreSQL ingest {rows:,} rows: reference read_csv+COPY median {r:.2f} s, recur median {o:.2f} s"
+    )
+    print(f"  runs: reference {[round(x, 2) for x in ref]}, recur {[round(x, 2) for x in ours]}")
+    print(f"  ratio recur/reference: {o / r:.2f}x (target <= 1.50x)")
+
+
 def memory(rows: int, work: Path) -> None:
     csv = work / "big.csv"
     make_csv(csv, rows)
@@ -133,6 +191,21 @@ def light_commands(work: Path) -> None:
         )
 
 
+@contextlib.contextmanager
+def postgres(url: str, work: Path):
+    if url != "auto":
+        yield url
+        return
+    os.chmod(work, 0o755)  # the server runs as postgres when this runs as root
+    started = subprocess.run([ROOT / "tools" / "pg.sh", "start", work / "pg"], capture_output=True, text=True)
+    if started.returncode:
+        raise SystemExit(f"could not start PostgreSQL: {started.stderr}")
+    try:
+        yield started.stdout.strip()
+    finally:
+        subprocess.run([ROOT / "tools" / "pg.sh", "stop", work / "pg"], check=False)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -140,9 +213,16 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--big-rows", type=int, default=10_000_000)
+    parser.add_argument("--postgres", help="a server's URL, or auto (tools/pg.sh starts one); default: skip")
+    parser.add_argument("--only-postgres", action="store_true", help="part 2 alone")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="recur-bench-"))
     try:
+        if args.postgres:
+            with postgres(args.postgres, work) as admin:
+                pg_speed(args.rows, args.repeat, work, admin)
+            if args.only_postgres:
+                return
         speed(args.rows, args.repeat, work)
         if args.big_rows:
             memory(args.big_rows, work)

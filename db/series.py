@@ -87,6 +87,9 @@ def point_before(session: Session, series_id: int, ts: int) -> tuple[int, float]
 def write_points(session: Session, series_id: int, ts: np.ndarray, values: np.ndarray) -> None:
     """Insert in batches straight through the driver: ORM objects for millions of rows would be slow."""
     conn = session.connection()
+    if conn.dialect.name == "postgresql":
+        _copy_points(conn, series_id, ts, values)
+        return
     table = Observation.__table__
     for start in range(0, len(ts), INSERT_BATCH):
         chunk_ts = ts[start : start + INSERT_BATCH].tolist()
@@ -107,6 +110,17 @@ def write_points(session: Session, series_id: int, ts: np.ndarray, values: np.nd
                     for t, v in zip(chunk_ts, chunk_v, strict=True)
                 ],
             )
+
+
+def _copy_points(conn, series_id: int, ts: np.ndarray, values: np.ndarray) -> None:
+    """PostgreSQL's COPY FROM STDIN in the session's transaction: rows streamed in binary, no statement
+    per row."""
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy("COPY observation (series_id, ts, value) FROM STDIN (FORMAT BINARY)") as copy:
+        copy.set_types(["int4", "int8", "float8"])
+        for t, v in zip(ts.tolist(), values.tolist(), strict=True):
+            copy.write_row((series_id, t, v))
+    cursor.close()
 
 
 def delete_points(session: Session, series_id: int, ts: np.ndarray) -> None:
