@@ -46,8 +46,14 @@ def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out
       recur report export --group ETTh1 --format md --out ett.md --with-data --since 2026-11-01
     """
     from pipelines.report import export
+    from reports.text import keyvalues
 
-    emit(settings, export(settings, fmt, Path(out), (*subjects, *groups), corpora, since, with_data))
+    result = export(settings, fmt, Path(out), (*subjects, *groups), corpora, since, with_data)
+    lines = [keyvalues(result)]
+    data = result.get("data") or {}
+    lines += [f"data    {path}" for path in data.get("written", [])]
+    lines += [f"no data: {why}" for why in data.get("skipped", [])]
+    emit(settings, result, "\n".join(lines))
 
 
 @click.command("plot")

@@ -149,6 +149,8 @@ def test_with_data_says_what_it_could_not_write(store, tmp_path):
     )
     out = store.json("report", "export", "--series", "sun", "--out", tmp_path / "s.html", "--with-data")
     assert out["data"]["written"] == [] and "recur forecast predict sun" in out["data"]["skipped"][0]
+    said = store("report", "export", "--series", "sun", "--out", tmp_path / "s.html", "--with-data").output
+    assert "no data: no forecasts stored for 'sun'" in said
 
 
 def test_pdf_report_has_pages(store, tmp_path):
