@@ -13,6 +13,7 @@ if [ "$cmd" = run ]; then
   if [ -z "${RECUR_TEST_PG:-}" ] && ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
     tmp=$(mktemp -d) && chmod 755 "$tmp"  # the server runs as postgres when this runs as root
     trap '"$0" stop "$tmp/pg"; rm -rf "$tmp"' EXIT
+    trap 'exit 143' INT TERM  # stopped: still stop the server
     if RECUR_TEST_PG=$("$0" start "$tmp/pg"); then
       export RECUR_TEST_PG
       echo "PostgreSQL for the tests: $RECUR_TEST_PG" >&2
