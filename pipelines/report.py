@@ -14,7 +14,7 @@ from db.tables import utcnow
 from pipelines.report_forecasts import forecast_section
 from pipelines.report_sections import build, corpus_section
 from pipelines.vintages import export_forecasts
-from reports.document import STYLE, Plot, Report
+from reports.document import Plot, Report
 from reports.html import to_html
 from reports.markdown import write_markdown
 from reports.pdf import write_pdf
@@ -125,13 +125,7 @@ def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -
     plot = wanted[0]
 
     def save(tmp: Path) -> None:
-        import matplotlib
-        from matplotlib.figure import Figure
-
-        with matplotlib.rc_context(STYLE):
-            fig = Figure(figsize=plot.size, layout="constrained")
-            plot.draw(fig)
-            fig.savefig(tmp, format=fmt)
+        tmp.write_bytes(plot.render(fmt))
 
     write_atomic(Path(out), save)
     return {"path": str(out), "plot": plot.name}
