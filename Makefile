@@ -24,10 +24,10 @@ programs:
 test: $(STAMP) programs
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	tools/pg.sh run $(PY) -m pytest -n 2 -m "not gpu" --durations=15
+	tools/pg.sh run $(PY) -m pytest -n 2 --dist loadgroup -m "not gpu" --durations=15
 
 fast: $(STAMP)
-	$(PY) -m pytest -n 2 -m "not slow and not gpu"
+	$(PY) -m pytest -n 2 -m "not slow and not gpu and not ray"
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

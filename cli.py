@@ -20,7 +20,7 @@ from commands.quiet import quiet_tensorflow
 from commands.report import forecast_plot, report, textgen_plot
 from commands.store import db, doctor
 from commands.textgen import textgen
-from core.settings import Settings
+from core.settings import EXECUTORS, Settings
 from reports.text import table
 from runtime.device import share_the_card
 
@@ -47,11 +47,34 @@ class RecurGroup(click.Group):
 )
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 @click.option(
+    "--executor",
+    type=click.Choice(EXECUTORS),
+    envvar="RECUR_EXECUTOR",
+    default="local",
+    show_default=True,
+    help="Where independent units (subjects, candidates, scheduled runs) run: here, or as Ray tasks "
+    "[RECUR_EXECUTOR].",
+)
+@click.option(
+    "--ray-address",
+    envvar="RECUR_RAY_ADDRESS",
+    help="The Ray cluster for --executor ray, host:port [RECUR_RAY_ADDRESS]; default: the one started "
+    "on this machine.",
+)
+@click.option(
     "--verbose", is_flag=True, envvar="RECUR_VERBOSE", help="Show TensorFlow's own logs [RECUR_VERBOSE]."
 )
 @click.version_option("0.1.0", prog_name="recur")
 @click.pass_context
-def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool, verbose: bool) -> None:
+def main(
+    ctx: click.Context,
+    home: str | None,
+    db_url: str | None,
+    as_json: bool,
+    executor: str,
+    ray_address: str | None,
+    verbose: bool,
+) -> None:
     """recur: recurrent sequence models, run day after day.
 
     \b
@@ -65,7 +88,7 @@ def main(ctx: click.Context, home: str | None, db_url: str | None, as_json: bool
     if not verbose:
         quiet_tensorflow()
     share_the_card()
-    ctx.obj = Settings.resolve(home, db_url, json=as_json)
+    ctx.obj = Settings.resolve(home, db_url, json=as_json, executor=executor, ray_address=ray_address)
 
 
 @main.command()

@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 
 from commands.common import device_options, emit, pass_settings
+from commands.fleet import one_subject, predict_every, served_line, train_every
 from commands.options import config_options
 from core.params import params_of, with_changes
 from core.settings import Settings
@@ -49,10 +50,6 @@ def progress_printer(settings: Settings):
     return lambda line: click.echo(line, err=True)
 
 
-def served_line(served: dict) -> str:
-    return ", ".join(f"{method} {count}" for method, count in served.items())
-
-
 def backtest_table(board: dict, names: list[str] | None = None) -> str:
     rows = [{"series": "(overall)", "method": m} | v for m, v in board["overall"].items()]
     for name, methods in board["per_series"].items():
@@ -67,7 +64,10 @@ def forecast() -> None:
 
 
 @forecast.command("train")
-@click.argument("subject")
+@click.argument("subject", required=False)
+@click.option(
+    "--all", "every", is_flag=True, help="Every subject: each group and each series of its own [--executor]."
+)
 @model_options
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat the best baseline and the champion."
@@ -81,7 +81,8 @@ def forecast() -> None:
 @pass_settings
 def forecast_train(
     settings: Settings,
-    subject: str,
+    subject: str | None,
+    every: bool,
     windows: int,
     stride: int,
     force: bool,
@@ -102,11 +103,15 @@ def forecast_train(
       recur forecast train airline --horizon 12 --lookback 36
       recur forecast train ETTh1/OT --model gru --horizon 24 --lookback 96 --covariates group
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
+      recur --executor ray forecast train --all --horizon 13    # every subject, fanned out on Ray
     """
     from pipelines.forecast import AUTO, forecast_config, train_forecaster
 
+    one_subject(subject, every)
     cfg, auto = forecast_config(options)
     check_windows(windows, stride, confidence)
+    if every:
+        return train_every(settings, cfg, BacktestConfig(windows, stride, confidence), AUTO if auto else ())
     verbose = 0 if settings.json else interactive()
     out = train_forecaster(
         settings,
@@ -124,6 +129,10 @@ def forecast_train(
         until,
         progress_printer(settings),
     )
+    print_trained(settings, out)
+
+
+def print_trained(settings: Settings, out: dict) -> None:
     served = served_line(out["served"])
     if not out["promoted"]:
         served = f"unchanged: version {out['version']} is a challenger (as champion it would serve {served})"
@@ -253,7 +262,8 @@ def forecast_evaluate(
 
 
 @forecast.command("predict")
-@click.argument("subject")
+@click.argument("subject", required=False)
+@click.option("--all", "every", is_flag=True, help="Every subject: each group and each series of its own.")
 @click.option("--horizon", type=click.IntRange(min=1), help="Steps ahead (at most the model's horizon).")
 @click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
 @click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
@@ -265,7 +275,8 @@ def forecast_evaluate(
 @pass_settings
 def forecast_predict(
     settings: Settings,
-    subject: str,
+    subject: str | None,
+    every: bool,
     horizon: int | None,
     version_id: int | None,
     level: str,
@@ -277,11 +288,19 @@ def forecast_predict(
     beat the series' best baseline, else that baseline (each series' best baseline when there is no
     champion), with prediction intervals; stored as a vintage (re-running upserts).
 
-    Example: recur forecast predict airline --horizon 12
+    \b
+    Examples:
+      recur forecast predict airline --horizon 12
+      recur forecast predict --all
     """
     from pipelines.vintages import predict_forecast
 
+    one_subject(subject, every)
     levels = parse_levels(level)
+    if every:
+        if version_id is not None:
+            raise click.UsageError("--version names one subject's model; it does not go with --all")
+        return predict_every(settings, horizon, levels=levels, season=season, as_of=as_of, replace=replace)
     out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of, replace)
     served = served_line(out["served"])
     how = (

@@ -8,6 +8,7 @@ import click
 
 from commands.common import FLOAT, emit, pass_settings
 from core.settings import Settings
+from jobs.lease import LEASE_S
 from jobs.schedules import (
     add_schedule,
     backfill,
@@ -23,7 +24,7 @@ from jobs.tasks import TASKS, parse_params
 from reports.text import keyvalues, table
 
 TASK_NAMES = list(TASKS)
-RUN_COLUMNS = ["id", "schedule", "logical_date", "attempt", "status", "started", "seconds"]
+RUN_COLUMNS = ["id", "schedule", "logical_date", "attempt", "status", "started", "seconds", "node"]
 
 
 @click.group()
@@ -173,16 +174,27 @@ def scheduler() -> None:
 @click.option(
     "--grace", type=FLOAT, default=60.0, show_default=True, help="Seconds running tasks get at stop."
 )
+@click.option(
+    "--lease",
+    type=click.FloatRange(min=4),
+    default=LEASE_S,
+    show_default=True,
+    help="Seconds without a word from the leading scheduler before a standby takes over.",
+)
 @pass_settings
-def scheduler_run(settings: Settings, tick: float, grace: float) -> None:
+def scheduler_run(settings: Settings, tick: float, grace: float, lease: float) -> None:
     """Run due schedules until SIGTERM/SIGINT; logs to stderr and to <home>/logs/scheduler.log.
+
+    Start one on each of several hosts sharing a PostgreSQL store: one leads, the others stand by and
+    take over within the lease time when it dies; no logical date runs twice. With --executor ray each
+    run is a task on the Ray cluster.
 
     Example: recur scheduler run
     """
     from jobs.scheduler import run_forever, setup_logging
 
     setup_logging(settings)
-    sys.exit(run_forever(settings, tick, grace))
+    sys.exit(run_forever(settings, tick, grace, lease))
 
 
 @scheduler.command("status")

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from core.errors import InputError
+
 
 def default_home() -> Path:
     from platformdirs import user_data_dir
@@ -14,6 +16,7 @@ def default_home() -> Path:
 
 
 MANAGED = ("logs", "cache")  # folders of the home that only recur writes
+EXECUTORS = ("local", "ray")  # where independent units of work run: here, or as tasks on a Ray cluster
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,8 @@ class Settings:
     db_url: str
     json: bool = False
     quiet: bool = False
+    executor: str = "local"
+    ray_address: str | None = None  # None: the cluster `ray start` left on this machine ("auto")
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod
@@ -29,7 +34,16 @@ class Settings:
         """Options win over RECUR_HOME / RECUR_DB, which win over the per-user default."""
         home_path = Path(home or os.environ.get("RECUR_HOME") or default_home()).expanduser().absolute()
         url = db_url or os.environ.get("RECUR_DB") or f"sqlite:///{home_path / 'recur.db'}"
+        kw.setdefault("executor", os.environ.get("RECUR_EXECUTOR") or "local")
+        kw.setdefault("ray_address", os.environ.get("RECUR_RAY_ADDRESS") or None)
+        if kw["executor"] not in EXECUTORS:
+            raise InputError(f"RECUR_EXECUTOR={kw['executor']!r}: choose one of {', '.join(EXECUTORS)}")
         return cls(home=home_path, db_url=url, **kw)
+
+    def environment(self) -> dict[str, str]:
+        """These settings as the environment a child process or a remote task resolves them from."""
+        env = {"RECUR_HOME": str(self.home), "RECUR_DB": self.db_url, "RECUR_EXECUTOR": self.executor}
+        return env | ({"RECUR_RAY_ADDRESS": self.ray_address} if self.ray_address else {})
 
     @property
     def is_sqlite(self) -> bool:

@@ -11,6 +11,11 @@ from core.errors import ConflictError, NotFoundError, did_you_mean
 from db.tables import JobRun, Schedule, SchedulerLease, utcnow
 
 ACTIVE = ("queued", "running")
+Fence = tuple[str, int]  # (lease holder, lease epoch): who may claim runs, and since which takeover
+
+
+class LeaseLost(ConflictError):
+    """A scheduler tried to claim a run with a lease it no longer holds (it was taken over)."""
 
 
 def get(session: Session, name: str) -> Schedule:
@@ -57,11 +62,21 @@ def attempts(session: Session, schedule_id: int, key: str) -> list[JobRun]:
 
 
 def claim(
-    session: Session, schedule: Schedule, key: str, force: bool = False, backoff: timedelta = timedelta(0)
+    session: Session,
+    schedule: Schedule,
+    key: str,
+    force: bool = False,
+    backoff: timedelta = timedelta(0),
+    fence: Fence | None = None,
 ) -> JobRun | None:
     """A new attempt for (schedule, logical date), or None when one is running, one succeeded, the retries
     are spent or the backoff since the last failure has not passed. Abandoned attempts (their scheduler
-    died) do not count against the retries. Called inside BEGIN IMMEDIATE: two claimers never both win."""
+    died) do not count against the retries. Two claimers never both win: SQLite's BEGIN IMMEDIATE, and
+    on PostgreSQL a row lock on the schedule. A scheduler claims with its fence, and LeaseLost is raised
+    when its lease was taken over: a stale leader that wakes up cannot start a run."""
+    session.execute(select(Schedule.id).where(Schedule.id == schedule.id).with_for_update())
+    if fence is not None and not holds_lease(session, fence):
+        raise LeaseLost(f"the scheduler lease is no longer {fence[0]}'s (epoch {fence[1]})")
     earlier = attempts(session, schedule.id, key)
     if any(r.status in ACTIVE for r in earlier):
         return None
@@ -79,6 +94,7 @@ def claim(
         status="running",
         started_at=utcnow(),
         heartbeat_at=utcnow(),
+        epoch=fence[1] if fence else None,
     )
     session.add(run)
     session.flush()
@@ -101,32 +117,42 @@ def abandon_stale(session: Session, older_than: timedelta) -> list[JobRun]:
     return stale
 
 
-def lease(session: Session) -> SchedulerLease | None:
-    return session.get(SchedulerLease, 1)
+def lease(session: Session, lock: bool = False) -> SchedulerLease | None:
+    return session.get(SchedulerLease, 1, with_for_update=lock)
+
+
+def holds_lease(session: Session, fence: Fence) -> bool:
+    current = lease(session, lock=True)
+    return current is not None and (current.holder, current.epoch) == fence
 
 
 def take_lease(
     session: Session, holder: str, stale_after: timedelta, dead=lambda _holder: False
-) -> str | None:
-    """Take or renew the store's scheduler lease; returns the live holder's name when it is someone else.
-    A holder is gone when its heartbeat is stale, or when `dead(holder)` says so (its process has exited)."""
-    current = lease(session)
+) -> tuple[str | None, int]:
+    """Take or renew the store's scheduler lease: (None, epoch) when it is ours, with the epoch that
+    fences our claims, or (the live holder's name, its epoch) when it is someone else's. A holder is gone
+    when its heartbeat is stale, or when `dead(holder)` says so (its process has exited). Every change of
+    holder increments the epoch. The row is locked (FOR UPDATE on PostgreSQL): two takers never both win."""
+    current = lease(session, lock=True)
     now = utcnow()
     if current is None:
-        session.add(SchedulerLease(id=1, holder=holder, acquired_at=now, heartbeat_at=now))
-        return None
-    if current.holder != holder and current.heartbeat_at > now - stale_after and not dead(current.holder):
-        return current.holder
+        session.add(SchedulerLease(id=1, holder=holder, acquired_at=now, heartbeat_at=now, epoch=1))
+        session.flush()
+        return None, 1
+    live = current.holder and current.heartbeat_at > now - stale_after and not dead(current.holder)
+    if current.holder != holder and live:
+        return current.holder, current.epoch
     if current.holder != holder:
-        current.holder, current.acquired_at = holder, now
+        current.holder, current.acquired_at, current.epoch = holder, now, current.epoch + 1
     current.heartbeat_at = now
-    return None
+    return None, current.epoch
 
 
 def release_lease(session: Session, holder: str) -> None:
-    current = lease(session)
+    """Give the lease up (the row stays, so that epochs keep counting up)."""
+    current = lease(session, lock=True)
     if current is not None and current.holder == holder:
-        session.delete(current)
+        current.holder = ""
 
 
 def is_stale(moment: datetime | None, after: timedelta) -> bool:
@@ -144,6 +170,7 @@ def _run_row(r: JobRun, name: str) -> dict:
         "status": r.status,
         "started": fmt(r.started_at),
         "seconds": seconds,
+        "node": r.node,
         "error": (r.error or "").strip().splitlines()[-1] if r.error else None,
         "outputs": r.outputs,
     }
@@ -162,6 +189,7 @@ HEARTBEAT_ALIVE_S = 120
 def scheduler_state(session: Session) -> dict:
     """Whether the store's scheduler is alive: its lease's holder and how long since its heartbeat."""
     current = lease(session)
+    current = current if current is not None and current.holder else None
     age = (utcnow() - current.heartbeat_at).total_seconds() if current else None
     alive = current is not None and age is not None and age < HEARTBEAT_ALIVE_S
     state = "running" if alive else (f"stale: not heard from for {age:.0f} s" if current else "not running")

@@ -249,6 +249,8 @@ class JobRun(Base):
     finished_at: Mapped[datetime | None] = mapped_column(DateTime)
     error: Mapped[str | None] = mapped_column(Text)
     outputs: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    node: Mapped[str | None] = mapped_column(Text)  # where it executed: a host, or a Ray node
+    epoch: Mapped[int | None] = mapped_column(Integer)  # the lease epoch of the scheduler that claimed it
 
 
 class SchedulerLease(Base):
@@ -259,3 +261,4 @@ class SchedulerLease(Base):
     holder: Mapped[str] = mapped_column(Text)
     acquired_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     heartbeat_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    epoch: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # +1 at every change of holder

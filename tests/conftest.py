@@ -146,6 +146,20 @@ def backend(request, home: Path, monkeypatch: pytest.MonkeyPatch):
     engine.dispose()
 
 
+@pytest.fixture(scope="session")
+def ray_cluster():
+    """A Ray cluster of two nodes of one CPU each (a head and a second node joined to it), started with
+    `ray start` for the tests marked `ray` (one xdist worker runs them all: --dist loadgroup)."""
+    from tests.cluster import Cluster
+
+    cluster = Cluster(head_cpus=1)
+    try:
+        cluster.add_node("second")
+        yield cluster
+    finally:
+        cluster.stop()
+
+
 @pytest.fixture
 def recur(home: Path) -> Recur:
     return Recur(home)

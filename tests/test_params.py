@@ -12,7 +12,10 @@ from jobs.tasks import CLASSIFY_PARAMS, FORECAST_PARAMS, SAMPLE_PARAMS, TASKS, T
 from tests.conftest import ROOT
 
 # options of the training commands that are about the run, not the model
-RUN_OPTIONS = {"force", "until", "tensorboard", "device", "precision", "preview", "resume", "preset", "json"}
+RUN_OPTIONS = {
+    *("force", "until", "tensorboard", "device", "precision", "preview", "resume", "preset", "json"),
+    "every",  # --all: which subjects, not how
+}
 
 
 def command_options(*path: str) -> set[str]:

@@ -1,0 +1,166 @@
+"""Where independent units of work run. `local` (the default): here, one after another, as always. `ray`:
+each unit is a Ray task on the cluster at RECUR_RAY_ADDRESS (or the one `ray start` left on this machine),
+asking for one CPU (and one GPU when the unit wants one and the cluster has any). A task opens the shared
+store itself and writes its results in its own transactions, so what the caller gets back is a summary.
+
+Workers stay warm: Ray reuses a worker process for the next task, so TensorFlow is imported once per
+worker, and `max_calls` retires a worker after WORKER_CALLS tasks so that memory cannot creep. A unit
+whose node dies is retried on another (max_retries); one that raises is reported, not retried."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import sys
+import threading
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.errors import RecurError
+from core.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKER_CALLS = 25  # tasks a Ray worker process runs before it is replaced by a fresh one
+NODE_RETRIES = 2  # times a unit is rerun elsewhere when its worker or node dies
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One unit's result: its value, or the one-line error it failed with, and the node it ran on."""
+
+    item: Any
+    value: Any = None
+    error: str | None = None
+    node: str | None = None
+
+
+def host_node() -> str:
+    return socket.gethostname()
+
+
+def this_node() -> str:
+    """The node this code runs on: `ray:<ip>/<node id>` inside a Ray task, else the host name."""
+    try:
+        import ray
+
+        if ray.is_initialized():
+            context = ray.get_runtime_context()
+            if context.get_task_id() is not None:
+                return f"ray:{ray.util.get_node_ip_address()}/{context.get_node_id()[:8]}"
+    except ImportError:
+        pass
+    return host_node()
+
+
+_joined: list[str] = []  # the address this process joined
+_joining = threading.Lock()  # the scheduler's threads dispatch at once; only one of them joins
+
+
+def connect(settings: Settings) -> None:
+    """Join the cluster once per process (again when asked for another one); a clear error when there is
+    none to join."""
+    with _joining:
+        _connect(settings)
+
+
+def _connect(settings: Settings) -> None:
+    import ray
+
+    address = settings.ray_address or "auto"
+    if ray.is_initialized():
+        if _joined == [address] or settings.ray_address is None:
+            return
+        ray.shutdown()
+    env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+    env |= {k: os.environ[k] for k in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL") if k in os.environ}
+    try:
+        ray.init(
+            address=address,
+            logging_level="ERROR",
+            log_to_driver=False,
+            runtime_env={"env_vars": env},
+            configure_logging=False,
+        )
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise RecurError(
+            f"--executor ray: no Ray cluster at {address} ({' '.join(str(exc).split())[:200]}); start one "
+            "with `ray start --head`, or give its address with --ray-address / RECUR_RAY_ADDRESS"
+        ) from exc
+    _joined[:] = [address]
+
+
+def has_gpus(settings: Settings) -> bool:
+    import ray
+
+    connect(settings)
+    return ray.cluster_resources().get("GPU", 0) > 0
+
+
+def remote(fn: Callable, settings: Settings, gpu: bool = False, retries: int = NODE_RETRIES):
+    """`fn` as a Ray remote function with recur's resource requests and worker lifetime."""
+    import ray
+
+    connect(settings)
+    gpus = 1 if gpu and has_gpus(settings) else 0
+    return ray.remote(max_calls=WORKER_CALLS, num_cpus=1, num_gpus=gpus, max_retries=retries)(fn)
+
+
+_settings_of: dict[tuple, Settings] = {}
+
+
+def worker_settings(environment: dict[str, str]) -> Settings:
+    """The caller's settings inside a worker, kept for the worker's life so its engine stays open; units
+    inside a task run locally."""
+    key = tuple(sorted(environment.items()))
+    if key not in _settings_of:
+        _settings_of[key] = Settings.resolve(
+            environment["RECUR_HOME"], environment["RECUR_DB"], executor="local", quiet=True
+        )
+    return _settings_of[key]
+
+
+def _unit(environment: dict[str, str], fn: Callable, item) -> tuple[Any, str | None, str]:
+    try:
+        return fn(worker_settings(environment), item), None, this_node()
+    except RecurError as exc:
+        return None, str(exc), this_node()
+    except Exception as exc:  # one unit's failure is reported with the others' results
+        return None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", this_node()
+
+
+def fan_out(
+    settings: Settings, fn: Callable[[Settings, Any], Any], items: Iterable, gpu: bool = False
+) -> list[Outcome]:
+    """fn(settings, item) for every item, in order: here one after another, or as Ray tasks at once."""
+    items = list(items)
+    if settings.executor != "ray":
+        return [Outcome(item, *_unit_here(settings, fn, item)) for item in items]
+    import ray
+
+    task = remote(_unit, settings, gpu)
+    refs = [task.remote(settings.environment(), fn, item) for item in items]
+    out = []
+    with notices_to_stderr():
+        for item, ref in zip(items, refs, strict=True):
+            try:
+                value, error, node = ray.get(ref)
+            except ray.exceptions.RayError as exc:  # its node died more often than it was retried
+                value, error, node = None, f"lost on the cluster: {type(exc).__name__}", None
+            out.append(Outcome(item, value, error, node))
+    return out
+
+
+def notices_to_stderr():
+    """Ray prints the cluster's notices (a node died, a task is retried) on the driver's stdout, which is
+    recur's output (--json): while waiting on the cluster they go to stderr."""
+    return contextlib.redirect_stdout(sys.stderr)
+
+
+def _unit_here(settings: Settings, fn: Callable, item) -> tuple[Any, str | None, str]:
+    try:
+        return fn(settings, item), None, host_node()
+    except RecurError as exc:
+        return None, str(exc), host_node()
