@@ -10,7 +10,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.orm import Session
 
@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_MS = 30_000
 READ_ONLY = "recur_read_only"
+WRITE_LOCK = 0x72656375  # the advisory lock key of recur's write transactions on PostgreSQL
 
 
 def sqlite_path(url: str) -> Path | None:
@@ -91,8 +92,15 @@ def open_engine(settings: Settings) -> Engine:
 
 @contextmanager
 def write_session(settings: Settings) -> Iterator[Session]:
-    """One write transaction (BEGIN IMMEDIATE on SQLite): committed on success, rolled back on error."""
-    with Session(engine_of(settings), expire_on_commit=False) as session, session.begin():
+    """One write transaction, committed on success, rolled back on error. Write transactions are
+    serialised on every store, so that a read-then-write (count, then insert; find the champion, then
+    replace it) sees every earlier write: BEGIN IMMEDIATE on SQLite, a transaction-level advisory lock on
+    PostgreSQL (whose READ COMMITTED would otherwise let two of them interleave)."""
+    engine = engine_of(settings)
+    with Session(engine, expire_on_commit=False) as session, session.begin():
+        if engine.dialect.name == "postgresql":  # waiting as long as SQLite's busy timeout, then an error
+            session.execute(text(f"SET LOCAL lock_timeout = {BUSY_TIMEOUT_MS}"))
+            session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": WRITE_LOCK})
         yield session
 
 

@@ -33,6 +33,7 @@ from pipelines.forecast_steps import (
     search,
 )
 from runtime.artifacts import load_champion
+from runtime.cluster import spread
 from runtime.training import Fitted, train_and_register
 
 AUTO = ("gru", "lstm", "attention")
@@ -134,7 +135,7 @@ def train_forecaster(
     the best, gate it against the best baseline and the champion, choose per series what serves it, refit
     on all the data up to the last observation (or `until`), and register."""
     subject = fd.load(settings, name, cfg.covariates, until=until)
-    request = Request(windows, stride, force, candidates, confidence, verbose, tensorboard)
+    request = Request(windows, stride, force, candidates, confidence, verbose, tensorboard, spread(settings))
 
     def fit() -> Fitted:
         issued = issue(settings, subject, cfg, request, progress)
@@ -234,7 +235,8 @@ def backtest(
         return _backtest_champion(settings, name, windows, stride)
 
     subject = fd.load(settings, name, cfg.covariates)
-    tried = search(cfg, subject, Request(windows, stride, candidates=candidates), progress)
+    request = Request(windows, stride, candidates=candidates, spread=spread(settings))
+    tried = search(cfg, subject, request, progress)
     prep, cand, board, _losses = tried[0]
     out = {
         "subject": name,

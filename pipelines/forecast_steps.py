@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from functools import partial
 
 import numpy as np
 
@@ -44,6 +45,7 @@ class Request:
     confidence: float = CONFIDENCE
     verbose: int = 0
     tensorboard: str | None = None
+    spread: Callable | None = None  # spread(fn, items) -> outcomes: the executor's fan-out (runtime.cluster)
 
 
 @dataclass
@@ -127,7 +129,7 @@ def _search_inputs(
 ) -> list[tuple]:
     prep = prepare(cfg, subject, req.windows, req.stride, origins)
     progress(describe(prep))
-    tried = sorted((_try(prep, m, req, progress) for m in req.candidates or (cfg.model,)), key=_score)
+    tried = sorted(_try_each(prep, req.candidates or (cfg.model,), req, progress), key=_score)
     short = prep.cfg.short_lookback()
     if req.candidates and not cfg.lookback and short < prep.cfg.lookback:
         alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep.sp.origins)
@@ -142,11 +144,39 @@ def label(cand: Candidate) -> str:
 def _try(prep: Prepared, model: str, req: Request, progress: Progress) -> tuple:
     cand = fit_candidate(prep, model, req.verbose, req.tensorboard)
     board, losses = evidence(prep, cand)
-    progress(
+    progress(_tried_line(cand, board))
+    return prep, cand, board, losses
+
+
+def _tried_line(cand: Candidate, board: dict) -> str:
+    return (
         f"{label(cand)}: backtest MASE {board['overall']['model']['mase']:.4f} "
         f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
     )
-    return prep, cand, board, losses
+
+
+def _try_each(prep: Prepared, models: tuple[str, ...], req: Request, progress: Progress) -> list[tuple]:
+    """Each candidate on the same split: one after another here, or at once as the executor's units (each
+    trained on a worker, its networks sent back for the refit)."""
+    if req.spread is None or len(models) < 2:
+        return [_try(prep, m, req, progress) for m in models]
+    import forecaster.networks  # noqa: F401 - registers the layers the candidates come back with
+    from core.errors import RecurError
+
+    outcomes = req.spread(partial(_tried_remotely, prep=prep, req=replace(req, spread=None)), models)
+    tried = []
+    for o in outcomes:
+        if o.error:
+            raise RecurError(f"candidate {o.item}: {o.error}")
+        cand, board, losses = o.value
+        progress(f"{_tried_line(cand, board)} on {o.node}")
+        tried.append((prep, cand, board, losses))
+    return tried
+
+
+def _tried_remotely(_settings, model: str, prep: Prepared, req: Request) -> tuple:
+    _prep, cand, board, losses = _try(prep, model, req, quiet)
+    return cand, board, losses
 
 
 def _score(tried: tuple) -> float:

@@ -16,6 +16,7 @@ import sys
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +26,7 @@ from core.settings import Settings
 ROOT = Path(__file__).resolve().parent.parent
 WORKER_CALLS = 25  # tasks a Ray worker process runs before it is replaced by a fresh one
 NODE_RETRIES = 2  # times a unit is rerun elsewhere when its worker or node dies
+FORWARDED = ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL")  # with every RECUR_* variable, into the tasks
 
 
 @dataclass(frozen=True)
@@ -75,7 +77,7 @@ def _connect(settings: Settings) -> None:
             return
         ray.shutdown()
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-    env |= {k: os.environ[k] for k in ("KERAS_BACKEND", "TF_CPP_MIN_LOG_LEVEL") if k in os.environ}
+    env |= {k: v for k, v in os.environ.items() if k.startswith("RECUR_") or k in FORWARDED}
     try:
         ray.init(
             address=address,
@@ -129,6 +131,18 @@ def _unit(environment: dict[str, str], fn: Callable, item) -> tuple[Any, str | N
         return None, str(exc), this_node()
     except Exception as exc:  # one unit's failure is reported with the others' results
         return None, f"{type(exc).__name__}: {' '.join(str(exc).split())[:300]}", this_node()
+    finally:
+        release_memory()
+
+
+def release_memory() -> None:
+    """Between units in one process: drop the finished unit's networks and Keras' global state, so that
+    a process running hundreds of units stays the size of one."""
+    import gc
+
+    if "keras" in sys.modules:
+        sys.modules["keras"].backend.clear_session()
+    gc.collect()
 
 
 def fan_out(
@@ -148,7 +162,8 @@ def fan_out(
             try:
                 value, error, node = ray.get(ref)
             except ray.exceptions.RayError as exc:  # its node died more often than it was retried
-                value, error, node = None, f"lost on the cluster: {type(exc).__name__}", None
+                said = " ".join(str(exc).split())[:200]
+                value, error, node = None, f"lost on the cluster: {type(exc).__name__}: {said}", None
             out.append(Outcome(item, value, error, node))
     return out
 
@@ -159,8 +174,17 @@ def notices_to_stderr():
     return contextlib.redirect_stdout(sys.stderr)
 
 
+def spread(settings: Settings) -> Callable | None:
+    """fan_out bound to these settings when they send units to Ray; None for `local` (run them inline)."""
+    if settings.executor != "ray":
+        return None
+    return partial(fan_out, settings)
+
+
 def _unit_here(settings: Settings, fn: Callable, item) -> tuple[Any, str | None, str]:
     try:
         return fn(settings, item), None, host_node()
     except RecurError as exc:
         return None, str(exc), host_node()
+    finally:
+        release_memory()

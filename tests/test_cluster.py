@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import signal
 import subprocess
 import sys
@@ -15,6 +16,7 @@ import pytest
 
 from tests.conftest import DATA, ROOT, Recur
 from tests.reliability.test_scheduler_process import backdate, ledger, wait_for
+from tests.test_readme_examples import NOT_RUN, commands
 
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
 
@@ -133,3 +135,32 @@ def test_a_node_killed_mid_run_loses_nothing_and_runs_nothing_twice(recur, home,
     assert all(r["error"] is None for r in result["rows"]), result
     versions = recur.json("models", "list")
     assert sorted(v["subject"] for v in versions) == sorted(["ett", *SUBJECTS])
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_readme_cluster_section_runs_as_written(recur, backend, ray_cluster, monkeypatch):
+    """Its `export` lines as the environment (a PostgreSQL store, the test cluster), then every `recur`
+    line as written."""
+    monkeypatch.chdir(ROOT)
+    monkeypatch.setenv("RECUR_EXECUTOR", "ray")
+    monkeypatch.setenv("RECUR_RAY_ADDRESS", ray_cluster.address)
+    monkeypatch.setenv("RECUR_SMOKE_STEPS", "2")
+    lines = [line for line in commands(cluster=True) if line not in NOT_RUN]
+    assert len(lines) >= 7
+    for line in lines:
+        result = recur(*shlex.split(line)[1:], ok=False)
+        assert result.exit_code == 0, f"README: {line}\n{result.output}"
+    assert all(r["node"].startswith("ray:") for r in runs(recur))
+
+
+@pytest.mark.usefixtures("backend")
+def test_auto_tries_its_candidates_at_once_on_the_nodes(recur, ray_cluster):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    shown = recur(*on_ray(ray_cluster), "forecast", "train", "airline", *SMALL[2:], "--model", "auto").output
+    nodes = {
+        line.rsplit(" on ", 1)[1]
+        for line in shown.splitlines()
+        if "backtest MASE" in line and " on ray:" in line
+    }
+    assert len(nodes) == 2, shown  # the candidates were spread over both nodes
+    assert len(recur.json("models", "list")) == 1  # one version: the best candidate, refit here

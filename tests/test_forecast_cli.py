@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-import sqlite3
 
 import numpy as np
 import pytest
 
-from tests.conftest import DATA
+from tests.conftest import DATA, Recur
 
 TINY = [
     "--lookback",
@@ -33,13 +32,18 @@ def airline(recur):
 
 
 def rows(home, sql: str):
-    with sqlite3.connect(home / "recur.db") as conn:
-        return conn.execute(sql).fetchall()
+    """The test's store (SQLite, or PostgreSQL under the `backend` fixture), JSON columns as text."""
+    with Recur(home).db() as conn:
+        return [
+            tuple(json.dumps(v) if isinstance(v, dict) else v for v in r)
+            for r in conn.execute(sql).fetchall()
+        ]
 
 
 BASELINE_NAMES = {"naive", "seasonal_naive", "naive2", "drift", "mean"}
 
 
+@pytest.mark.usefixtures("backend")
 def test_train_gate_follows_the_numbers(airline):
     out = airline.json("forecast", "train", "airline", "--model", "gru", "--confidence", "0", *TINY)
     overall = out["metrics"]["backtest"]["overall"]
@@ -54,6 +58,7 @@ def test_train_gate_follows_the_numbers(airline):
     assert version["id"] == out["version"] and version["architecture"] == "gru"
 
 
+@pytest.mark.usefixtures("backend")
 def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
     airline("forecast", "train", "airline", "--model", "lstm", "--force", *TINY)
     first = airline.json("forecast", "predict", "airline")
@@ -103,6 +108,7 @@ def test_the_fallback_uses_the_season_given_at_train_for_integer_time(recur, wri
     )
 
 
+@pytest.mark.usefixtures("backend")
 def test_score_vintages_after_actuals_arrive(recur, write):
     values = 10 + np.sin(np.arange(120) * 2 * np.pi / 12) * 5
     head = "t,v\n" + "".join(f"{i},{v:.4f}\n" for i, v in enumerate(values[:100]))
@@ -155,6 +161,7 @@ def test_covariates_from_the_group(recur, write):
     assert recur.json("forecast", "predict", "plant/c")["method"] == "gru"
 
 
+@pytest.mark.usefixtures("backend")
 def test_promote_and_rollback(airline):
     a = airline.json("forecast", "train", "airline", "--model", "gru", "--force", *TINY)["version"]
     b = airline.json("forecast", "train", "airline", "--model", "rnn", "--force", *TINY)["version"]
@@ -170,6 +177,7 @@ def test_promote_and_rollback(airline):
     assert champions() == [b]
     with airline.db() as conn:  # a flipped byte in the stored model: never promoted again
         [(blob,)] = conn.execute("SELECT artifact FROM model_version WHERE id = ?", (a,))
+        blob = bytes(blob)
         conn.execute(
             "UPDATE model_version SET artifact = ? WHERE id = ?", (bytes([blob[0] ^ 1]) + blob[1:], a)
         )

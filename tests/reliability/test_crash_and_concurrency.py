@@ -92,9 +92,10 @@ def writer(args) -> tuple[int, list[float]]:
     return errors, waits
 
 
+@pytest.mark.usefixtures("backend")
 def test_eight_writers_never_see_database_is_locked(recur, home, write):
     recur("series", "ingest", write("one.csv", "t,v\n-1,0\n"), "--name", "s")
-    with sqlite3.connect(home / "recur.db") as conn:
+    with recur.db() as conn:
         conn.execute("DELETE FROM observation")
     with get_context("spawn").Pool(WRITERS) as pool:
         results = pool.map(writer, [(str(home), w) for w in range(WRITERS)])
@@ -103,7 +104,7 @@ def test_eight_writers_never_see_database_is_locked(recur, home, write):
     p99 = waits[int(len(waits) * 0.99) - 1]
     print(f"\n{WRITERS} writers x {TRANSACTIONS} transactions: {errors} errors, p99 {p99 * 1000:.0f} ms")
     assert errors == 0
-    with sqlite3.connect(home / "recur.db") as conn:
-        stored = [r[0] for r in conn.execute("SELECT ts FROM observation ORDER BY ts")]
+    with recur.db() as conn:
+        stored = [r[0] for r in conn.execute("SELECT ts FROM observation ORDER BY ts").fetchall()]
     # Serialised read-then-write: every transaction saw all earlier ones, so the stamps are 0..N-1.
     assert stored == list(range(WRITERS * TRANSACTIONS))

@@ -5,21 +5,20 @@ from __future__ import annotations
 
 import os
 import signal
-import sqlite3
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.conftest import DATA, ROOT
+from tests.conftest import DATA, ROOT, Recur
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]
 
 
 def _status(home) -> list[str]:
-    with sqlite3.connect(home / "recur.db") as conn:
-        return [r[0] for r in conn.execute("SELECT status FROM training_run ORDER BY id")]
+    with Recur(home).db() as conn:
+        return [r[0] for r in conn.execute("SELECT status FROM training_run ORDER BY id").fetchall()]
 
 
 def test_a_killed_training_run_is_marked_abandoned(recur, home):
