@@ -72,34 +72,38 @@ def nightly(home: Path, executor: list[str], epochs: int) -> tuple[float, float]
     return times[0], times[1]
 
 
-def nightly_side_by_side(n: int, epochs: int, work: Path) -> None:
+def nightly_side_by_side(n: int, epochs: int, work: Path, configs: tuple[int, ...]) -> None:
+    """Each configuration on a copy of the same store, one after another, each row printed when done
+    (two worker nodes first, then local, then one node)."""
     from tests.cluster import Cluster
 
     prepared = prepared_store(n, work)
     print(f"(a) nightly over {n} M4 weekly series, each its own subject (train --all, then predict --all)")
-    rows = []
-    home = work / "local"
-    shutil.copytree(prepared, home)
-    rows.append(("local (this process)", *nightly(home, [], epochs)))
-    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
-    print(f"  local: peak memory of the process that trained all {n} subjects: {peak:.0f} MB")
-    for nodes in (1, 2):
-        cluster = Cluster(head_cpus=0)
-        try:
-            for i in range(nodes):
-                cluster.add_node(f"worker{i}")
-            home = work / f"ray{nodes}"
-            shutil.copytree(prepared, home)
-            executor = ["--executor", "ray", "--ray-address", cluster.address]
-            rows.append((f"ray, {nodes} worker node(s) x 1 CPU", *nightly(home, executor, epochs)))
-        finally:
-            cluster.stop()
-    base = (rows[0][1] + rows[0][2]) / n
-    for name, train, predict in rows:
+    local = None
+    for nodes in configs:
+        home = work / f"nodes{nodes}"
+        shutil.copytree(prepared, home)
+        if nodes == 0:
+            train, predict = nightly(home, [], epochs)
+            name, local = "local (one warm worker process)", (train + predict) / n
+            peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+            print(f"  local: peak memory of one process of the nightly: {peak:.0f} MB")
+        else:
+            cluster = Cluster(head_cpus=0)
+            try:
+                for i in range(nodes):
+                    cluster.add_node(f"worker{i}")
+                executor = ["--executor", "ray", "--ray-address", cluster.address]
+                train, predict = nightly(home, executor, epochs)
+            finally:
+                cluster.stop()
+            name = f"ray, {nodes} worker node(s) x 1 CPU"
         per = (train + predict) / n
+        ratio = f"  local / this {local / per:4.2f}x" if local else ""
         print(
             f"  {name:32s} train {train:7.1f} s  predict {predict:6.1f} s  "
-            f"{60 / per:6.1f} series/min  {per:5.2f} s/series  speed-up vs local {base / per:4.2f}x"
+            f"{60 / per:6.1f} series/min  {per:5.2f} s/series{ratio}",
+            flush=True,
         )
 
 
@@ -159,13 +163,17 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=2)
     parser.add_argument("--postgres", help="a server's URL, or auto (tools/pg.sh starts one); default: skip")
     parser.add_argument("--skip-nightly", action="store_true")
+    parser.add_argument(
+        "--nodes", default="2,0,1", help="the configurations, in order: Ray worker nodes, 0 for local"
+    )
     args = parser.parse_args()
     from bench.ingest import fresh_database, postgres
 
     with tempfile.TemporaryDirectory() as tmp:
         work = Path(tmp)
         if not args.skip_nightly:
-            nightly_side_by_side(args.series, args.epochs, work)
+            configs = tuple(int(x) for x in args.nodes.split(","))
+            nightly_side_by_side(args.series, args.epochs, work, configs)
         print("(b) the store: M4 weekly ingest (one long file), 200 model versions, a vintage per series")
         store_throughput("SQLite", None, work / "sqlite")
         if args.postgres:

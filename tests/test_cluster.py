@@ -4,18 +4,16 @@ dispatched as Ray tasks, and a node killed mid-run with its work retried elsewhe
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import signal
 import subprocess
-import sys
 import threading
 import time
 
 import pytest
 
 from tests.conftest import DATA, ROOT, Recur
-from tests.reliability.test_scheduler_process import backdate, ledger, wait_for
+from tests.reliability.test_scheduler_process import backdate, ledger, start_scheduler, wait_for
 from tests.test_readme_examples import NOT_RUN, commands
 
 pytestmark = [pytest.mark.ray, pytest.mark.xdist_group("ray")]
@@ -53,15 +51,8 @@ def test_every_subject_is_trained_and_forecast_across_the_nodes(recur, ray_clust
 
 
 def scheduler(home, cluster, log) -> subprocess.Popen:
-    env = os.environ | {
-        "RECUR_HOME": str(home),
-        "PYTHONPATH": str(ROOT),
-        "RECUR_EXECUTOR": "ray",
-        "RECUR_RAY_ADDRESS": cluster.address,
-    }
-    command = [sys.executable, str(ROOT / "cli.py"), "scheduler", "run", "--tick", "1", "--grace", "5"]
-    with open(log, "w") as stderr:
-        return subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=stderr)
+    on_cluster = {"RECUR_EXECUTOR": "ray", "RECUR_RAY_ADDRESS": cluster.address}
+    return start_scheduler(home, log=log, env=on_cluster)
 
 
 def runs(recur: Recur) -> list[dict]:

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.conftest import DATA, Recur
+from tests.conftest import DATA, Recur, daily_csv
 
 TINY = [
     "--lookback",
@@ -291,3 +291,19 @@ def test_auto_with_covariates_also_backtests_without_them(recur, write):
         [(config,)] = conn.execute("SELECT config FROM model_version WHERE id = ?", (out["version"],))
     assert bool(json.loads(config)["covariates"]) == best.endswith(", covariates)")
     assert recur.json("forecast", "predict", "plant/c")["forecasts"][0]["points"] == 6
+
+
+def test_train_and_predict_every_subject_here(recur, write):
+    """`--all` with the default executor: every subject in a warm worker process, one row each; a subject
+    that cannot be trained is reported beside the others (exit 1), which are stored all the same."""
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("series", "ingest", write("short.csv", daily_csv(20)), "--name", "short")
+    result = recur("--json", "forecast", "train", "--all", "--model", "gru", *TINY, ok=False)
+    assert result.exit_code == 1
+    rows = {r["subject"]: r for r in json.loads(result.stdout)}
+    assert rows["airline"]["error"] is None and rows["airline"]["version"] and rows["airline"]["node"]
+    assert rows["short"]["error"] and rows["short"].get("version") is None
+    assert [m["subject"] for m in recur.json("models", "list")] == ["airline"]
+    predicted = recur.json("forecast", "predict", "--all")
+    assert {r["subject"]: r["series"] for r in predicted} == {"airline": 1, "short": 1}
+    assert "give a SUBJECT, or --all" in recur.fails("forecast", "predict", code=2)

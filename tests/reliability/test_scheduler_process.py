@@ -26,8 +26,10 @@ def recur(home, *args, **kw) -> subprocess.CompletedProcess:
     )
 
 
-def start_scheduler(home, *options: str, log: Path | None = None) -> subprocess.Popen:
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def start_scheduler(
+    home, *options: str, log: Path | None = None, env: dict | None = None
+) -> subprocess.Popen:
+    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)} | (env or {})
     command = ["scheduler", "run", "--tick", "1", "--grace", "5", *options]
     with open(log or os.devnull, "w") as stderr:
         return subprocess.Popen(
