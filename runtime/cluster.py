@@ -69,6 +69,18 @@ def connect(settings: Settings) -> None:
         _connect(settings)
 
 
+def _reachable(address: str) -> None:
+    """Ray retries an unreachable address for many minutes: a clear error after a few seconds instead."""
+    host, _, port = address.rpartition(":")
+    try:
+        socket.create_connection((host or "127.0.0.1", int(port)), timeout=5).close()
+    except (OSError, ValueError) as exc:
+        raise RecurError(
+            f"--ray-address {address}: no Ray cluster answers there ({exc}); start one with "
+            "`ray start --head`, or fix the address (host:port of its head)"
+        ) from exc
+
+
 def _connect(settings: Settings) -> None:
     import ray
 
@@ -77,6 +89,8 @@ def _connect(settings: Settings) -> None:
         if _joined == [address] or settings.ray_address is None:
             return
         ray.shutdown()
+    if settings.ray_address:
+        _reachable(settings.ray_address)
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env |= {k: v for k, v in os.environ.items() if k.startswith("RECUR_") or k in FORWARDED}
     try:

@@ -307,3 +307,12 @@ def test_train_and_predict_every_subject_here(recur, write):
     predicted = recur.json("forecast", "predict", "--all")
     assert {r["subject"]: r["series"] for r in predicted} == {"airline": 1, "short": 1}
     assert "give a SUBJECT, or --all" in recur.fails("forecast", "predict", code=2)
+
+
+def test_an_unreachable_ray_cluster_is_a_clear_error_at_once(airline):
+    message = airline.fails(
+        "--executor", "ray", "--ray-address", "127.0.0.1:1", "forecast", "predict", "--all"
+    )
+    assert (
+        "--ray-address 127.0.0.1:1: no Ray cluster answers there" in message and "ray start --head" in message
+    )
