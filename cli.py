@@ -18,6 +18,7 @@ from commands.jobs import jobs, scheduler
 from commands.models import models
 from commands.quiet import quiet_tensorflow
 from commands.report import forecast_plot, report, textgen_plot
+from commands.serve import serve
 from commands.store import db, doctor
 from commands.textgen import textgen
 from core.settings import EXECUTORS, Settings
@@ -114,7 +115,9 @@ def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
             f"\n  recur --home {home} forecast score airline\n  recur --home {home} models list"
             f"\n  recur --home {home} textgen sample shakespeare --prompt 'JULIET:' --temperature 0.8"
             f"\n  recur --home {home} forecast train ETTh1/OT --covariates group --horizon 24 --lookback 96"
-            f"\n  recur --home {home} report export --format pdf --out report.pdf",
+            f"\n  recur --home {home} report export --format pdf --out report.pdf"
+            f"\nAnd the service (dashboard, OpenAI's completions API, the data as JSON/CSV):"
+            f"\n  recur --home {home} serve      # then open http://127.0.0.1:8765/",
         ]
     )
     emit(settings, result, "\n" + text)
@@ -133,6 +136,7 @@ for command in (
     jobs,
     scheduler,
     report,
+    serve,
 ):
     main.add_command(command)
 forecast.add_command(forecast_plot)

@@ -7,6 +7,7 @@ from classifier.config import ClassifyConfig
 from commands.forecast import MODEL_PARAMS, WINDOW_PARAMS
 from core.params import markdown_table, params_of
 from forecaster.config import BacktestConfig
+from service.config import ServeOptions
 from textgen.config import PRESETS, SampleRequest, TextGenConfig
 
 
@@ -18,6 +19,7 @@ def readme_tables() -> dict[str, str]:
         "textgen train": markdown_table(params_of(TextGenConfig, base=PRESETS["cpu"])),
         "textgen sample": markdown_table(params_of(SampleRequest)),
         "classify train": markdown_table(params_of(ClassifyConfig)),
+        "serve": markdown_table(params_of(ServeOptions)),
     }
 
 

@@ -95,16 +95,16 @@ def latest_versions(session: Session, kind: str, subject: str) -> dict[str, Mode
     return out
 
 
-def recent_samples(session: Session, corpus: str, limit: int = 8) -> list[Sample]:
-    return list(
-        session.scalars(
-            select(Sample)
-            .join(ModelVersion)
-            .where(ModelVersion.subject == corpus)
-            .order_by(Sample.id.desc())
-            .limit(limit)
-        )
-    )
+def recent_samples(
+    session: Session, corpus: str | None, limit: int = 8, before: int | None = None
+) -> list[Sample]:
+    """Stored samples, newest first (of one corpus's generators; ids below `before`)."""
+    query = select(Sample).join(ModelVersion).where(ModelVersion.kind == "textgen")
+    if corpus is not None:
+        query = query.where(ModelVersion.subject == corpus)
+    if before is not None:
+        query = query.where(Sample.id < before)
+    return list(session.scalars(query.order_by(Sample.id.desc()).limit(limit)))
 
 
 def reported_subjects(session: Session) -> dict[str, list[str]]:

@@ -60,6 +60,21 @@ def champion(session: Session, kind: str, subject: str) -> ModelVersion | None:
     )
 
 
+def champions(session: Session, kind: str, subjects: list[str] | None = None) -> dict[str, dict]:
+    """The ready champions of a kind (of the given subjects), by subject, without their artifacts: id,
+    architecture, metrics, when promoted."""
+    query = select(
+        ModelVersion.id,
+        ModelVersion.subject,
+        ModelVersion.architecture,
+        ModelVersion.metrics,
+        ModelVersion.promoted_at,
+    ).where(ModelVersion.kind == kind, ModelVersion.alias == "champion", ModelVersion.status == "ready")
+    if subjects is not None:
+        query = query.where(ModelVersion.subject.in_(subjects))
+    return {r.subject: r._asdict() for r in session.execute(query)}
+
+
 def list_versions(
     session: Session, kind: str | None = None, subject: str | None = None
 ) -> list[ModelVersion]:

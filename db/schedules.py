@@ -44,10 +44,21 @@ def add(session: Session, **fields) -> Schedule:
     return schedule
 
 
-def runs(session: Session, schedule_id: int | None = None, limit: int = 50) -> list[JobRun]:
+def runs(
+    session: Session,
+    schedule_id: int | None = None,
+    limit: int = 50,
+    before: int | None = None,
+    statuses: tuple[str, ...] = (),
+) -> list[JobRun]:
+    """The latest runs, newest first (ids below `before`; of the given statuses)."""
     query = select(JobRun).order_by(JobRun.id.desc()).limit(limit)
     if schedule_id is not None:
         query = query.where(JobRun.schedule_id == schedule_id)
+    if before is not None:
+        query = query.where(JobRun.id < before)
+    if statuses:
+        query = query.where(JobRun.status.in_(statuses))
     return list(session.scalars(query))
 
 
@@ -176,11 +187,18 @@ def _run_row(r: JobRun, name: str) -> dict:
     }
 
 
-def history(session: Session, name: str | None = None, limit: int = 50) -> list[dict]:
+def history(
+    session: Session,
+    name: str | None = None,
+    limit: int = 50,
+    before: int | None = None,
+    statuses: tuple[str, ...] = (),
+) -> list[dict]:
     """The ledger's latest runs (of one schedule, or of all), newest first, with their schedule's name."""
     sid = get(session, name).id if name else None
     names = {s.id: s.name for s in session.scalars(select(Schedule))}
-    return [_run_row(r, names.get(r.schedule_id, "?")) for r in runs(session, sid, limit)]
+    found = runs(session, sid, limit, before, statuses)
+    return [_run_row(r, names.get(r.schedule_id, "?")) for r in found]
 
 
 HEARTBEAT_ALIVE_S = 120

@@ -68,7 +68,7 @@ def forecast_section(settings: Settings, name: str) -> Section:
     return Section(f"Forecasts: {name}", blocks)
 
 
-def _best_baseline(metrics: dict) -> tuple[str, float | None, float | None]:
+def best_baseline(metrics: dict) -> tuple[str, float | None, float | None]:
     overall = metrics.get("backtest", {}).get("overall", {})
     best = (metrics.get("gate") or {}).get("baseline", "seasonal_naive")
     return best, overall.get("model", {}).get("mase"), overall.get(best, {}).get("mase")
@@ -84,7 +84,7 @@ def _model_blocks(name: str, champion: dict | None, challenger: dict | None, gro
     else:
         blocks += _backtest_blocks(champion, f"Champion {what}", per_series=not group)
     if challenger is not None:
-        best, mase, base = _best_baseline(challenger["metrics"])
+        best, mase, base = best_baseline(challenger["metrics"])
         blocks.append(
             f"Challenger: version {challenger['id']} ({challenger['arch']}), trained "
             f"{challenger['created']:%Y-%m-%d %H:%M} UTC, backtest MASE {_f(mase)} against {readable(best)} "
@@ -103,7 +103,7 @@ def _backtest_blocks(v: dict, label: str, per_series: bool) -> list:
     metrics = v["metrics"]
     bt = metrics.get("backtest", {})
     overall = bt.get("overall", {})
-    best, mase, base = _best_baseline(metrics)
+    best, mase, base = best_baseline(metrics)
     blocks: list = [
         f"{label}: version {v['id']} ({v['arch']}). Backtest MASE {_f(mase)} against the best baseline, "
         f"{readable(best)}, {_f(base)}, over up to {bt.get('windows')} windows per series. "
@@ -154,13 +154,13 @@ def _member_blocks(global_model: dict | None, own: dict[str, dict | None], fans:
     """One row per member: the global model's backtest MASE beside the best baseline's, the member's own
     champion if it has one, and what issued its latest forecast."""
     per = (global_model or {}).get("metrics", {}).get("backtest", {}).get("per_series", {})
-    best = _best_baseline(global_model["metrics"])[0] if global_model else "seasonal_naive"
+    best = best_baseline(global_model["metrics"])[0] if global_model else "seasonal_naive"
     serve = (global_model or {}).get("metrics", {}).get("serve") or {}
     latest = {f["name"]: f["by"] for f in fans if f is not None}
     rows = []
     for member, champ in own.items():
         scores = per.get(member, {})
-        mine = champ and _best_baseline(champ["metrics"])[1]
+        mine = champ and best_baseline(champ["metrics"])[1]
         rows.append(
             {
                 "member": member,
@@ -185,7 +185,7 @@ def _served(how: str | None, global_model: dict | None) -> str | None:
 def _fan_caption(info: dict | None) -> str:
     if info is None:
         return ""
-    best, mase, base = _best_baseline(info["metrics"])
+    best, mase, base = best_baseline(info["metrics"])
     return f" — v{info['id']} {info['arch']}, MASE {_f(mase)} vs {readable(best)} {_f(base)}"
 
 

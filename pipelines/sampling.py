@@ -22,8 +22,9 @@ from core.files import write_atomic
 from core.settings import Settings
 from db import light
 from textgen import overlap
+from textgen.batching import Job, run_alone
 from textgen.config import SampleRequest
-from textgen.sampler import CharModel, SamplingParams, generate
+from textgen.sampler import CharModel, SamplingParams
 from textgen.vocab import Vocabulary
 
 
@@ -112,66 +113,74 @@ def _from_rows(
 def sample_text(
     settings: Settings, corpus: str, req: SampleRequest, emit: Callable[[str], None] | None = None
 ) -> dict:
-    """Generate `n` samples; with n == 1 each character goes to `emit` as soon as it exists."""
+    """Generate `n` samples; with n == 1 each character goes to `emit` as soon as it is final (a character
+    that may still begin the stop string is held back, so what is shown is exactly what is stored)."""
     loaded = load(settings, corpus, req.version)
-    prompt_ids = loaded.vocab.prompt_ids(req.prompt or "\n", req.unknown if req.prompt else "skip")
-    prompt = loaded.vocab.decode(prompt_ids) if req.prompt else ""  # what the model saw (--unknown skip)
+    prompt_ids, prompt = prompt_of(loaded, req.prompt, req.unknown)
     seed = req.seed if req.seed is not None else secrets.randbits(32)
-    params = SamplingParams(req.temperature, req.top_k or 0, req.top_p)
-    streams = [[] for _ in range(req.n)]
-    done = np.zeros(req.n, dtype=bool)
-    out = _Stream(emit if req.n == 1 else None, req.stop or "", prompt)
+    deliver = None
+    if emit is not None and req.n == 1:
+        if prompt:
+            emit(prompt)
+        deliver = lambda _k, text, _finish: text and emit(text)  # noqa: E731
+    job = Job(prompt_ids, req.n, req.length, sampling_params(req), seed, stops_of(req.stop), deliver)
     started = time.perf_counter()
-    for ids in generate(loaded.model, prompt_ids, req.length, req.n, params, seed):
-        for s in np.flatnonzero(~done):
-            streams[s].append(loaded.vocab.chars[ids[s]])
-            if req.stop and "".join(streams[s][-len(req.stop) :]) == req.stop:
-                del streams[s][-len(req.stop) :]
-                done[s] = True
-            out.update(streams[s], bool(done[s]))
-        if done.all():
-            break
-    out.update(streams[0], True)
+    run_alone(loaded.model, loaded.vocab.chars, job)
     seconds = time.perf_counter() - started
-    texts = ["".join(s) for s in streams]
-    index = corpus_index(settings, loaded.text)
-    samples = [{"text": t, "longest_copied": longest_shared(index, req.prompt + t)} for t in texts]
-    stored = _store(settings, loaded.version, req, seed, samples)
-    chars = sum(len(t) for t in texts)
+    kept = keep_samples(settings, loaded, req.prompt, job, request_params(req))
+    chars = sum(len(t) for t in job.outputs)
     return {
         "corpus": corpus,
         "version": loaded.version,
         "prompt": prompt,
         "stop": req.stop,
         "seed": seed,
-        "samples": samples,
-        "ids": stored,
+        "samples": kept["samples"],
+        "ids": kept["ids"],
         "chars_per_s": chars / seconds if seconds > 0 else None,
     }
 
 
-class _Stream:
-    """Characters to `emit` as soon as they are final: the prompt first, then each one that can no longer
-    be the start of the stop string, so what is shown is exactly what is stored."""
+def prompt_of(loaded: LoadedGenerator, prompt: str, unknown: str) -> tuple[np.ndarray, str]:
+    """The ids that prime the model (a new line when there is no prompt) and the prompt as the model saw
+    it (`unknown="skip"` drops characters it never saw)."""
+    ids = loaded.vocab.prompt_ids(prompt or "\n", unknown if prompt else "skip")
+    return ids, loaded.vocab.decode(ids) if prompt else ""
 
-    def __init__(self, emit: Callable[[str], None] | None, stop: str, prompt: str) -> None:
-        self.emit, self.stop, self.prompt, self.sent = emit, stop, prompt, 0
 
-    def update(self, stream: list[str], finished: bool) -> None:
-        if self.emit is None:
-            return
-        if self.prompt:
-            self.emit(self.prompt)
-            self.prompt = ""
-        final = len(stream) if finished else len(stream) - self._held(stream)
-        if final > self.sent:
-            self.emit("".join(stream[self.sent : final]))
-            self.sent = final
+def sampling_params(req: SampleRequest) -> SamplingParams:
+    return SamplingParams(req.temperature, req.top_k or 0, req.top_p)
 
-    def _held(self, stream: list[str]) -> int:
-        """The longest tail of `stream` that begins the stop string."""
-        tail = "".join(stream[-len(self.stop) :]) if self.stop else ""
-        return next((k for k in range(len(tail), 0, -1) if self.stop.startswith(tail[-k:])), 0)
+
+def stops_of(stop: str | list[str] | None) -> tuple[str, ...]:
+    if stop is None:
+        return ()
+    return tuple(s for s in ([stop] if isinstance(stop, str) else stop) if s)
+
+
+def request_params(req: SampleRequest) -> dict:
+    """What a stored sample records of the request beside its prompt, seed and version."""
+    return {k: v for k, v in asdict(req).items() if k not in ("prompt", "seed", "version")}
+
+
+def keep_samples(
+    settings: Settings,
+    loaded: LoadedGenerator,
+    prompt: str,
+    job: Job,
+    params: dict,
+    index: overlap.CorpusIndex | None = None,
+) -> dict:
+    """Each stream's text with the longest run it shares with the training text, stored with the version,
+    seed and parameters that made it; the stored ids. A stream still going (its request went away) is
+    kept as far as it got, finish reason "cancelled"."""
+    index = index if index is not None else corpus_index(settings, loaded.text)
+    samples = [
+        {"text": t, "longest_copied": longest_shared(index, prompt + t), "finish_reason": f or "cancelled"}
+        for t, f in zip(job.outputs, job.finish, strict=True)
+    ]
+    ids = _store(settings, loaded.version, prompt, job.seed, samples, params)
+    return {"samples": samples, "ids": ids}
 
 
 def corpus_index(settings: Settings, text: str) -> overlap.CorpusIndex:
@@ -195,18 +204,24 @@ def longest_shared(index: overlap.CorpusIndex, sample: str) -> dict:
     return {"length": length, "text": sample[start : start + length]}
 
 
-def _store(settings: Settings, version: int, req: SampleRequest, seed: int, samples: list[dict]) -> list[int]:
+def _store(
+    settings: Settings, version: int, prompt: str, seed: int, samples: list[dict], params: dict
+) -> list[int]:
     from db.engine import write_session
     from db.tables import Sample
 
-    params = {k: v for k, v in asdict(req).items() if k not in ("prompt", "seed", "version")}
     with write_session(settings) as session:
         rows = [
             Sample(
                 model_version_id=version,
-                prompt=req.prompt,
+                prompt=prompt,
                 seed=seed,
-                params=params | {"stream": k, "longest_copied": s["longest_copied"]["length"]},
+                params=params
+                | {
+                    "stream": k,
+                    "longest_copied": s["longest_copied"]["length"],
+                    "finish_reason": s["finish_reason"],
+                },
                 text=s["text"],
             )
             for k, s in enumerate(samples)

@@ -7,7 +7,7 @@ import shlex
 
 import numpy as np
 
-from core.errors import RecurError
+from core.errors import NotFoundError, RecurError
 from core.files import write_atomic
 from core.outputs import csv_safe, output_format, output_path
 from core.settings import Settings
@@ -219,12 +219,32 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
 
 def export_forecasts(settings: Settings, name: str, out, latest_only: bool = True) -> dict:
     """Vintages as CSV or JSON (by the file's suffix), one row per forecast point."""
+    records = [
+        {k: v for k, v in r.items() if k != "forecast_id"}
+        for r in forecast_records(settings, name, latest_only)
+    ]
+    if not records:
+        raise RecurError(
+            f"no forecasts stored for {name!r}; run `recur forecast predict {shlex.quote(name)}` first"
+        )
+    return write_records(settings, records, out, f"{name}-forecast")
+
+
+def forecast_records(
+    settings: Settings, name: str, latest_only: bool = True, vintage: int | None = None
+) -> list[dict]:
+    """One row per forecast point, with its intervals: each series' latest vintage, every vintage, or the
+    one with id `vintage`."""
     records = []
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         by_id = {s.id: s for s in subject.series}
         chosen = fq.vintages(session, list(by_id))
-        if latest_only:
+        if vintage is not None:
+            chosen = [f for f in chosen if f.id == vintage]
+            if not chosen:
+                raise NotFoundError(f"no forecast {vintage} of {name!r}; its vintages list the ids")
+        elif latest_only:
             last = {}
             for f in chosen:
                 last[f.series_id] = f  # ordered by origin, so the last one wins
@@ -234,6 +254,7 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
             for p in fq.points(session, f.id):
                 rec = {
                     "series": by_id[f.series_id].name,
+                    "forecast_id": f.id,
                     "origin": format_ts(f.origin_ts, kind),
                     "issued_at": f.issued_at.isoformat(sep=" ", timespec="seconds"),
                     "method": f.method,
@@ -245,11 +266,7 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
                 for level, (lo, hi) in sorted((p.intervals or {}).items()):
                     rec |= {f"lower{level}": lo, f"upper{level}": hi}
                 records.append(rec)
-    if not records:
-        raise RecurError(
-            f"no forecasts stored for {name!r}; run `recur forecast predict {shlex.quote(name)}` first"
-        )
-    return write_records(settings, records, out, f"{name}-forecast")
+    return records
 
 
 def write_records(settings: Settings, records: list[dict], out, stem: str) -> dict:

@@ -6,7 +6,7 @@ from __future__ import annotations
 import base64
 import html
 
-from reports.document import Plot, Report, Table, TextSample, Writer
+from reports.document import Plot, Report, Section, Table, TextSample, Writer
 
 CSS = " ".join(
     [
@@ -80,15 +80,25 @@ class _Html(Writer):
 
 
 def to_html(report: Report) -> str:
-    out = _Html()
-    out.parts.append(f"<h1>{html.escape(report.title)}</h1><p class='sub'>{html.escape(report.subtitle)}</p>")
+    head = f"<h1>{html.escape(report.title)}</h1><p class='sub'>{html.escape(report.subtitle)}</p>"
     if report.period:
-        out.parts.append(f"<p class='sub period'>{html.escape(report.period)}</p>")
-    out.render(report)
+        head += f"<p class='sub period'>{html.escape(report.period)}</p>"
+    return page(report.title, head + sections_html(report.sections))
+
+
+def sections_html(sections: list[Section]) -> str:
+    """Sections as HTML, for a page of their own or inside another one (the service's dashboard)."""
+    out = _Html()
+    out.render(Report("", "", sections))
+    return "".join(out.parts)
+
+
+def page(title: str, body: str, head: str = "") -> str:
+    """A whole document with the report's style; `head` adds to it (more style, a script)."""
     return (
         "<!doctype html><html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
-        f"<title>{html.escape(report.title)}</title><style>{CSS}</style></head><body>"
-        + "".join(out.parts)
+        f"<title>{html.escape(title)}</title><style>{CSS}</style>{head}</head><body>"
+        + body
         + "</body></html>"
     )

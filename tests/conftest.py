@@ -6,6 +6,7 @@ import json
 import os
 import sqlite3
 import uuid
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -125,6 +126,14 @@ def backend(request, home: Path, monkeypatch: pytest.MonkeyPatch):
     if request.param == "sqlite":
         yield "sqlite"
         return
+    with pg_database() as url:
+        monkeypatch.setenv("RECUR_DB", url)
+        yield "postgresql"
+
+
+@contextmanager
+def pg_database():
+    """A fresh database on the test server (RECUR_TEST_PG), its URL; dropped afterwards."""
     admin = os.environ.get("RECUR_TEST_PG")
     if not admin:
         if os.environ.get("RECUR_REQUIRE_PROGRAMS"):
@@ -136,14 +145,15 @@ def backend(request, home: Path, monkeypatch: pytest.MonkeyPatch):
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
         conn.execute(text(f'CREATE DATABASE "{name}"'))
-    monkeypatch.setenv("RECUR_DB", f"{admin.rsplit('/', 1)[0]}/{name}")
-    yield "postgresql"
-    import gc
+    try:
+        yield f"{admin.rsplit('/', 1)[0]}/{name}"
+    finally:
+        import gc
 
-    gc.collect()  # the engines of the CLI calls, and their pooled connections
-    with engine.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    engine.dispose()
+        gc.collect()  # the engines of the CLI calls, and their pooled connections
+        with engine.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        engine.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -189,3 +199,19 @@ def daily_csv(
     dates = pd.date_range(start, periods=days, freq="D")
     lines = ["date,value"] + [f"{d:%Y-%m-%d},{value(i)}" for i, d in enumerate(dates) if i not in skip]
     return "\n".join(lines) + "\n"
+
+
+def fill_store(recur: Recur, corpus: Path, name: str = "c") -> None:
+    """airline with a GRU champion and a forecast, a corpus (`name`) with a tiny text generator, a
+    succeeded and a failed job run."""
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    small = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "2", "--windows", "3"]
+    recur("forecast", "train", "airline", "--model", "gru", "--force", *small)
+    recur("forecast", "predict", "airline")
+    recur("corpus", "ingest", corpus, "--name", name)
+    recur("textgen", "train", name, "--preset", "tiny", "--epochs", "2")
+    recur("jobs", "add", "nap", "--task", "sleep", "--cron", "0 2 * * *", "--param", "seconds=0")
+    recur("jobs", "run", "nap")
+    fail = ["--param", "seconds=0", "--param", "fail=true"]
+    recur("jobs", "add", "broken", "--task", "sleep", "--cron", "0 3 * * *", *fail)
+    recur("jobs", "run", "broken", ok=False)

@@ -22,7 +22,8 @@ MAY_IMPORT = {
     "runtime": {"core", "db", "nn", "forecaster", "textgen", "classifier"},
     "pipelines": {"core", "readers", "db", "nn", "forecaster", "textgen", "classifier", "reports", "runtime"},
     "jobs": {"core", "db", "runtime", "pipelines"},
-    "commands": {"core", "pipelines", "jobs", "reports"},
+    "service": {"core", "pipelines", "reports"},
+    "commands": {"core", "pipelines", "jobs", "reports", "service"},
 }
 # parameter definitions (configuration dataclasses and their choices) are read by the layers that parse
 # options: the CLI and the scheduler's task parameters

@@ -20,6 +20,8 @@ SHARED = ROOT.parent / "shared" / "data"
 NOT_RUN = {
     "recur scheduler run": "runs until stopped (tests/reliability/test_scheduler_process.py runs it)",
     "recur scheduler run --lease 60": "runs until stopped (test_scheduler_process.py runs two of them)",
+    "recur serve": "runs until stopped (tests/test_service.py runs it, and the Service section's examples)",
+    'recur serve --host 0.0.0.0 --port 8080 --token "$RECUR_TOKEN"': "runs until stopped (test_service.py)",
 }
 CLUSTER = "## Running on a cluster"  # its examples run on PostgreSQL and Ray, in tests/test_cluster.py
 HAS_M4 = (

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import DATA, ROOT, program
+from tests.conftest import DATA, ROOT, fill_store, program
 
 ARTIFACTS = ROOT / "test-artifacts"
 SMALL = ["--lookback", "24", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
@@ -35,7 +35,7 @@ def built(tmp_path_factory):
         ett = base / "ETTh1.csv"
         ett.write_text("".join((DATA / "ETTh1.csv").read_text().splitlines(keepends=True)[:601]))
         recur = Recur(base / "home")
-        _fill(recur, corpus)
+        fill_store(recur, corpus)
         _fill_group(recur, ett)
         (base / "sample.json").write_text(
             json.dumps(
@@ -45,20 +45,6 @@ def built(tmp_path_factory):
             )
         )
     return base
-
-
-def _fill(recur, corpus) -> None:
-    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
-    small = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "2", "--windows", "3"]
-    recur("forecast", "train", "airline", "--model", "gru", "--force", *small)
-    recur("forecast", "predict", "airline")
-    recur("corpus", "ingest", corpus, "--name", "c")
-    recur("textgen", "train", "c", "--preset", "tiny", "--epochs", "2")
-    recur("jobs", "add", "nap", "--task", "sleep", "--cron", "0 2 * * *", "--param", "seconds=0")
-    recur("jobs", "run", "nap")
-    fail = ["--param", "seconds=0", "--param", "fail=true"]
-    recur("jobs", "add", "broken", "--task", "sleep", "--cron", "0 3 * * *", *fail)
-    recur("jobs", "run", "broken", ok=False)
 
 
 def _fill_group(recur, ett) -> None:

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
-# The programs a few tests drive (not Python packages): Debian's chromium for the browser test, poppler's
+# The programs a few tests drive (not Python packages): Debian's chromium (and its chromedriver, for the
+# dashboard test) for the browser tests, poppler's
 # pdftoppm for the PDF test, PostgreSQL's server for the store tests on PostgreSQL. Installed with apt
 # when this runs as root and they are missing; otherwise the tests that need them are skipped with the
 # package to install (and fail under CI, which sets RECUR_REQUIRE_PROGRAMS=1).
 set -uo pipefail
 missing=()
 command -v chromium >/dev/null || command -v chromium-browser >/dev/null || missing+=(chromium)
+command -v chromedriver >/dev/null || missing+=(chromium-driver)
 command -v pdftoppm >/dev/null || missing+=(poppler-utils)
 ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing+=(postgresql)
 [ ${#missing[@]} -eq 0 ] && exit 0

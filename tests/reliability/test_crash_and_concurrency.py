@@ -20,8 +20,8 @@ pytestmark = pytest.mark.slow
 ROWS = 20_000
 
 
-def crash_trial(home, workdir, rng: random.Random) -> tuple[int, int]:
-    env = os.environ | {"PYTHONPATH": str(ROOT)}
+def crash_trial(home, workdir, rng: random.Random, db_url: str | None = None) -> tuple[int, int]:
+    env = os.environ | {"PYTHONPATH": str(ROOT)} | ({"RECUR_DB": db_url} if db_url else {})
     child = subprocess.Popen(
         [sys.executable, "-m", "tests.reliability.ingest_child", str(home), str(workdir), str(ROWS)],
         stdout=subprocess.PIPE,
@@ -61,6 +61,38 @@ def test_kill_9_during_ingest_never_leaves_a_partial_batch(tmp_path):
         assert (meta[0] if meta else 0) == stored
         conn.close()
     print(f"\n(printed, stored) batches per trial: {seen}")
+    assert printed_total > 0, "no trial got as far as a commit: the trials prove nothing"
+
+
+def test_kill_9_during_ingest_on_postgresql_never_leaves_a_partial_batch(tmp_path):
+    """The same trials on PostgreSQL, a fresh database each: the schema is all there or not at all, and
+    every stored batch is whole."""
+    from sqlalchemy import create_engine, text
+
+    from tests.conftest import pg_database
+
+    rng = random.Random(2)
+    printed_total = 0
+    for trial in range(6):
+        home, work = tmp_path / f"home{trial}", tmp_path / f"work{trial}"
+        work.mkdir()
+        with pg_database() as url:
+            printed, code = crash_trial(home, work, rng, url)
+            printed_total += printed
+            assert code == -signal.SIGKILL
+            engine = create_engine(url)
+            with engine.connect() as conn:
+                listed = text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
+                tables = set(conn.execute(listed).scalars())
+                if "observation" not in tables:
+                    assert printed == 0 and "alembic_version" not in tables
+                    engine.dispose()
+                    continue
+                stored = conn.execute(text("SELECT count(*) FROM observation")).scalar()
+                meta = conn.execute(text("SELECT n_obs FROM series WHERE name = 's'")).scalar()
+            engine.dispose()
+        assert stored % ROWS == 0 and stored // ROWS >= printed, (trial, stored, printed)
+        assert (meta or 0) == stored
     assert printed_total > 0, "no trial got as far as a commit: the trials prove nothing"
 
 

@@ -23,7 +23,9 @@ from tests.conftest import ROOT
 pytestmark = pytest.mark.slow
 
 
+@pytest.mark.usefixtures("backend")
 def test_kill_9_during_save_leaves_a_loadable_champion(tmp_path):
+    """On SQLite a fresh store each trial; on PostgreSQL one database that every trial adds to."""
     artifact = tmp_path / "model.keras"
     artifact.write_bytes(model_bytes(build(ForecastConfig(model="gru", lookback=8, horizon=4, units=4), 1)))
     rng, committed = random.Random(7), []

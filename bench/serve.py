@@ -1,0 +1,167 @@
+"""`recur serve` under load: characters per second in all and the latency of the first character at 1, 8
+and 64 concurrent streams, against the reference of one `recur textgen sample` process per request, side
+by side in one run.
+
+    python bench/serve.py [--length 400] [--levels 1,8,64]
+
+The model has `--preset cpu`'s shape (a 2-layer GRU of 256 units, 65 characters), trained briefly: speed
+does not depend on how well it writes. Each request asks for --length characters with its own seed, no
+prompt, temperature 0.8, streamed (`stream: true`, server-sent events read as they arrive; for the
+reference, the process's stdout). The service's clients are coroutines in this one process; at each level
+the same number of requests is sent (`--requests`, at least the level), `level` at a time.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+CORPUS = ROOT / "data" / "tinyshakespeare.txt"
+RECUR = [sys.executable, str(ROOT / "cli.py")]
+
+
+def build(home: Path) -> None:
+    env = {"RECUR_HOME": str(home)}
+    run = lambda *a: subprocess.run([*RECUR, *a], check=True, capture_output=True, env=_env(env))  # noqa: E731
+    run("corpus", "ingest", str(CORPUS), "--name", "shakespeare")
+    run("textgen", "train", "shakespeare", "--preset", "cpu", "--epochs", "1", "--time-limit", "60")
+
+
+def _env(extra: dict) -> dict:
+    import os
+
+    return os.environ | extra
+
+
+async def one_request(client, url: str, seed: int, length: int) -> tuple[float, float, int]:
+    """(seconds to the first character, seconds in all, characters) of one streamed completion."""
+    body = {"model": "shakespeare", "max_tokens": length, "seed": seed, "temperature": 0.8, "stream": True}
+    started, first, chars = time.perf_counter(), None, 0
+    async with client.stream("POST", f"{url}/v1/completions", json=body) as r:
+        r.raise_for_status()
+        buffer = ""
+        async for piece in r.aiter_text():
+            buffer += piece
+            while "\n\n" in buffer:
+                event, buffer = buffer.split("\n\n", 1)
+                if not event.startswith("data: {"):
+                    continue
+                for choice in json.loads(event[6:]).get("choices", []):
+                    if choice["text"] and first is None:
+                        first = time.perf_counter() - started
+                    chars += len(choice["text"])
+    return first, time.perf_counter() - started, chars
+
+
+async def service_level(url: str, level: int, requests: int, length: int) -> dict:
+    import httpx
+
+    limits = httpx.Limits(max_connections=level, max_keepalive_connections=level)
+    async with httpx.AsyncClient(timeout=600, limits=limits) as client:
+        gate = asyncio.Semaphore(level)
+
+        async def gated(seed: int):
+            async with gate:
+                return await one_request(client, url, seed, length)
+
+        started = time.perf_counter()
+        done = await asyncio.gather(*(gated(1000 + i) for i in range(requests)))
+        wall = time.perf_counter() - started
+    return summary(done, wall)
+
+
+def reference_level(home: Path, level: int, requests: int, length: int) -> dict:
+    """`requests` sample processes, `level` at a time, each streaming to a pipe read as it comes."""
+    import selectors
+
+    args = ["--home", str(home), "textgen", "sample", "shakespeare", "--length", str(length)]
+    pending, running, done = list(range(requests)), {}, []
+    selector = selectors.DefaultSelector()
+    started = time.perf_counter()
+    while pending or running:
+        while pending and len(running) < level:
+            seed = 1000 + pending.pop(0)
+            proc = subprocess.Popen(
+                [*RECUR, *args, "--seed", str(seed), "--temperature", "0.8"],
+                stdout=subprocess.PIPE,
+                stderr=subprocess.DEVNULL,
+            )
+            running[proc.stdout] = [proc, time.perf_counter(), None, 0]
+            selector.register(proc.stdout, selectors.EVENT_READ)
+        for key, _ in selector.select(timeout=1):
+            entry = running[key.fileobj]
+            data = key.fileobj.read1(65536)
+            if data:
+                if entry[2] is None:
+                    entry[2] = time.perf_counter() - entry[1]
+                entry[3] += len(data.decode("utf-8", "replace"))
+                continue
+            selector.unregister(key.fileobj)
+            entry[0].wait()
+            done.append((entry[2], time.perf_counter() - entry[1], min(entry[3], length)))
+            del running[key.fileobj]
+    return summary(done, time.perf_counter() - started)
+
+
+def summary(done: list[tuple], wall: float) -> dict:
+    firsts = sorted(d[0] for d in done if d[0] is not None)
+    q = lambda p: firsts[min(len(firsts) - 1, round(p * (len(firsts) - 1)))] * 1000  # noqa: E731
+    return {
+        "chars_per_s": sum(d[2] for d in done) / wall,
+        "first_p50_ms": statistics.median(firsts) * 1000,
+        "first_p99_ms": q(0.99),
+        "requests": len(done),
+        "wall_s": wall,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--length", type=int, default=400)
+    parser.add_argument("--levels", default="1,8,64")
+    parser.add_argument(
+        "--requests", type=int, default=64, help="requests at each level (at least the level)"
+    )
+    args = parser.parse_args()
+    from tests.server import Server
+
+    with tempfile.TemporaryDirectory() as tmp:
+        home = Path(tmp) / "home"
+        print("training a --preset cpu shaped generator for a minute ...", flush=True)
+        build(home)
+        rows = []
+        with Server(home) as server:
+            asyncio.run(service_level(server.url, 1, 2, 50))  # load the model once before timing
+            for level in map(int, args.levels.split(",")):
+                requests = max(level, args.requests if level > 1 else min(args.requests, 16))
+                served = asyncio.run(service_level(server.url, level, requests, args.length))
+                rows.append((level, served, None))
+        for i, (level, served, _) in enumerate(rows):
+            rows[i] = (level, served, reference_level(home, level, served["requests"], args.length))
+    print(f"\n{args.length} characters a request, temperature 0.8; chars/s over all requests at each level")
+    print(
+        "| streams | requests | service chars/s | first char p50 / p99 | one process per request: chars/s |"
+        " first char p50 / p99 | throughput ratio |"
+    )
+    print("|---:|---:|---:|---:|---:|---:|---:|")
+    for level, s, r in rows:
+        print(
+            f"| {level} | {s['requests']} | {s['chars_per_s']:,.0f} | {s['first_p50_ms']:,.0f} / "
+            f"{s['first_p99_ms']:,.0f} ms | {r['chars_per_s']:,.0f} | {r['first_p50_ms']:,.0f} / "
+            f"{r['first_p99_ms']:,.0f} ms | {s['chars_per_s'] / r['chars_per_s']:.1f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,158 @@
+"""Text generation for a long-running service: each loaded model version runs one step loop on a thread
+of its own (textgen.batching), and every request for that version joins it. Versions are loaded from the
+store once and kept (the least recently used dropped beyond `KEPT`); a corpus's champion is looked up per
+request, so a newly promoted version serves the next request."""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+
+from threadpoolctl import threadpool_limits
+
+from core.errors import InputError
+from core.settings import Settings
+from pipelines.sampling import LoadedGenerator, corpus_index, load
+from textgen.batching import Batcher, Deliver, Job
+from textgen.overlap import CorpusIndex
+from textgen.sampler import ONE_THREAD_STREAMS, SamplingParams
+
+KEPT = 4  # model versions kept loaded
+
+
+def parse_model(model: str) -> tuple[str, int | None]:
+    """`corpus` (its champion) or `corpus@version`."""
+    corpus, _, version = model.rpartition("@") if "@" in model else (model, "", "")
+    if not corpus:
+        raise InputError(f"model {model!r}: name a corpus, or corpus@version")
+    if version and not version.isdigit():
+        raise InputError(f"model {model!r}: the part after @ must be a version number")
+    return corpus, int(version) if version else None
+
+
+class ModelLoop:
+    """One version's batcher, stepped by its own thread while any job is in it."""
+
+    def __init__(self, corpus: str, loaded: LoadedGenerator) -> None:
+        self.corpus, self.loaded = corpus, loaded
+        self.batcher = Batcher(loaded.model, loaded.vocab.chars)
+        self.pending: list[Job] = []
+        self.closed = False
+        self.wake = threading.Condition()
+        self.running = False
+        with self.wake:
+            self._start()
+
+    def _start(self) -> None:
+        self.running = True
+        threading.Thread(target=self._run, daemon=True, name=f"textgen-{self.loaded.version}").start()
+
+    def submit(self, job: Job) -> None:
+        with self.wake:
+            self.pending.append(job)
+            self.wake.notify()
+            if not self.running:  # closed and gone while this request held it: step again
+                self._start()
+
+    def close(self) -> None:
+        """The thread ends once no job is left."""
+        with self.wake:
+            self.closed = True
+            self.wake.notify()
+
+    def _run(self) -> None:
+        limits, one_thread = None, None
+        while True:
+            with self.wake:
+                while not self.pending and not self.batcher.busy and not self.closed:
+                    self.wake.wait()
+                if self.closed and not self.pending and not self.batcher.busy:
+                    self.running = False
+                    return
+                joining, self.pending = self.pending, []
+            for job in joining:
+                self.batcher.add(job)
+            # BLAS threads only pay off for many streams (textgen.sampler.ONE_THREAD_STREAMS)
+            if (self.batcher.rows <= ONE_THREAD_STREAMS) != one_thread:
+                if limits is not None:
+                    limits.restore_original_limits()
+                one_thread = self.batcher.rows <= ONE_THREAD_STREAMS
+                limits = threadpool_limits(1, user_api="blas") if one_thread else None
+            try:
+                self.batcher.step()
+            except Exception as exc:  # a step that fails ends every job in it, not the loop
+                for job in self.batcher.jobs:
+                    job.fail(f"generation failed: {exc}")
+                self.batcher = Batcher(self.loaded.model, self.loaded.vocab.chars)
+
+
+class Generators:
+    """The loaded versions of this service, by version id."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.loops: OrderedDict[int, ModelLoop] = OrderedDict()
+        self.indexes: dict[int, CorpusIndex] = {}
+        self.lock = threading.Lock()
+
+    def resolve(self, model: str) -> ModelLoop:
+        """The loop serving `model` (corpus or corpus@version), loading the version on first use."""
+        corpus, version = parse_model(model)
+        wanted = version if version is not None else self._champion(corpus)
+        with self.lock:
+            if wanted is not None and wanted in self.loops:
+                self.loops.move_to_end(wanted)
+                return self.loops[wanted]
+        loaded = load(self.settings, corpus, version)
+        with self.lock:
+            loop = self.loops.get(loaded.version) or ModelLoop(corpus, loaded)
+            self.loops[loaded.version] = loop
+            self.loops.move_to_end(loaded.version)
+            while len(self.loops) > KEPT:
+                old_version, old = self.loops.popitem(last=False)
+                old.close()  # it finishes what it has, then its thread ends
+                self.indexes.pop(old_version, None)
+        return loop
+
+    def stats(self) -> list[dict]:
+        """Each loaded version: steps run, streams in the widest step, streams now."""
+        with self.lock:
+            loops = list(self.loops.values())
+        return [
+            {
+                "model": f"{loop.corpus}@{loop.loaded.version}",
+                "steps": loop.batcher.steps,
+                "peak_streams": loop.batcher.peak_rows,
+                "streams": loop.batcher.rows,
+            }
+            for loop in loops
+        ]
+
+    def index(self, loop: ModelLoop) -> CorpusIndex:
+        """The training text's suffix index, for each sample's longest copied run."""
+        version = loop.loaded.version
+        if version not in self.indexes:
+            self.indexes[version] = corpus_index(self.settings, loop.loaded.text)
+        return self.indexes[version]
+
+    def _champion(self, corpus: str) -> int | None:
+        from db import registry
+        from db.engine import read_session
+
+        with read_session(self.settings) as session:
+            found = registry.champions(session, "textgen", [corpus])
+        return found[corpus]["id"] if corpus in found else None
+
+
+def new_job(
+    prompt_ids,
+    n: int,
+    length: int,
+    sampling: tuple[float, int | None, float],
+    seed: int,
+    stops: tuple[str, ...],
+    deliver: Deliver,
+) -> Job:
+    """A request for a loop: `sampling` is (temperature, top_k or None, top_p)."""
+    temperature, top_k, top_p = sampling
+    return Job(prompt_ids, n, length, SamplingParams(temperature, top_k or 0, top_p), seed, stops, deliver)

@@ -1,0 +1,257 @@
+"""`POST /v1/completions` and `GET /v1/models`, as OpenAI's API has them, so its client libraries work
+unchanged: `model` is a corpus (its champion) or `corpus@version`, `max_tokens` counts characters, and
+`top_k` and `unknown` are recur's own additions. Every sample is stored with its version, seed and
+parameters, as `recur textgen sample` stores them."""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+import time
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Request
+from pydantic import BaseModel, ConfigDict, Field
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response, StreamingResponse
+
+from core.errors import InputError, RecurError
+from pipelines.sampling import keep_samples, prompt_of, stops_of
+from pipelines.serving import Generators, ModelLoop, new_job
+from service.http import ApiError, dumps, from_recur
+from service.outbox import Outbox
+
+router = APIRouter(tags=["generation"])
+Number = Annotated[float, Field(allow_inf_nan=False)]
+
+
+class StreamOptions(BaseModel):
+    include_usage: bool = False
+
+
+class CompletionRequest(BaseModel):
+    """OpenAI's completion request; what recur does not do (echo, logprobs, best_of > 1, penalties, a
+    suffix, logit_bias) is refused with 400 rather than silently ignored."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    model: str = Field(description="A corpus (its champion generator) or corpus@version.")
+    prompt: str | list[str] = Field("", description="Text the samples continue (one prompt a request).")
+    max_tokens: int = Field(16, ge=1, description="Characters per sample.")
+    temperature: Number = Field(1.0, ge=0, description="0 is greedy.")
+    top_p: Number = Field(1.0, gt=0, le=1)
+    top_k: int | None = Field(None, ge=1, description="recur's addition: the k likeliest characters only.")
+    n: int = Field(1, ge=1, description="Samples for the prompt.")
+    stop: str | list[str] | None = Field(None, description="Up to 4 strings that end a sample.")
+    seed: int | None = Field(None, ge=0, lt=2**63, description="Same seed, same text.")
+    stream: bool = False
+    stream_options: StreamOptions | None = None
+    unknown: Literal["error", "skip"] = Field(
+        "error", description="recur's addition: prompt characters the model never saw: refuse or drop."
+    )
+    user: str | None = None
+    echo: bool = False
+    logprobs: int | None = None
+    best_of: int | None = None
+    suffix: str | None = None
+    presence_penalty: Number = 0.0
+    frequency_penalty: Number = 0.0
+    logit_bias: dict | None = None
+
+    def check(self, max_tokens: int, max_n: int) -> str:
+        """The limits of this service and what it does not do; the one prompt."""
+        unsupported = [
+            ("echo", self.echo),
+            ("logprobs", self.logprobs is not None),
+            ("best_of", self.best_of not in (None, 1)),
+            ("suffix", self.suffix is not None),
+            ("presence_penalty", self.presence_penalty != 0),
+            ("frequency_penalty", self.frequency_penalty != 0),
+            ("logit_bias", bool(self.logit_bias)),
+        ]
+        for name, used in unsupported:
+            if used:
+                raise ApiError(400, f"{name} is not supported by recur's character models", name)
+        if self.max_tokens > max_tokens:
+            raise ApiError(
+                400,
+                f"max_tokens {self.max_tokens}: at most {max_tokens} characters a sample "
+                "(recur serve --max-tokens sets the limit)",
+                "max_tokens",
+            )
+        if self.n > max_n:
+            raise ApiError(
+                400, f"n {self.n}: at most {max_n} samples a request (recur serve --max-n sets it)", "n"
+            )
+        stops = [self.stop] if isinstance(self.stop, str) else self.stop or []
+        if len(stops) > 4:
+            raise ApiError(400, f"stop: at most 4 strings, not {len(stops)}", "stop")
+        prompts = [self.prompt] if isinstance(self.prompt, str) else self.prompt
+        if len(prompts) != 1:
+            raise ApiError(400, f"prompt: one prompt a request, not {len(prompts)}", "prompt")
+        return prompts[0]
+
+    def stored_params(self) -> dict:
+        """What a stored sample records, in `textgen sample`'s names."""
+        return {
+            "length": self.max_tokens,
+            "temperature": self.temperature,
+            "top_k": self.top_k,
+            "top_p": self.top_p,
+            "n": self.n,
+            "stop": self.stop,
+            "unknown": self.unknown,
+            "via": "api",
+        }
+
+
+class Completion:
+    """One request in flight: its job in a model's loop, and the stored result once it ends."""
+
+    def __init__(self, body: CompletionRequest, loop: ModelLoop, prompt: str, generators: Generators) -> None:
+        self.body, self.loop, self.generators = body, loop, generators
+        self.prompt_ids, self.prompt = prompt_of(loop.loaded, prompt, body.unknown)
+        self.outbox = Outbox(asyncio.get_running_loop())
+        seed = body.seed if body.seed is not None else secrets.randbits(32)
+        sampling = (body.temperature, body.top_k, body.top_p)
+        deliver = lambda k, text, finish: self.outbox.put((k, text, finish))  # noqa: E731
+        self.job = new_job(
+            self.prompt_ids, body.n, body.max_tokens, sampling, seed, stops_of(body.stop), deliver
+        )
+        self.id = f"cmpl-{secrets.token_hex(12)}"
+        self.created = int(time.time())
+        self.model = f"{loop.corpus}@{loop.loaded.version}"
+        self.kept: dict | None = None
+
+    def start(self) -> None:
+        self.loop.submit(self.job)
+
+    def keep(self) -> dict:
+        """Store the samples (once): their ids and longest copied runs."""
+        if self.kept is None:
+            self.kept = keep_samples(
+                self.generators.settings,
+                self.loop.loaded,
+                self.prompt,
+                self.job,
+                self.body.stored_params(),
+                self.generators.index(self.loop),
+            )
+        return self.kept
+
+    def usage(self) -> dict:
+        made = sum(len(t) for t in self.job.outputs)
+        return {
+            "prompt_tokens": len(self.prompt_ids),
+            "completion_tokens": made,
+            "total_tokens": len(self.prompt_ids) + made,
+        }
+
+    def head(self) -> dict:
+        return {"id": self.id, "object": "text_completion", "created": self.created, "model": self.model}
+
+    def extras(self, kept: dict) -> dict:
+        return {
+            "seed": self.job.seed,
+            "sample_ids": kept["ids"],
+            "longest_copied": [s["longest_copied"]["length"] for s in kept["samples"]],
+        }
+
+    def whole(self, kept: dict) -> dict:
+        choices = [
+            {"text": s["text"], "index": k, "logprobs": None, "finish_reason": s["finish_reason"]}
+            for k, s in enumerate(kept["samples"])
+        ]
+        return self.head() | {"choices": choices, "usage": self.usage(), "recur": self.extras(kept)}
+
+    async def finished(self) -> None:
+        ended = 0
+        while ended < self.job.n:
+            ended += sum(1 for _k, _t, finish in await self.outbox.take() if finish is not None)
+
+    async def events(self):
+        """Server-sent events: a chunk per stream as its characters become final (what arrived since the
+        last chunk, together), each stream's finish reason, then usage and recur's ids, then [DONE]."""
+        ended = 0
+        try:
+            while ended < self.job.n:
+                pieces: dict[int, list] = {}
+                for k, text, finish in await self.outbox.take():
+                    got = pieces.setdefault(k, ["", None])
+                    got[0] += text
+                    got[1] = finish or got[1]
+                for k, (text, finish) in sorted(pieces.items()):
+                    ended += finish is not None
+                    choice = {"text": text, "index": k, "logprobs": None, "finish_reason": finish}
+                    yield sse(self.head() | {"choices": [choice]})
+            if self.job.error:
+                yield sse(
+                    {
+                        "error": {
+                            "message": self.job.error,
+                            "type": "server_error",
+                            "param": None,
+                            "code": None,
+                        }
+                    }
+                )
+            kept = await run_in_threadpool(self.keep)
+            tail = self.head() | {"choices": [], "recur": self.extras(kept)}
+            if self.body.stream_options and self.body.stream_options.include_usage:
+                tail["usage"] = self.usage()
+            yield sse(tail)
+            yield "data: [DONE]\n\n"
+        finally:
+            if self.kept is None:  # the client went away: stop generating, keep what was made
+                self.job.cancelled = True
+                asyncio.get_running_loop().run_in_executor(None, self.keep)
+
+
+def sse(data: dict) -> str:
+    return f"data: {dumps(data).decode('utf-8')}\n\n"
+
+
+@router.post("/v1/completions", summary="Generate text (OpenAI's completions API)")
+async def completions(body: CompletionRequest, request: Request):
+    app = request.app.state
+    prompt = body.check(app.options.max_tokens, app.options.max_n)
+    try:
+        loop = await run_in_threadpool(app.generators.resolve, body.model)
+    except InputError as exc:
+        raise from_recur(exc, "model") from exc
+    except RecurError as exc:  # no such corpus or version, or nothing trained on it yet
+        raise ApiError(404, str(exc), "model", "model_not_found") from exc
+    try:
+        completion = Completion(body, loop, prompt, app.generators)
+    except RecurError as exc:  # characters the model never saw: the API's name for the way out
+        message = str(exc).replace("--unknown skip", '"unknown": "skip"')
+        raise ApiError(400, message, "prompt", "invalid_value") from exc
+    completion.start()
+    if body.stream:
+        return StreamingResponse(
+            completion.events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
+        )
+    await completion.finished()
+    kept = await run_in_threadpool(completion.keep)
+    if completion.job.error:
+        raise ApiError(500, completion.job.error)
+    return Response(dumps(completion.whole(kept)), media_type="application/json")
+
+
+@router.get("/v1/models", summary="Text generators: every corpus with a champion")
+async def models(request: Request):
+    from pipelines.api import corpora
+
+    rows = await run_in_threadpool(corpora, request.app.state.settings)
+    data = [
+        {
+            "id": r["name"],
+            "object": "model",
+            "created": 0,
+            "owned_by": "recur",
+            "version": r["champion"]["version"],
+        }
+        for r in rows
+        if r["champion"]
+    ]
+    return Response(dumps({"object": "list", "data": data}), media_type="application/json")

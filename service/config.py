@@ -1,0 +1,48 @@
+"""`recur serve`'s options, defined once: the command's flags and the README's table come from here."""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass
+
+from core.errors import InputError, check_options
+from core.params import param
+
+
+@dataclass(frozen=True)
+class ServeOptions:
+    host: str = param("127.0.0.1", "Address to listen on; anything but loopback needs --token.")
+    port: int = param(8765, "Port to listen on.")
+    token: str | None = param(
+        None, "Bearer token every request must carry (Authorization header) [RECUR_TOKEN].", kind=str
+    )
+    cors_origin: tuple = param((), "Origins (comma-separated) whose pages may call the API.", kind=tuple)
+    max_tokens: int = param(4000, "Largest max_tokens (characters per sample) a request may ask for.")
+    max_n: int = param(16, "Most samples one request may ask for.")
+    max_body: int = param(65536, "Largest request body, in bytes.")
+    page_limit: int = param(1000, "Most rows one page of a listing may hold.")
+
+    def __post_init__(self) -> None:
+        check_options(
+            [
+                ("--port", self.port, 0 <= self.port <= 65535, "in 0..65535"),
+                ("--max-tokens", self.max_tokens, self.max_tokens >= 1, "at least 1"),
+                ("--max-n", self.max_n, self.max_n >= 1, "at least 1"),
+                ("--max-body", self.max_body, self.max_body >= 1024, "at least 1024"),
+                ("--page-limit", self.page_limit, self.page_limit >= 1, "at least 1"),
+            ]
+        )
+        if not loopback(self.host) and not self.token:
+            raise InputError(
+                f"--host {self.host}: listening beyond this machine needs a token; pass --token "
+                "(or set RECUR_TOKEN), and every request must then carry it"
+            )
+
+
+def loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

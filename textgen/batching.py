@@ -1,0 +1,163 @@
+"""Continuous batching: every request for one model shares one step loop, as serving engines do.
+
+A request (a `Job`: a prompt, n streams, sampling parameters, a seed) joins the running batch at the next
+step and leaves it the step it finishes; each step is one `CharModel.step` over the rows of every job in
+the batch. A job first feeds its prompt, one character a step, then samples. Each job draws from its own
+`StreamNoise(seed, n)`, so its text is what `sampler.generate` gives for the same seed and parameters,
+whoever else is in the batch (up to the last bit of the matrix products, which may be blocked
+differently for a different number of rows). Pure NumPy: no TensorFlow, no store, no threads — the caller
+drives `step()`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from textgen.sampler import CharModel, SamplingParams, StreamNoise, choose
+
+Deliver = Callable[[int, str, str | None], None]  # stream index, new text, finish reason (None: more)
+
+
+@dataclass
+class Job:
+    """One request: `n` streams continuing `prompt_ids`, each at most `length` characters, each ending
+    early at the first of `stops` (which is not part of its text)."""
+
+    prompt_ids: np.ndarray
+    n: int
+    length: int
+    params: SamplingParams
+    seed: int
+    stops: tuple[str, ...] = ()
+    deliver: Deliver | None = None
+    texts: list[list[str]] = field(init=False)
+    finish: list[str | None] = field(init=False)
+    cancelled: bool = False
+    error: str | None = None
+
+    def __post_init__(self) -> None:
+        self.texts = [[] for _ in range(self.n)]
+        self.finish = [None] * self.n
+        self._sent = [0] * self.n
+        self._fed = 0  # prompt characters fed so far
+        self._made = 0  # characters sampled so far, per stream
+        self._noise: StreamNoise | None = None
+
+    @property
+    def done(self) -> bool:
+        return self.cancelled or all(f is not None for f in self.finish)
+
+    @property
+    def outputs(self) -> list[str]:
+        return ["".join(t) for t in self.texts]
+
+    def fail(self, message: str) -> None:
+        """End every unfinished stream with finish reason "error"."""
+        self.error = message
+        for k in range(self.n):
+            if self.finish[k] is None:
+                self.finish[k] = "error"
+                if self.deliver is not None:
+                    self.deliver(k, "", "error")
+
+    def _held(self, k: int) -> int:
+        """Characters at the end of stream k that may still turn out to be the start of a stop string:
+        held back from `deliver` so what is sent is exactly what is kept."""
+        tail = "".join(self.texts[k][-max(len(s) for s in self.stops) :]) if self.stops else ""
+        return next(
+            (j for j in range(len(tail), 0, -1) if any(s.startswith(tail[-j:]) for s in self.stops)), 0
+        )
+
+    def _take(self, k: int, char: str) -> None:
+        if self.finish[k] is not None:
+            return
+        text = self.texts[k]
+        text.append(char)
+        for stop in self.stops:
+            if len(text) >= len(stop) and "".join(text[-len(stop) :]) == stop:
+                del text[-len(stop) :]
+                self.finish[k] = "stop"
+                break
+        else:
+            if self._made >= self.length:
+                self.finish[k] = "length"
+        self._send(k)
+
+    def _send(self, k: int) -> None:
+        final = len(self.texts[k]) if self.finish[k] is not None else len(self.texts[k]) - self._held(k)
+        if self.deliver is not None and (final > self._sent[k] or self.finish[k] is not None):
+            self.deliver(k, "".join(self.texts[k][self._sent[k] : final]), self.finish[k])
+        self._sent[k] = max(self._sent[k], final)
+
+
+class Batcher:
+    """The step loop of one model. `add` a job, call `step()` until `busy` is false."""
+
+    def __init__(self, model: CharModel, chars: list[str]) -> None:
+        self.model, self.chars = model, chars
+        self.jobs: list[Job] = []
+        self.state: list[tuple[np.ndarray, ...]] = model.initial_state(0)
+        self.logits = np.zeros((0, len(model.dense_bias)), dtype=np.float32)
+        self.steps = 0  # steps run, and the most rows one of them had: what batching did
+        self.peak_rows = 0
+
+    @property
+    def busy(self) -> bool:
+        return bool(self.jobs)
+
+    @property
+    def rows(self) -> int:
+        return self.logits.shape[0]
+
+    def add(self, job: Job) -> None:
+        """The job's streams join the batch: zero state, and the distribution the model gives before any
+        input (as `sampler.generate` starts)."""
+        job._noise = StreamNoise(job.seed, job.n, len(self.model.dense_bias))
+        fresh = self.model.initial_state(job.n)
+        self.state = [
+            tuple(np.concatenate([a, b]) for a, b in zip(old, new, strict=True))
+            for old, new in zip(self.state, fresh, strict=True)
+        ]
+        bias = np.repeat(self.model.dense_bias[None, :], job.n, axis=0)
+        self.logits = np.concatenate([self.logits, bias])
+        self.jobs.append(job)
+
+    def step(self) -> list[Job]:
+        """One character for every job in the batch (a prompt character fed, or one sampled and handed to
+        `deliver`); returns the jobs that finished at this step, already out of the batch."""
+        self.steps += 1
+        self.peak_rows = max(self.peak_rows, self.rows)
+        ids = np.empty(self.rows, dtype=np.int64)
+        row = 0
+        for job in self.jobs:
+            rows = slice(row, row + job.n)
+            if job._fed < len(job.prompt_ids):
+                ids[rows] = job.prompt_ids[job._fed]
+                job._fed += 1
+            elif not job.cancelled:
+                ids[rows] = chosen = choose(self.logits[rows], job.params, noise=job._noise)
+                job._made += 1
+                for k in range(job.n):
+                    job._take(k, self.chars[chosen[k]])
+            row += job.n
+        finished = [j for j in self.jobs if j.done]
+        if finished:
+            keep = np.concatenate([np.full(j.n, not j.done) for j in self.jobs])
+            ids = ids[keep]
+            self.logits = self.logits[keep]
+            self.state = [tuple(a[keep] for a in layer) for layer in self.state]
+            self.jobs = [j for j in self.jobs if not j.done]
+        if self.jobs:
+            self.logits, self.state = self.model.step(ids, self.state)
+        return finished
+
+
+def run_alone(model: CharModel, chars: list[str], job: Job) -> Job:
+    """One job, start to end, in a batch of its own (what `textgen sample` does)."""
+    batcher = Batcher(model, chars)
+    batcher.add(job)
+    while batcher.busy:
+        batcher.step()
+    return job
