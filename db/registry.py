@@ -60,18 +60,33 @@ def champion(session: Session, kind: str, subject: str) -> ModelVersion | None:
     )
 
 
+SUMMARY = (
+    ModelVersion.id,
+    ModelVersion.subject,
+    ModelVersion.architecture,
+    ModelVersion.metrics,
+    ModelVersion.promoted_at,
+)
+
+
 def champions(session: Session, kind: str, subjects: list[str] | None = None) -> dict[str, dict]:
     """The ready champions of a kind (of the given subjects), by subject, without their artifacts: id,
     architecture, metrics, when promoted."""
-    query = select(
-        ModelVersion.id,
-        ModelVersion.subject,
-        ModelVersion.architecture,
-        ModelVersion.metrics,
-        ModelVersion.promoted_at,
-    ).where(ModelVersion.kind == kind, ModelVersion.alias == "champion", ModelVersion.status == "ready")
+    query = select(*SUMMARY).where(
+        ModelVersion.kind == kind, ModelVersion.alias == "champion", ModelVersion.status == "ready"
+    )
     if subjects is not None:
         query = query.where(ModelVersion.subject.in_(subjects))
+    return {r.subject: r._asdict() for r in session.execute(query)}
+
+
+def newest(session: Session, kind: str, subjects: list[str]) -> dict[str, dict]:
+    """The newest ready version of each subject, champion or not, by subject (as `champions`)."""
+    query = (
+        select(*SUMMARY)
+        .where(ModelVersion.kind == kind, ModelVersion.status == "ready", ModelVersion.subject.in_(subjects))
+        .order_by(ModelVersion.id)
+    )
     return {r.subject: r._asdict() for r in session.execute(query)}
 
 

@@ -49,6 +49,7 @@ def champion_summary(row: dict | None) -> dict | None:
         "baseline": baseline,
         "baseline_mase": baseline_mase,
         "skill": None if not mase or not baseline_mase else 1 - mase / baseline_mase,
+        "decision": metrics.get("decision"),
         "promoted_at": row["promoted_at"].isoformat(timespec="seconds") if row["promoted_at"] else None,
     }
 
@@ -63,6 +64,7 @@ def subjects(settings: Settings, after: str | None = None, limit: int = 100) -> 
             members[key] = members.get(key, 0) + 1
         names = sorted(n for n in members if after is None or n > after)[: limit + 1]
         found = registry.champions(session, "forecaster", names)
+        lost = registry.newest(session, "forecaster", [n for n in names if n not in found])
     group_names = set(groups.values())
     rows = [
         {
@@ -70,6 +72,7 @@ def subjects(settings: Settings, after: str | None = None, limit: int = 100) -> 
             "kind": "group" if n in group_names else "series",
             "series": members[n],
             "champion": champion_summary(found.get(n)),
+            "challenger": champion_summary(lost.get(n)),  # without a champion: the newest that lost
         }
         for n in names
     ]

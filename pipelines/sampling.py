@@ -163,24 +163,42 @@ def request_params(req: SampleRequest) -> dict:
     return {k: v for k, v in asdict(req).items() if k not in ("prompt", "seed", "version")}
 
 
-def keep_samples(
-    settings: Settings,
-    loaded: LoadedGenerator,
-    prompt: str,
-    job: Job,
-    params: dict,
-    index: overlap.CorpusIndex | None = None,
-) -> dict:
-    """Each stream's text with the longest run it shares with the training text, stored with the version,
-    seed and parameters that made it; the stored ids. A stream still going (its request went away) is
-    kept as far as it got, finish reason "cancelled"."""
-    index = index if index is not None else corpus_index(settings, loaded.text)
+@dataclass
+class Made:
+    """A request's samples, measured and ready to store: the version, prompt, seed and parameters that
+    made them."""
+
+    version: int
+    prompt: str
+    seed: int
+    params: dict
+    samples: list[dict]
+
+
+def measured(loaded: LoadedGenerator, prompt: str, job: Job, params: dict, copied: list[dict]) -> Made:
+    """A request's samples with the longest run each shares with the training text (`copied`, from
+    `copied_runs`). A stream still going (its request went away) is kept as far as it got, finish
+    reason "cancelled"."""
     samples = [
-        {"text": t, "longest_copied": longest_shared(index, prompt + t), "finish_reason": f or "cancelled"}
-        for t, f in zip(job.outputs, job.finish, strict=True)
+        {"text": t, "longest_copied": c, "finish_reason": f or "cancelled"}
+        for t, f, c in zip(job.outputs, job.finish, copied, strict=True)
     ]
-    ids = _store(settings, loaded.version, prompt, job.seed, samples, params)
-    return {"samples": samples, "ids": ids}
+    return Made(loaded.version, prompt, job.seed, params, samples)
+
+
+def copied_runs(index: overlap.CorpusIndex, samples: list[str]) -> list[dict]:
+    """The longest substring of each sample found verbatim in the indexed training text, all in one
+    search."""
+    found = overlap.longest_shared_many(index, samples)
+    return [{"length": n, "text": s[a : a + n]} for s, (a, n) in zip(samples, found, strict=True)]
+
+
+def keep_samples(settings: Settings, loaded: LoadedGenerator, prompt: str, job: Job, params: dict) -> dict:
+    """The samples, measured and stored; their ids."""
+    copied = copied_runs(corpus_index(settings, loaded.text), [prompt + t for t in job.outputs])
+    made = measured(loaded, prompt, job, params, copied)
+    (ids,) = store_samples(settings, [made])
+    return {"samples": made.samples, "ids": ids}
 
 
 def corpus_index(settings: Settings, text: str) -> overlap.CorpusIndex:
@@ -198,34 +216,31 @@ def corpus_index(settings: Settings, text: str) -> overlap.CorpusIndex:
     return index
 
 
-def longest_shared(index: overlap.CorpusIndex, sample: str) -> dict:
-    """The longest substring of `sample` found verbatim in the indexed training text."""
-    start, length = overlap.longest_shared(index, sample)
-    return {"length": length, "text": sample[start : start + length]}
-
-
-def _store(
-    settings: Settings, version: int, prompt: str, seed: int, samples: list[dict], params: dict
-) -> list[int]:
+def store_samples(settings: Settings, batch: list[Made]) -> list[list[int]]:
+    """Several requests' samples in one transaction (a service under load stores them together); the ids
+    of each request's samples."""
     from db.engine import write_session
     from db.tables import Sample
 
     with write_session(settings) as session:
         rows = [
-            Sample(
-                model_version_id=version,
-                prompt=prompt,
-                seed=seed,
-                params=params
-                | {
-                    "stream": k,
-                    "longest_copied": s["longest_copied"]["length"],
-                    "finish_reason": s["finish_reason"],
-                },
-                text=s["text"],
-            )
-            for k, s in enumerate(samples)
+            [
+                Sample(
+                    model_version_id=made.version,
+                    prompt=made.prompt,
+                    seed=made.seed,
+                    params=made.params
+                    | {
+                        "stream": k,
+                        "longest_copied": s["longest_copied"]["length"],
+                        "finish_reason": s["finish_reason"],
+                    },
+                    text=s["text"],
+                )
+                for k, s in enumerate(made.samples)
+            ]
+            for made in batch
         ]
-        session.add_all(rows)
+        session.add_all([r for request in rows for r in request])
         session.flush()
-        return [r.id for r in rows]
+        return [[r.id for r in request] for request in rows]

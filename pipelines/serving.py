@@ -6,18 +6,22 @@ request, so a newly promoted version serves the next request."""
 from __future__ import annotations
 
 import threading
+import time
 from collections import OrderedDict
+from concurrent.futures import Future
+from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
 from core.errors import InputError
 from core.settings import Settings
-from pipelines.sampling import LoadedGenerator, corpus_index, load
+from pipelines.sampling import LoadedGenerator, copied_runs, corpus_index, load, measured, store_samples
 from textgen.batching import Batcher, Deliver, Job
 from textgen.overlap import CorpusIndex
 from textgen.sampler import ONE_THREAD_STREAMS, SamplingParams
 
 KEPT = 4  # model versions kept loaded
+CHAMPION_TTL_S = 2.0  # how long a corpus's champion, once looked up, is taken as known
 
 
 def parse_model(model: str) -> tuple[str, int | None]:
@@ -94,6 +98,9 @@ class Generators:
         self.loops: OrderedDict[int, ModelLoop] = OrderedDict()
         self.indexes: dict[int, CorpusIndex] = {}
         self.lock = threading.Lock()
+        self.champions: dict[str, tuple[int | None, float]] = {}
+        self.champion_lock = threading.Lock()
+        self.writer = SampleWriter(settings)
 
     def resolve(self, model: str) -> ModelLoop:
         """The loop serving `model` (corpus or corpus@version), loading the version on first use."""
@@ -113,6 +120,20 @@ class Generators:
                 old.close()  # it finishes what it has, then its thread ends
                 self.indexes.pop(old_version, None)
         return loop
+
+    def cached(self, model: str) -> ModelLoop | None:
+        """The loop for `model` when nothing needs the store (loaded, its champion freshly known): lets a
+        request skip a thread hop; None otherwise."""
+        try:
+            corpus, version = parse_model(model)
+        except InputError:
+            return None
+        if version is None:
+            known = self.champions.get(corpus)
+            if known is None or time.monotonic() - known[1] >= CHAMPION_TTL_S:
+                return None
+            version = known[0]
+        return self.loops.get(version)
 
     def stats(self) -> list[dict]:
         """Each loaded version: steps run, streams in the widest step, streams now."""
@@ -135,13 +156,81 @@ class Generators:
             self.indexes[version] = corpus_index(self.settings, loop.loaded.text)
         return self.indexes[version]
 
+    def keep(self, loop: ModelLoop, prompt: str, job: Job, params: dict) -> dict:
+        """A finished (or abandoned) request's samples, measured and stored: {"samples", "ids"}."""
+        return self.writer.store(Finished(loop, prompt, job, params, self.index(loop)))
+
     def _champion(self, corpus: str) -> int | None:
+        """Looked up at most once every CHAMPION_TTL_S: a burst of requests asks the store once."""
         from db import registry
         from db.engine import read_session
 
-        with read_session(self.settings) as session:
-            found = registry.champions(session, "textgen", [corpus])
-        return found[corpus]["id"] if corpus in found else None
+        with self.champion_lock:
+            known = self.champions.get(corpus)
+            if known is not None and time.monotonic() - known[1] < CHAMPION_TTL_S:
+                return known[0]
+            with read_session(self.settings) as session:
+                found = registry.champions(session, "textgen", [corpus])
+            version = found[corpus]["id"] if corpus in found else None
+            self.champions[corpus] = (version, time.monotonic())
+            return version
+
+
+@dataclass
+class Finished:
+    loop: ModelLoop
+    prompt: str
+    job: Job
+    params: dict
+    index: CorpusIndex
+
+
+class SampleWriter:
+    """Measures and stores what requests made, many requests at a time: a request's thread hands its
+    samples over and waits, and one thread measures whatever has gathered meanwhile in one search per
+    corpus and stores it in one transaction (64 requests that end together are a few searches and
+    transactions, not 64 of each in a row)."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.queue: list[tuple[Finished, Future]] = []
+        self.wake = threading.Condition()
+        threading.Thread(target=self._run, daemon=True, name="sample-writer").start()
+
+    def store(self, finished: Finished) -> dict:
+        done: Future = Future()
+        with self.wake:
+            self.queue.append((finished, done))
+            self.wake.notify()
+        return done.result()
+
+    def _run(self) -> None:
+        while True:
+            with self.wake:
+                while not self.queue:
+                    self.wake.wait()
+                batch, self.queue = self.queue, []
+            try:
+                made = self._measured([f for f, _ in batch])
+                ids = store_samples(self.settings, made)
+            except Exception as exc:  # each waiting request answers with the error
+                for _, done in batch:
+                    done.set_exception(exc)
+                continue
+            for (_, done), m, stored in zip(batch, made, ids, strict=True):
+                done.set_result({"samples": m.samples, "ids": stored})
+
+    @staticmethod
+    def _measured(batch: list[Finished]) -> list:
+        """Every sample of the batch measured against its corpus, one search per corpus."""
+        copied: dict[int, list] = {}
+        for index_id in {id(f.index) for f in batch}:
+            mine = [f for f in batch if id(f.index) == index_id]
+            texts = [f.prompt + t for f in mine for t in f.job.outputs]
+            runs = iter(copied_runs(mine[0].index, texts))
+            for f in mine:
+                copied[id(f)] = [next(runs) for _ in f.job.outputs]
+        return [measured(f.loop.loaded, f.prompt, f.job, f.params, copied[id(f)]) for f in batch]
 
 
 def new_job(

@@ -32,6 +32,7 @@ def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
     app.add_exception_handler(BodyTooLarge, lambda _r, _e: error_response(_too_large(options)))
+    app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/healthz", include_in_schema=False)
     async def healthz():
@@ -77,6 +78,11 @@ async def _invalid(_request: Request, exc: RequestValidationError):
     if first.get("type") == "extra_forbidden":
         return error_response(ApiError(400, f"{field}: not a parameter recur accepts", field))
     return error_response(ApiError(400, f"{field}: {first.get('msg')}{shown}", field))
+
+
+async def _unexpected(_request: Request, exc: Exception):
+    """A failure nobody foresaw: 500 in the same shape (its traceback goes to the server's log)."""
+    return error_response(ApiError(500, f"the service failed: {type(exc).__name__}: {exc}"))
 
 
 async def _http(_request: Request, exc: HTTPException):

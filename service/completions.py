@@ -16,12 +16,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import InputError, RecurError
-from pipelines.sampling import keep_samples, prompt_of, stops_of
+from pipelines.sampling import prompt_of, stops_of
 from pipelines.serving import Generators, ModelLoop, new_job
 from service.http import ApiError, dumps, from_recur
 from service.outbox import Outbox
 
 router = APIRouter(tags=["generation"])
+GATHER_S = 0.01  # after an event, characters made within this long go out together in the next one
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -129,14 +130,7 @@ class Completion:
     def keep(self) -> dict:
         """Store the samples (once): their ids and longest copied runs."""
         if self.kept is None:
-            self.kept = keep_samples(
-                self.generators.settings,
-                self.loop.loaded,
-                self.prompt,
-                self.job,
-                self.body.stored_params(),
-                self.generators.index(self.loop),
-            )
+            self.kept = self.generators.keep(self.loop, self.prompt, self.job, self.body.stored_params())
         return self.kept
 
     def usage(self) -> dict:
@@ -184,6 +178,8 @@ class Completion:
                     ended += finish is not None
                     choice = {"text": text, "index": k, "logprobs": None, "finish_reason": finish}
                     yield sse(self.head() | {"choices": [choice]})
+                if ended < self.job.n:  # at most ~100 events a second: a character each would cost more
+                    await asyncio.sleep(GATHER_S)  # than making it (the first one still goes at once)
             if self.job.error:
                 yield sse(
                     {
@@ -216,7 +212,9 @@ async def completions(body: CompletionRequest, request: Request):
     app = request.app.state
     prompt = body.check(app.options.max_tokens, app.options.max_n)
     try:
-        loop = await run_in_threadpool(app.generators.resolve, body.model)
+        loop = app.generators.cached(body.model) or await run_in_threadpool(
+            app.generators.resolve, body.model
+        )
     except InputError as exc:
         raise from_recur(exc, "model") from exc
     except RecurError as exc:  # no such corpus or version, or nothing trained on it yet

@@ -65,25 +65,36 @@ def _number(value, digits: int = 3) -> str:
     return "—" if value is None else f"{value:.{digits}f}"
 
 
+def _served(r: dict) -> str:
+    """Who forecasts the subject: its champion, or (none, or one that lost) its best baseline."""
+    if r["champion"]:
+        return html.escape(f"{r['champion']['architecture']} (version {r['champion']['version']})")
+    if r["challenger"]:
+        c = r["challenger"]
+        return html.escape(f"{c['baseline']}: {c['architecture']} (version {c['version']}) lost")
+    return "best baseline: nothing trained"
+
+
 def leaderboard(rows: list[dict]) -> str:
-    """Subjects, their champions' backtest MASE against the best baseline's, best skill first."""
-    ranked = sorted(rows, key=lambda r: -((r["champion"] or {}).get("skill") or -1e9))
+    """Subjects, their models' backtest MASE against the best baseline's (a champion's, or the newest
+    challenger's where none won), best skill first."""
+    ranked = sorted(rows, key=lambda r: -((r["champion"] or r["challenger"] or {}).get("skill") or -1e9))
     cells = []
     for r in ranked:
-        c = r["champion"] or {}
+        c = r["champion"] or r["challenger"] or {}
         skill = c.get("skill")
         mark = "" if skill is None else (' class="better"' if skill > 0 else ' class="worse"')
         cells.append(
             f'<tr><td><a href="/subjects/{quote(r["name"], safe="")}">{html.escape(r["name"])}</a></td>'
             f"<td>{r['kind']}</td><td class=n>{r['series']}</td>"
-            f"<td>{html.escape(c.get('architecture') or 'no champion: best baseline')}</td>"
+            f'<td title="{html.escape(c.get("decision") or "", quote=True)}">{_served(r)}</td>'
             f"<td class=n>{_number(c.get('mase'))}</td><td>{html.escape(c.get('baseline') or '')}</td>"
             f"<td class=n>{_number(c.get('baseline_mase'))}</td><td class=n{mark}>"
             f"{'—' if skill is None else f'{skill:+.1%}'}</td></tr>"
         )
     head = "".join(
         f"<th>{h}</th>"
-        for h in ("subject", "kind", "series", "champion", "MASE", "baseline", "its MASE", "skill")
+        for h in ("subject", "kind", "series", "forecast by", "model MASE", "baseline", "its MASE", "skill")
     )
     return (
         "<div class=scroll><table><caption>Backtest MASE (lower is better); skill = 1 − model / baseline"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import random
 
 from tests.conftest import DATA
-from textgen.overlap import CorpusIndex, longest_shared
+from textgen.overlap import CorpusIndex, longest_shared, longest_shared_many
 
 
 def brute(sample: str, corpus: str) -> int:
@@ -30,6 +30,19 @@ def test_the_longest_shared_run_equals_a_brute_force_search():
         sample = "".join(rng.choice("abcéz") for _ in range(rng.randint(1, 40)))  # z: never in the corpus
         start, length = longest_shared(CorpusIndex.build(corpus), sample)
         assert length == brute(sample, corpus) and sample[start : start + length] in corpus
+
+
+def test_many_samples_at_once_are_each_measured_on_their_own():
+    """One search for several samples (the service measures a batch): each one's run stays inside it."""
+    rng = random.Random(3)
+    for _ in range(150):
+        corpus = "".join(rng.choice("abcé") for _ in range(rng.randint(1, 90)))
+        samples = [
+            "".join(rng.choice("abcz") for _ in range(rng.randint(0, 30))) for _ in range(rng.randint(1, 5))
+        ]
+        found = longest_shared_many(CorpusIndex.build(corpus), samples)
+        assert [length for _, length in found] == [brute(s, corpus) for s in samples]
+        assert all(s[a : a + n] in corpus for s, (a, n) in zip(samples, found, strict=True))
 
 
 def test_a_long_sample_against_a_real_corpus():

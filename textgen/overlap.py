@@ -94,14 +94,15 @@ def _leading_equal(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 def _compare(sample: dict, corpus: dict, starts, positions, known):
     """(shared length, sign) of sample suffixes `starts` against corpus suffixes `positions`, given that
     their first `known` ids are equal: sign < 0 where the sample suffix sorts first."""
-    left = np.minimum(sample["n"] - starts, corpus["n"] - positions)  # ids both still have
+    rest = sample["end"][starts] - starts  # ids each sample suffix has
+    left = np.minimum(rest, corpus["n"] - positions)  # ids both still have
     shared = known.copy()
     sign = np.zeros(len(starts), dtype=np.int64)
     open_ = np.arange(len(starts))
     while len(open_):
         done = shared[open_] >= left[open_]
         ended = open_[done]
-        sign[ended] = np.sign((sample["n"] - starts[ended]) - (corpus["n"] - positions[ended]))
+        sign[ended] = np.sign(rest[ended] - (corpus["n"] - positions[ended]))
         shared[ended] = left[ended]
         open_ = open_[~done]
         a = sample["keys"][starts[open_] + shared[open_]]
@@ -112,9 +113,7 @@ def _compare(sample: dict, corpus: dict, starts, positions, known):
         shared[differ] = np.minimum(shared[differ] + lead, left[differ])
         sign[differ] = np.where(a[~same] < b[~same], -1, 1)
         shorter = shared[differ] >= left[differ]  # the difference lies past one suffix's end
-        sign[differ[shorter]] = np.sign(
-            (sample["n"] - starts[differ[shorter]]) - (corpus["n"] - positions[differ[shorter]])
-        )
+        sign[differ[shorter]] = np.sign(rest[differ[shorter]] - (corpus["n"] - positions[differ[shorter]]))
         shared[open_[same]] += PER_KEY
         open_ = open_[same]
     return shared, sign
@@ -122,13 +121,36 @@ def _compare(sample: dict, corpus: dict, starts, positions, known):
 
 def longest_shared(index: CorpusIndex, sample: str) -> tuple[int, int]:
     """(start, length) of the longest run of `sample` that occurs verbatim in the corpus."""
-    if not sample or not len(index.ids):
-        return 0, 0
-    s_ids = index.encode(sample)
-    s = {"n": len(s_ids), "keys": _keys(s_ids)}
+    return longest_shared_many(index, [sample])[0]
+
+
+def longest_shared_many(index: CorpusIndex, samples: list[str]) -> list[tuple[int, int]]:
+    """`longest_shared` of several samples in one search: their suffixes are placed all at once (each
+    ends at its own sample's end), so many samples cost about as many NumPy calls as one."""
+    if not len(index.ids) or not samples:
+        return [(0, 0)] * len(samples)
+    parts = [index.encode(s) for s in samples]
+    offsets = np.cumsum([0] + [len(p) + 1 for p in parts])  # a 0 after each sample, as past a string's end
+    s_ids = np.concatenate([np.append(p, np.uint16(0)) for p in parts])
+    ends = np.repeat(offsets[1:] - 1, [len(p) + 1 for p in parts])
+    starts = np.flatnonzero(s_ids != 0).astype(np.int64)
+    best = np.zeros(len(s_ids), dtype=np.int64)
+    if len(starts):
+        best[starts] = _placed(index, {"end": ends, "keys": _keys(s_ids)}, starts)
+    best[s_ids == FOREIGN] = 0
+    out = []
+    for k, p in enumerate(parts):
+        mine = best[offsets[k] : offsets[k] + len(p)]
+        at = int(np.argmax(mine)) if len(p) else 0
+        out.append((at, int(mine[at]) if len(p) else 0))
+    return out
+
+
+def _placed(index: CorpusIndex, s: dict, starts: np.ndarray) -> np.ndarray:
+    """For each sample suffix at `starts`, the longest prefix it shares with any corpus suffix: a binary
+    search of the suffix array for all of them at once."""
     c = {"n": len(index.ids), "keys": index.keys}
-    m, n = len(s_ids), len(index.ids)
-    starts = np.arange(m, dtype=np.int64)
+    m, n = len(starts), len(index.ids)
     lo, hi = np.zeros(m, dtype=np.int64), np.full(m, n, dtype=np.int64)
     low_lcp, high_lcp = np.zeros(m, dtype=np.int64), np.zeros(m, dtype=np.int64)
     while True:
@@ -141,7 +163,4 @@ def longest_shared(index: CorpusIndex, sample: str) -> tuple[int, int]:
         after = sign > 0  # the corpus suffix at mid sorts before the sample's: search above it
         lo[active[after]], low_lcp[active[after]] = mid[after] + 1, shared[after]
         hi[active[~after]], high_lcp[active[~after]] = mid[~after], shared[~after]
-    best = np.maximum(low_lcp, high_lcp)
-    best[s_ids == FOREIGN] = 0
-    start = int(np.argmax(best))
-    return start, int(best[start])
+    return np.maximum(low_lcp, high_lcp)

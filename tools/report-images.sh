@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The report pictures the README shows, regenerated from a store `recur demo` fills (plus ETTh1's global
 # model, for a group section): docs/report-html.png (the HTML in headless Chromium, 1000 px wide) and
-# docs/report-pdf-1.png, docs/report-pdf-2.png (the PDF's first two pages through poppler's pdftoppm).
+# docs/report-pdf-1.png, docs/report-pdf-2.png (the PDF's first two pages through poppler's pdftoppm), and
+# docs/dashboard.png (`recur serve` on the same store, a sample generated from the page).
 #     make docs-images        (about five minutes; needs chromium and pdftoppm: make programs)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -20,4 +21,5 @@ browser=$(command -v chromium || command -v chromium-browser)
 "$browser" --headless --no-sandbox --disable-gpu --hide-scrollbars --user-data-dir="$work/profile" \
   --window-size=1000,2600 --screenshot="$PWD/docs/report-html.png" "file://$work/report.html" 2>/dev/null
 pdftoppm -r 60 -png -f 1 -l 2 "$work/report.pdf" docs/report-pdf
-ls -l docs/report-html.png docs/report-pdf-*.png
+.venv/bin/python tools/dashboard_image.py "$work/home" docs/dashboard.png
+ls -l docs/report-html.png docs/report-pdf-*.png docs/dashboard.png
