@@ -1,5 +1,5 @@
 """`recur serve` as a real process on 127.0.0.1 for the tests: started on a free port (--port 0, the
-address read from its first line), stopped with SIGTERM."""
+address read from its first line), stopped with SIGTERM; and the flags a test starts Chromium with."""
 
 from __future__ import annotations
 
@@ -12,6 +12,22 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def headless_chromium(profile: Path) -> list[str]:
+    """Flags for Chromium in a test: headless, a fresh profile, and nothing that reaches for the network
+    (on a closed machine those connections fail, many at a time)."""
+    return [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={profile}",
+    ]
 
 
 class Server:

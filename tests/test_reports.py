@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import DATA, ROOT, fill_store, program
+from tests.server import headless_chromium
 
 ARTIFACTS = ROOT / "test-artifacts"
 SMALL = ["--lookback", "24", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
@@ -230,18 +231,7 @@ def _chromium_dom(chromium: str, page, tmp_path, width: int) -> dict:
 
 
 def _flags(tmp_path) -> list[str]:
-    return [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--virtual-time-budget=5000",
-    ]
+    return [*headless_chromium(tmp_path / "profile"), "--virtual-time-budget=5000"]
 
 
 @pytest.mark.slow

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from tests.conftest import DATA, ROOT, Recur, fill_store, program
-from tests.server import Server
+from tests.server import Server, headless_chromium
 
 pytestmark = pytest.mark.xdist_group("service")
 ARTIFACTS = ROOT / "test-artifacts"
@@ -322,18 +322,7 @@ def test_the_dashboard_in_headless_chromium_generates_into_the_page(server, tmp_
 
     options = webdriver.ChromeOptions()
     options.binary_location = chromium
-    for flag in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--window-size=1100,1400",
-    ):
+    for flag in [*headless_chromium(tmp_path / "profile"), "--window-size=1100,1400"]:
         options.add_argument(flag)
     browser = webdriver.Chrome(service=Service(driver_path), options=options)
     try:

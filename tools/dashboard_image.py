@@ -21,21 +21,12 @@ def shoot(home: Path, out: Path) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
 
-    from tests.server import Server
+    from tests.server import Server, headless_chromium
 
     options = webdriver.ChromeOptions()
     options.binary_location = shutil.which("chromium") or shutil.which("chromium-browser")
     with tempfile.TemporaryDirectory() as profile, Server(home) as server:
-        for flag in (
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--hide-scrollbars",
-            "--no-first-run",
-            "--disable-background-networking",
-            f"--user-data-dir={profile}",
-            "--window-size=1000,1500",
-        ):
+        for flag in [*headless_chromium(Path(profile)), "--hide-scrollbars", "--window-size=1000,1500"]:
             options.add_argument(flag)
         browser = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
         try:
