@@ -374,3 +374,22 @@ def test_the_readmes_service_examples_run_as_written(server):
     (python,) = re.findall(r"```python\n(.*?)```", section, re.S)
     out = subprocess.run([sys.executable, "-c", here(python)], capture_output=True, text=True, timeout=120)
     assert out.returncode == 0 and len(out.stdout) >= 400, out.stderr[-2000:]
+
+
+@pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
+def test_the_service_on_postgresql(backend, recur, tmp_path, write):
+    """The same service over a shared PostgreSQL store (the module's other tests use SQLite): a
+    completion stored there, the data read back."""
+    corpus = write("c.txt", (DATA / "tinyshakespeare.txt").read_text()[:20_000])
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("corpus", "ingest", corpus, "--name", "shakespeare")
+    recur("textgen", "train", "shakespeare", "--preset", "tiny", "--epochs", "1")
+    from openai import OpenAI
+
+    with Server(tmp_path / "home", env={"RECUR_DB": os.environ["RECUR_DB"]}) as s:
+        client = OpenAI(base_url=f"{s.url}/v1", api_key="unused", max_retries=0)
+        out = client.completions.create(model="shakespeare", prompt="ROMEO:", max_tokens=50, seed=3)
+        stored = httpx.get(f"{s.url}/api/samples").json()["data"]
+        assert [r["text"] for r in stored] == [out.choices[0].text]
+        assert httpx.get(f"{s.url}/api/subjects").json()["data"][0]["name"] == "airline"
+    assert recur.count("sample") == 1

@@ -124,24 +124,43 @@ class Batcher:
         self.logits = np.concatenate([self.logits, bias])
         self.jobs.append(job)
 
+    def _choose(self, sampling: list[tuple[Job, slice]], ids: np.ndarray) -> None:
+        """The next id of every sampling row: one product and one argmax for all plain jobs (what
+        `sampler.choose` computes for each: logits × float32(1/T) + its own Gumbel draws), `choose` for
+        the others."""
+        plain = [(job, rows) for job, rows in sampling if _plain(job.params)]
+        if plain:
+            at = np.concatenate([np.arange(rows.start, rows.stop) for _, rows in plain])
+            scale = np.repeat(
+                np.array([1.0 / job.params.temperature for job, _ in plain], dtype=np.float32),
+                [job.n for job, _ in plain],
+            )
+            noise = np.concatenate([job._noise.gumbel() for job, _ in plain])
+            ids[at] = np.argmax(self.logits[at] * scale[:, None] + noise, axis=1)
+        for job, rows in sampling:
+            if not _plain(job.params):
+                ids[rows] = choose(self.logits[rows], job.params, noise=job._noise)
+
     def step(self) -> list[Job]:
         """One character for every job in the batch (a prompt character fed, or one sampled and handed to
         `deliver`); returns the jobs that finished at this step, already out of the batch."""
         self.steps += 1
         self.peak_rows = max(self.peak_rows, self.rows)
         ids = np.empty(self.rows, dtype=np.int64)
-        row = 0
+        sampling, row = [], 0
         for job in self.jobs:
             rows = slice(row, row + job.n)
             if job._fed < len(job.prompt_ids):
                 ids[rows] = job.prompt_ids[job._fed]
                 job._fed += 1
             elif not job.cancelled:
-                ids[rows] = chosen = choose(self.logits[rows], job.params, noise=job._noise)
-                job._made += 1
-                for k in range(job.n):
-                    job._take(k, self.chars[chosen[k]])
+                sampling.append((job, rows))
             row += job.n
+        self._choose(sampling, ids)
+        for job, rows in sampling:
+            job._made += 1
+            for k, chosen in enumerate(ids[rows]):
+                job._take(k, self.chars[chosen])
         finished = [j for j in self.jobs if j.done]
         if finished:
             keep = np.concatenate([np.full(j.n, not j.done) for j in self.jobs])
@@ -152,6 +171,11 @@ class Batcher:
         if self.jobs:
             self.logits, self.state = self.model.step(ids, self.state)
         return finished
+
+
+def _plain(params: SamplingParams) -> bool:
+    """Sampled by the Gumbel-max draw alone (no top-k, no nucleus, not greedy)."""
+    return params.temperature > 0 and not params.top_k and params.top_p >= 1.0
 
 
 def run_alone(model: CharModel, chars: list[str], job: Job) -> Job:
