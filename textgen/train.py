@@ -27,6 +27,8 @@ class TextTrainResult:
     seconds: float
     chars_per_s: float
     best_val_loss: float
+    last_step_s: float = 0.0  # what the budget's last decision knew: a step's time (smoothed) and the
+    last_validation_s: float = 0.0  # last validation's; a slower machine than measured overruns by these
 
 
 def bits(nats: float) -> float:
@@ -82,7 +84,14 @@ def train(
     epochs = len(history.get("loss", []))
     chars = clock.steps * batches.batch * cfg.seq_len
     return TextTrainResult(
-        model, history, epochs, seconds, chars / max(seconds, 1e-9), float(np.min(history["val_loss"]))
+        model,
+        history,
+        epochs,
+        seconds,
+        chars / max(seconds, 1e-9),
+        float(np.min(history["val_loss"])),
+        clock.step_s,
+        clock.validation_s,
     )
 
 
