@@ -66,7 +66,7 @@ def recur_part(name: str) -> dict:
         subject = fd.load(settings, subject_name, cfg.covariates)
         start = time.process_time()
         decided = issue(
-            settings, subject, cfg, Request(windows, None, candidates=AUTO), print, champion=False
+            settings, subject, cfg, Request(windows, None, candidates=AUTO, budget=0.0), print, champion=False
         )
         cpu = time.process_time() - start
     finally:

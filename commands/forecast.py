@@ -24,11 +24,13 @@ METRICS = ["mae", "rmse", "smape", "mase"]
 MODEL_PARAMS = with_changes(params_of(ForecastConfig), model={"choices": tuple(MODELS), "default": "auto"})
 WINDOW_PARAMS = params_of(BacktestConfig, skip=("confidence",))
 model_options = config_options(MODEL_PARAMS + WINDOW_PARAMS)
-confidence_option = config_options(params_of(BacktestConfig, skip=("windows", "stride")))
+confidence_option = config_options(params_of(BacktestConfig, skip=("windows", "stride", "budget")))
 
 
-def check_windows(windows: int, stride: int, confidence: float = BacktestConfig.confidence) -> None:
-    BacktestConfig(windows, stride, confidence)
+def backtest_config(options: dict, confidence: float = BacktestConfig.confidence) -> BacktestConfig:
+    """The backtest's settings, taken out of a command's options (the rest configure the model)."""
+    values = {k: options.pop(k) for k in ("windows", "stride", "budget") if k in options}
+    return BacktestConfig(**values, confidence=confidence)
 
 
 def parse_levels(text: str) -> tuple[int, ...]:
@@ -83,8 +85,6 @@ def forecast_train(
     settings: Settings,
     subject: str | None,
     every: bool,
-    windows: int,
-    stride: int,
     force: bool,
     confidence: float,
     until: str | None,
@@ -106,29 +106,25 @@ def forecast_train(
       recur --executor ray forecast train --all --horizon 13    # every subject, fanned out on Ray
     """
     from pipelines.forecast import AUTO, forecast_config, train_forecaster
+    from pipelines.forecast_steps import Run
 
     one_subject(subject, every)
+    bt = backtest_config(options, confidence)
     cfg, auto = forecast_config(options)
-    check_windows(windows, stride, confidence)
     if every:
-        return train_every(settings, cfg, BacktestConfig(windows, stride, confidence), AUTO if auto else ())
+        return train_every(settings, cfg, bt, AUTO if auto else ())
     verbose = 0 if settings.json else interactive()
-    out = train_forecaster(
-        settings,
-        subject,
-        cfg,
-        windows,
-        stride or None,
+    run = Run(
         force,
         AUTO if auto else (),
         verbose,
         tensorboard,
         device,
         precision,
-        confidence,
         until,
         progress_printer(settings),
     )
+    out = train_forecaster(settings, subject, cfg, bt, run)
     print_trained(settings, out)
 
 
@@ -164,9 +160,7 @@ def candidates_table(metrics: dict) -> str:
 @model_options
 @click.option("--champion", is_flag=True, help="Score the current champion instead of a fresh model.")
 @pass_settings
-def forecast_backtest(
-    settings: Settings, subject: str, windows: int, stride: int, champion: bool, **options
-) -> None:
+def forecast_backtest(settings: Settings, subject: str, champion: bool, **options) -> None:
     """Rolling-origin backtest: a model and every baseline on the same windows, per series and overall.
     Nothing is registered.
 
@@ -176,18 +170,12 @@ def forecast_backtest(
       recur forecast backtest airline --champion --windows 8 --stride 6
     """
     from pipelines.forecast import AUTO, backtest, forecast_config
+    from pipelines.forecast_steps import Run
 
+    bt = backtest_config(options)
     cfg, auto = forecast_config(options)
-    check_windows(windows, stride)
-    out = backtest(
-        settings,
-        subject,
-        None if champion else cfg,
-        windows,
-        stride or None,
-        AUTO if auto and not champion else (),
-        progress_printer(settings),
-    )
+    run = Run(candidates=AUTO if auto and not champion else (), progress=progress_printer(settings))
+    out = backtest(settings, subject, None if champion else cfg, bt, run)
     emit(
         settings,
         out,
@@ -212,8 +200,6 @@ def forecast_evaluate(
     ctx: click.Context,
     subject: str,
     holdout: int,
-    windows: int,
-    stride: int,
     confidence: float,
     out: str | None,
     **options,
@@ -230,22 +216,14 @@ def forecast_evaluate(
     """
     from pipelines.evaluation import evaluate_holdout
     from pipelines.forecast import AUTO, forecast_config
+    from pipelines.forecast_steps import Run
 
     if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
         options["horizon"] = holdout
+    bt = backtest_config(options, confidence)
     cfg, auto = forecast_config(options)
-    check_windows(windows, stride, confidence)
-    result = evaluate_holdout(
-        settings,
-        subject,
-        cfg,
-        holdout,
-        windows,
-        stride or None,
-        AUTO if auto else (),
-        confidence,
-        progress_printer(settings),
-    )
+    run = Run(candidates=AUTO if auto else (), progress=progress_printer(settings))
+    result = evaluate_holdout(settings, subject, cfg, holdout, bt, run)
     if out:
         from pipelines.vintages import write_records
 

@@ -13,7 +13,7 @@ from textgen.config import PRESETS, SampleRequest, TextGenConfig
 
 def readme_tables() -> dict[str, str]:
     """The README's option tables, one per training command, from the same definitions as the options."""
-    confidence = params_of(BacktestConfig, skip=("windows", "stride"))
+    confidence = params_of(BacktestConfig, skip=("windows", "stride", "budget"))
     return {
         "forecast train": markdown_table(MODEL_PARAMS + WINDOW_PARAMS + confidence),
         "textgen train": markdown_table(params_of(TextGenConfig, base=PRESETS["cpu"])),

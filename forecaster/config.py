@@ -13,8 +13,10 @@ NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
 REFITS = ("full", "tune")
+PEERS = ("auto_ets", "auto_theta")  # forecaster.statistical.STATISTICAL, named here without importing it
 SKIPS = ("seasonal", "none")
 MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
+MAX_BUDGET = 24 * 60  # minutes: a day
 WINDOW_BUDGET = 50_000  # training windows a group spreads evenly over its series, by default
 
 
@@ -59,6 +61,11 @@ class ForecastConfig:
         0, "Latest training windows per series; 0: an even share of 50,000 (at least 10 horizons)."
     )
     ensemble: int = param(1, "Networks from consecutive seeds; median.")
+    peers: tuple[str, ...] = param(
+        help="Statistical methods backtested beside the baselines (auto_ets, auto_theta; 'none' for "
+        "neither): the network must beat them, and a combination of it with them is tried.",
+        factory=lambda: PEERS,
+    )
     refit: str = param(
         "tune",
         "The issued model: the backtest's networks tuned on all the data, or fresh ones trained on it.",
@@ -80,6 +87,11 @@ class ForecastConfig:
             raise InputError(f"--loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
         if self.norm not in NORMS:
             raise InputError(f"--norm {self.norm!r}: choose one of {', '.join(NORMS)}")
+        peers = () if self.peers in (("none",), ("",)) else tuple(self.peers)
+        unknown = [p for p in peers if p not in PEERS]
+        if unknown:
+            raise InputError(f"--peers {','.join(unknown)}: choose from {', '.join(PEERS)}, or none")
+        object.__setattr__(self, "peers", peers)
         checks = [
             ("--horizon", self.horizon, self.horizon >= 1, "at least 1"),
             ("--lookback", self.lookback, self.lookback == 0 or self.lookback >= 2, "0 (auto) or at least 2"),
@@ -130,12 +142,15 @@ class ForecastConfig:
         return replace(self, batch_size=self.batch_size or min(max(windows // 128, 64), 512))
 
     def to_json(self) -> dict:
-        return asdict(self) | {"covariates": list(self.covariates)}
+        return asdict(self) | {"covariates": list(self.covariates), "peers": list(self.peers)}
 
     @classmethod
     def from_json(cls, data: dict) -> ForecastConfig:
         known = {k: v for k, v in data.items() if k in cls.__dataclass_fields__}
-        return cls(**known | {"covariates": tuple(data.get("covariates", ()))})
+        # a version stored before the peers existed was compared with the simple baselines alone
+        return cls(
+            **known | {"covariates": tuple(data.get("covariates", ())), "peers": tuple(data.get("peers", ()))}
+        )
 
 
 @dataclass(frozen=True)
@@ -149,6 +164,11 @@ class BacktestConfig:
         "The gate: lower MASE than the best baseline and the champion in at least this share of bootstrap "
         "resamples of the backtest (0: any improvement).",
     )
+    budget: float = param(
+        6.0,
+        "Minutes the backtest may spend training networks; with auto, candidates that trail are stopped "
+        "early (successive halving). 0: no limit.",
+    )
 
     def __post_init__(self) -> None:
         check_options(
@@ -156,5 +176,6 @@ class BacktestConfig:
                 ("--windows", self.windows, self.windows >= 1, "at least 1"),
                 ("--stride", self.stride, self.stride >= 0, "0 (the horizon) or more"),
                 ("--confidence", self.confidence, 0 <= self.confidence < 1, "in [0, 1)"),
+                ("--budget", self.budget, 0 <= self.budget <= MAX_BUDGET, f"in [0, {MAX_BUDGET}] minutes"),
             ]
         )

@@ -12,14 +12,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from core.errors import InputError
-from forecaster import metrics
-from forecaster.baselines import baselines_for, from_origins
+from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
+from forecaster.intervals import LEVELS
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
 MIN_TRAIN_WINDOWS = 10
-LEVELS = (80, 95)  # the levels reported by default
-LEVEL_GRID = tuple(range(1, 100))  # the levels a model keeps widths for, so any whole level can be issued
 
 
 @dataclass
@@ -31,7 +29,7 @@ class Split:
     test_actual: np.ndarray  # (windows, horizon) in the series' own units
     scales: np.ndarray  # per series: in-sample seasonal-naive MAE before its first origin (MASE's scale)
     season: int
-    baselines: dict[str, np.ndarray]  # per method, (test windows, horizon), aligned with `test`
+    baselines: dict[str, np.ndarray]  # per method not a network, (test windows, horizon), as `test`
 
     @property
     def backtested(self) -> list[int]:
@@ -76,9 +74,11 @@ def split(
     stride: int,
     season: int,
     origins: list[np.ndarray] | None = None,
+    baselines: dict[str, np.ndarray] | None = None,
 ) -> Split:
     """The backtest split; `origins` (from another split of the same data with a longer lookback) puts
-    the backtest windows where that one had them, so the two are scored on the same windows."""
+    the backtest windows where that one had them, so the two are scored on the same windows, and that
+    split's `baselines` (each method's forecasts there) need not be computed again."""
     lengths = [len(p) for p in panels]
     check_length(names, lengths, cfg, windows, stride)
     check_not_constant(names, panels)
@@ -104,11 +104,10 @@ def split(
     scales = np.array(
         [metrics.naive_scale(p.target[:c], season) for p, c in zip(panels, cutoffs, strict=True)]
     )
-    methods = baselines_for(season)
-    parts = [
-        from_origins(p.target, o, cfg.horizon, season, methods) for p, o in zip(panels, origins, strict=True)
-    ]
-    baselines = {m: np.concatenate([p[m] for p in parts]) for m in methods}
+    if baselines is None:
+        baselines = method_forecasts(
+            panels, origins, cfg.horizon, season, methods.names_for(season, cfg.peers)
+        )
     actual = np.concatenate(
         [
             np.stack([p.target[o : o + cfg.horizon] for o in origin])
@@ -117,6 +116,15 @@ def split(
         ]
     )
     return Split(origins, train, val, test, actual, scales, season, baselines)
+
+
+def method_forecasts(
+    panels: list[Panel], origins: list[np.ndarray], horizon: int, season: int, names: tuple[str, ...]
+) -> dict[str, np.ndarray]:
+    """Each method's forecasts from every backtest origin, (test windows, horizon), aligned with the test
+    windows."""
+    parts = methods.from_origins_many([p.target for p in panels], origins, horizon, season, names)
+    return {m: np.concatenate([p[m] for p in parts]) for m in names}
 
 
 def training_starts(cutoff: int, cfg: ForecastConfig) -> np.ndarray:
@@ -155,16 +163,6 @@ def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) ->
     }
     by_step = {method: metrics.by_step(sp.test_actual, pred) for method, pred in forecasts.items()}
     return {"overall": overall, "per_series": per_series, "by_step": by_step}
-
-
-def conformal(residuals: np.ndarray, levels=LEVELS) -> dict[str, list[float]]:
-    """Per-step quantiles of absolute normalised residuals (split conformal, finite-sample corrected)."""
-    n = len(residuals)
-    out = {}
-    for level in levels:
-        q = min(np.ceil((n + 1) * level / 100) / n, 1.0)
-        out[str(level)] = np.quantile(np.abs(residuals), q, axis=0).tolist()
-    return out
 
 
 def bounds(windows: Windows, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, tuple]:

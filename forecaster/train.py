@@ -20,6 +20,9 @@ class TrainResult:
     epochs_run: int
     best_epochs: list[int] = field(default_factory=list)  # per network: the epoch whose weights were kept
     members: list = field(default_factory=list)  # the networks themselves (one, or an ensemble's)
+    best_losses: list[float] = field(default_factory=list)  # per network: its best validation loss
+    histories: list[dict] = field(default_factory=list)  # per network
+    finished: bool = True  # every network stopped by itself (early stopping or --epochs), not by the clock
 
 
 def model_inputs(cfg: ForecastConfig, x: np.ndarray, y: np.ndarray | None = None):
@@ -40,37 +43,87 @@ def train(
     season: int = 1,
     verbose: int = 0,
     tensorboard: str | None = None,
+    seconds: float = 0.0,
 ) -> TrainResult:
     """`cfg.ensemble` networks from seeds seed, seed+1, ..., each stopped early on the validation windows
-    with its best weights restored."""
-    import keras
+    with its best weights restored; with `seconds`, all of them stop by then (and can be `resume`d)."""
+    members = [_compiled(cfg, train_w.x.shape[-1], season, cfg.seed + j) for j in range(cfg.ensemble)]
+    start = TrainResult(
+        None, {}, 0, [0] * len(members), members, [np.inf] * len(members), [{}] * len(members)
+    )
+    start.finished = False
+    return resume(cfg, start, train_w, val_w, seconds, (verbose, tensorboard))
 
-    members, histories, best = [], [], []
-    for j in range(cfg.ensemble):
-        model = _compiled(cfg, train_w.x.shape[-1], season, cfg.seed + j)
-        callbacks = [
-            keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True),
-            keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5),
-        ]
-        if tensorboard and j == 0:
-            callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard))
-        fit = model.fit(
-            model_inputs(cfg, train_w.x, train_w.y),
-            train_w.y,
-            validation_data=(model_inputs(cfg, val_w.x, val_w.y), val_w.y) if len(val_w) else None,
-            epochs=cfg.epochs,
-            batch_size=cfg.batch_size,
-            shuffle=True,
-            callbacks=(callbacks if len(val_w) else []) + smoke_callbacks(),
-            verbose=verbose,
+
+def resume(
+    cfg: ForecastConfig, result: TrainResult, train_w: Windows, val_w: Windows, seconds: float, show=(0, None)
+) -> TrainResult:
+    """Train each network on from where it stopped, for `seconds` in all (0: until it stops by itself);
+    a network whose validation loss does not improve keeps the weights it had."""
+    import time
+
+    if result.finished:
+        return result
+    deadline = time.monotonic() + seconds if seconds else None
+    verbose, tensorboard = show
+    members, best, losses, histories, finished = [], [], [], [], True
+    for j, model in enumerate(result.members):
+        left = None if deadline is None else max(deadline - time.monotonic(), 0.0) / (len(result.members) - j)
+        board = tensorboard if j == 0 else None
+        one = _fit_on(
+            cfg, model, (train_w, val_w), (result.histories[j], result.best_losses[j]), left, (verbose, board)
         )
-        history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
-        losses = history.get("val_loss") or history["loss"]
+        history, kept, loss, stopped = one
         members.append(model)
         histories.append(history)
-        best.append(int(np.argmin(losses)) + 1)
+        best.append(kept or result.best_epochs[j])
+        losses.append(loss)
+        finished = finished and stopped
     epochs = len(histories[0].get("loss", []))
-    return TrainResult(combine(cfg, members), histories[0], epochs, best, members)
+    return TrainResult(
+        combine(cfg, members), histories[0], epochs, best, members, losses, histories, finished
+    )
+
+
+def _fit_on(cfg: ForecastConfig, model, data, before: tuple[dict, float], seconds, show):
+    """One network trained on: (its whole history, the epoch kept (0: none better than before), its best
+    validation loss, whether it stopped by itself)."""
+    import keras
+
+    from nn.callbacks import Deadline
+
+    train_w, val_w = data
+    history, best_before = before
+    verbose, tensorboard = show
+    kept_weights = model.get_weights()
+    done = len(history.get("loss", []))
+    stopper = keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True)
+    callbacks = [
+        stopper,
+        keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=max(cfg.patience // 2, 1), min_lr=1e-5),
+    ]
+    if tensorboard:
+        callbacks.append(keras.callbacks.TensorBoard(log_dir=tensorboard))
+    clock = Deadline(seconds) if seconds is not None else None
+    fit = model.fit(
+        model_inputs(cfg, train_w.x, train_w.y),
+        train_w.y,
+        validation_data=(model_inputs(cfg, val_w.x, val_w.y), val_w.y) if len(val_w) else None,
+        initial_epoch=done,
+        epochs=cfg.epochs,
+        batch_size=cfg.batch_size,
+        shuffle=True,
+        callbacks=(callbacks if len(val_w) else []) + ([clock] if clock else []) + smoke_callbacks(),
+        verbose=verbose,
+    )
+    new = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
+    merged = {k: history.get(k, []) + new.get(k, []) for k in new}
+    losses = new.get("val_loss") or new.get("loss") or [np.inf]
+    stopped = clock is None or not clock.fired
+    if min(losses) >= best_before:  # no better than before this stretch: keep what it had
+        model.set_weights(kept_weights)
+        return merged, 0, best_before, stopped
+    return merged, done + int(np.argmin(losses)) + 1, float(min(losses)), stopped
 
 
 def refit(cfg: ForecastConfig, windows: Windows, season: int, backtested: TrainResult, verbose: int = 0):

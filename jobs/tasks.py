@@ -69,23 +69,16 @@ def _forecast_config(p: dict):
     from pipelines.forecast import forecast_config
 
     values = parsed(FORECAST_PARAMS, p)
-    windows = {k: values.pop(k) for k in ("windows", "stride", "confidence") if k in values}
+    windows = {k: values.pop(k) for k in ("windows", "stride", "confidence", "budget") if k in values}
     return (*forecast_config(values), BacktestConfig(**windows))
 
 
 def _retrain(settings: Settings, p: dict) -> dict:
     from pipelines.forecast import AUTO, train_forecaster
+    from pipelines.forecast_steps import Run
 
     cfg, auto, bt = _forecast_config(p)
-    out = train_forecaster(
-        settings,
-        p["subject"],
-        cfg,
-        bt.windows,
-        bt.stride or None,
-        candidates=AUTO if auto else (),
-        confidence=bt.confidence,
-    )
+    out = train_forecaster(settings, p["subject"], cfg, bt, Run(candidates=AUTO if auto else ()))
     return {k: out[k] for k in ("version", "model", "alias", "promoted", "reason")}
 
 

@@ -8,7 +8,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from core.settings import Settings, default_home
-from forecaster.config import ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from pipelines.catalog import list_corpora, list_series
 from pipelines.forecast import train_forecaster
 from pipelines.ingest import ingest_corpus, ingest_series
@@ -56,7 +56,7 @@ def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
     trained = []
     for subject, cfg, windows in FORECASTS:
         cfg = replace(cfg, epochs=2) if quick else cfg
-        out = train_forecaster(settings, subject, cfg, windows)
+        out = train_forecaster(settings, subject, cfg, BacktestConfig(windows=windows))
         trained.append(out)
         say(
             f"trained {subject}: version {out['version']} ({out['model']}) is {out['alias']}: {out['reason']}"

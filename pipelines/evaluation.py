@@ -12,13 +12,12 @@ import numpy as np
 from core.errors import InputError
 from core.settings import Settings
 from core.timefmt import format_ts
-from forecaster import metrics
-from forecaster.baselines import BASELINES, baselines_for
+from forecaster import methods, metrics
 from forecaster.config import BacktestConfig, ForecastConfig
-from forecaster.evaluate import LEVELS
+from forecaster.intervals import LEVELS
 from pipelines import forecast_data as fd
 from pipelines.forecast import issue
-from pipelines.forecast_steps import Request, count_methods, quiet
+from pipelines.forecast_steps import DEFAULT_BACKTEST, PLAIN_RUN, Request, Run, count_methods
 from pipelines.vintages import model_forecasts, served_forecasts
 
 
@@ -27,19 +26,15 @@ def evaluate_holdout(
     name: str,
     cfg: ForecastConfig,
     holdout: int,
-    windows: int = BacktestConfig.windows,
-    stride: int | None = None,
-    candidates: tuple[str, ...] = (),
-    confidence: float = BacktestConfig.confidence,
-    progress=quiet,
+    bt: BacktestConfig = DEFAULT_BACKTEST,
+    run: Run = PLAIN_RUN,
 ) -> dict:
     if holdout < 1 or holdout > cfg.horizon:
         raise InputError(f"--holdout {holdout}: must be between 1 and the horizon ({cfg.horizon})")
     full = fd.load(settings, name, cfg.covariates)
     known = fd.load(settings, name, cfg.covariates, holdout=holdout)
     start = time.monotonic()
-    request = Request(windows, stride, candidates=candidates, confidence=confidence)
-    decided = issue(settings, known, cfg, request, progress, champion=False)
+    decided = issue(settings, known, cfg, Request.of(bt, run), run.progress, champion=False)
     used = ForecastConfig.from_json(decided["config"])
     season = used.season
     config, fitted = decided["config"], decided["metrics"]
@@ -50,17 +45,16 @@ def evaluate_holdout(
     if decided["promote"]:
         serve = fitted["serve"]
     else:
-        chosen = fd.baseline_serve(known.values, holdout, season, confidence)
+        chosen = methods.serve(
+            known.values, holdout, season, bt.confidence, methods.names_for(season, used.peers)
+        )
         serve = dict(zip(known.names, chosen, strict=True))
-    issued = served_forecasts(known, serve, holdout, season, LEVELS, decided["model"], network)
+    issued = served_forecasts(known, serve, holdout, season, LEVELS, decided["model"], network, used.peers)
     seconds = time.monotonic() - start
-    methods = {"issued": [r[1] for r in issued]}
-    methods["network"] = [network[i][0] if i in network else issued[i][1] for i in range(len(known.names))]
-    for b in baselines_for(season) | {"naive2": BASELINES["naive2"]}:
-        methods[b] = [BASELINES[b](v[None, :], holdout, season)[0] for v in known.values]
+    forecasts = _every_forecast(known.values, issued, network, used, holdout)
     actual = [v[-holdout:] for v in full.values]
     scales = [metrics.naive_scale(v, season) for v in known.values]
-    scores = {m: _scores(actual, f, scales) for m, f in methods.items()}
+    scores = {m: _scores(actual, f, scales) for m, f in forecasts.items()}
     for m in scores:
         scores[m]["owa"] = 0.5 * (
             scores[m]["smape"] / scores["naive2"]["smape"] + scores[m]["mase"] / scores["naive2"]["mase"]
@@ -78,8 +72,26 @@ def evaluate_holdout(
         "scores": scores,
         "coverage": _coverage(actual, issued),
         "seconds": round(seconds, 1),
-        "forecasts": _records(known, full, holdout, methods, issued),
+        "forecasts": _records(known, full, holdout, forecasts, issued),
     }
+
+
+def _every_forecast(values: list, issued: list, network: dict, used: ForecastConfig, holdout: int) -> dict:
+    """Each series' hidden points as forecast by what was issued, the network alone, every method it was
+    compared with (naive2 too, M4's yardstick) and the combination of the network with the peers."""
+    season, n = used.season, len(values)
+    out = {"issued": [r[1] for r in issued]}
+    out["network"] = [network[i][0] if i in network else issued[i][1] for i in range(n)]
+    methods.prefetch(values, used.peers, holdout, season, LEVELS)
+    for b in (*methods.names_for(season, used.peers), *(() if season > 1 else ("naive2",))):
+        levels = LEVELS if b in used.peers else ()  # as the issued forecast asked: fitted once
+        out[b] = [methods.forecast(v, b, holdout, season, levels)[0] for v in values]
+    if used.peers:
+        out[methods.COMBINATION] = [
+            methods.combination(out["network"][i], {p: out[p][i] for p in used.peers}, used.peers)
+            for i in range(n)
+        ]
+    return out
 
 
 def _scores(actual: list, forecasts: list, scales: list) -> dict[str, float]:

@@ -27,16 +27,9 @@ def subjects(settings: Settings) -> list[str]:
 
 def _trained(settings: Settings, name: str, cfg: ForecastConfig, backtest: BacktestConfig, auto) -> dict:
     from pipelines.forecast import train_forecaster
+    from pipelines.forecast_steps import Run
 
-    out = train_forecaster(
-        settings,
-        name,
-        cfg,
-        backtest.windows,
-        backtest.stride or None,
-        candidates=auto,
-        confidence=backtest.confidence,
-    )
+    out = train_forecaster(settings, name, cfg, backtest, Run(candidates=auto))
     keep = ("version", "model", "alias", "promoted", "reason", "served")
     return {k: out[k] for k in keep} | {"mase": out["metrics"]["backtest"]["overall"]["model"]["mase"]}
 

@@ -9,20 +9,23 @@ import numpy as np
 
 from core.errors import RecurError
 from core.settings import Settings
-from forecaster import choose
+from forecaster import choose, methods
 from forecaster import evaluate as ev
 from forecaster.choose import per_series
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for
+from forecaster.methods import COMBINATION, NETWORK
 from forecaster.train import predict_normalised
 from forecaster.windows import make_windows
 from nn.cells import recurrent_cell
 from pipelines import forecast_data as fd
 from pipelines.forecast_steps import (
-    CONFIDENCE,
+    DEFAULT_BACKTEST,
+    PLAIN_RUN,
     Prepared,
     Progress,
     Request,
+    Run,
     backtest_info,
     count_methods,
     data_config,
@@ -47,29 +50,44 @@ def forecast_config(values: dict) -> tuple[ForecastConfig, bool]:
 
 
 def serve_map(
-    prep: Prepared, losses: dict[str, np.ndarray], best: str, confidence: float, force: bool = False
+    prep: Prepared,
+    losses: dict[str, np.ndarray],
+    leads: tuple[str, str, bool],
+    confidence: float,
+    force: bool = False,
 ) -> tuple[dict[str, str], dict]:
-    """What forecasts each series, and the evidence: the network, or each series' own best method where
-    choosing per series proved itself on this subject (forecaster.choose.per_series; with `force`, the
-    network wherever it was backtested); a series too short to backtest the network gets the subject's
-    best baseline `best`, or its own by the same rule on a backtest of the baselines alone."""
-    sp, names = prep.sp, prep.subject.names
+    """What forecasts each series, and the evidence. `leads` is (the network's best use: `model` alone or
+    the `combination`, the best method that is not a network, whether the first passed the gate). Each
+    series gets the first, or its own best method where choosing per series proved itself on this subject
+    (forecaster.choose.per_series; with `force`, the first wherever it was backtested). A series too short
+    to backtest gets the first too where the gate passed on the evidence pooled over the others and the
+    network can read its lookback; else the second, or its own by the same rule on a backtest without the
+    network."""
+    sp, names, lookback = prep.sp, prep.subject.names, prep.cfg.lookback
+    lead, best, passed = leads
     if force:
         chosen, evidence = {}, {"per_series": False, "why": "--force"}
     else:
-        chosen, evidence = per_series(losses, sp.test.series, "model", confidence)
-    short = [i for i in range(len(names)) if i not in set(sp.backtested)]
-    fallback = fd.baseline_serve(
-        [prep.subject.values[i] for i in short], prep.cfg.horizon, sp.season, confidence, best
+        chosen, evidence = per_series(losses, sp.test.series, lead, confidence)
+    backtested = set(sp.backtested)
+    pooled = {i for i, v in enumerate(prep.subject.values) if passed and len(v) >= lookback} - backtested
+    short = [i for i in range(len(names)) if i not in backtested | pooled]
+    fallback = methods.serve(
+        [prep.subject.values[i] for i in short],
+        prep.cfg.horizon,
+        sp.season,
+        confidence,
+        methods.names_for(sp.season, prep.cfg.peers),
+        best,
     )
     out = {}
     for i, name in enumerate(names):
-        out[name] = chosen.get(i, "model") if i in set(sp.backtested) else fallback[short.index(i)]
+        out[name] = fallback[short.index(i)] if i in short else chosen.get(i, lead)
     return out, evidence
 
 
 def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
-    return count_methods(architecture if m == "model" else m for m in serve.values())
+    return count_methods(architecture if m == NETWORK else m for m in serve.values())
 
 
 def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.ndarray | float | None, str]:
@@ -80,8 +98,9 @@ def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.
         return None, None, ""
     version_id, config, metrics, model = current.id, current.config, current.metrics, current.model
     cfg = ForecastConfig.from_json(config)
+    lead = metrics.get("lead", NETWORK)
     if _has_seen(config, prep):
-        stored = metrics.get("backtest", {}).get("overall", {}).get("model", {}).get("mase")
+        stored = metrics.get("backtest", {}).get("overall", {}).get(lead, {}).get("mase")
         return version_id, stored, ""
     try:
         if cfg.horizon != prep.cfg.horizon:
@@ -89,6 +108,10 @@ def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.
         subject = fd.load(settings, prep.subject.name, cfg.covariates)  # the champion's own inputs
         subject = fd.truncated(subject, [len(v) for v in prep.subject.values])
         pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
+        if lead == COMBINATION:
+            if any(p not in prep.sp.baselines for p in cfg.peers):
+                raise RecurError(f"it combines {', '.join(cfg.peers)}, which this backtest does not run")
+            pred = methods.combination(pred, prep.sp.baselines, cfg.peers)
     except (RecurError, ValueError) as exc:
         return version_id, None, f"the champion (version {version_id}) was not re-scored: {exc}"
     return version_id, ev.window_losses(prep.sp, pred), ""
@@ -119,26 +142,17 @@ def train_forecaster(
     settings: Settings,
     name: str,
     cfg: ForecastConfig,
-    windows: int = BacktestConfig.windows,
-    stride: int | None = None,
-    force: bool = False,
-    candidates: tuple[str, ...] = (),
-    verbose: int = 0,
-    tensorboard: str | None = None,
-    device: str = "auto",
-    precision: str = "float32",
-    confidence: float = CONFIDENCE,
-    until: str | None = None,
-    progress: Progress = quiet,
+    bt: BacktestConfig = DEFAULT_BACKTEST,
+    run: Run = PLAIN_RUN,
 ) -> dict:
     """Backtest each candidate (several for --model auto) against the baselines on the same windows, keep
     the best, gate it against the best baseline and the champion, choose per series what serves it, refit
     on all the data up to the last observation (or `until`), and register."""
-    subject = fd.load(settings, name, cfg.covariates, until=until)
-    request = Request(windows, stride, force, candidates, confidence, verbose, tensorboard, spread(settings))
+    subject = fd.load(settings, name, cfg.covariates, until=run.until)
+    request = Request.of(bt, run, spread(settings))
 
     def fit() -> Fitted:
-        issued = issue(settings, subject, cfg, request, progress)
+        issued = issue(settings, subject, cfg, request, run.progress)
         return Fitted(
             issued["result"],
             issued["model"],
@@ -154,7 +168,7 @@ def train_forecaster(
             fd.store_season(session, subject, cfg.season)
         return fitted.extra["promote"], fitted.extra["reason"]
 
-    done = train_and_register(settings, "forecaster", name, fit, gate, device, precision)
+    done = train_and_register(settings, "forecaster", name, fit, gate, run.device, run.precision)
     issued = done.fitted.extra
     return {
         "version": done.version,
@@ -184,14 +198,17 @@ def issue(
     tried = search(cfg, subject, req, progress)
     prep, cand, board, losses = tried[0]
     series = prep.sp.test.series
-    baseline_losses = {m: v for m, v in losses.items() if m != "model"}
+    baseline_losses = {m: v for m, v in losses.items() if m not in (NETWORK, COMBINATION)}
     best = choose.best_overall(baseline_losses, series)
+    lead = choose.best_overall({m: losses[m] for m in (NETWORK, COMBINATION) if m in losses}, series)
     champion_id, champion_l, note = champion_losses(settings, prep) if champion else (None, None, "")
     promote, reason, gate = choose.gate(
-        losses["model"], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
+        losses[lead], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
     )
+    if lead == COMBINATION:
+        reason = f"the combination of the network with {' and '.join(cand.cfg.peers)}: {reason}"
     reason = f"{reason}; {note}" if note else reason
-    serve, serving = serve_map(prep, losses, best, req.confidence, req.force)
+    serve, serving = serve_map(prep, losses, (lead, best, promote), req.confidence, req.force)
     progress(f"serves: {served_counts(serve, cand.model)}")
     result = refit_issued(prep, cand, req.verbose)
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
@@ -205,6 +222,7 @@ def issue(
         "serve": serve,
         "served": served_counts(serve, cand.model),
         "serving": serving,
+        "lead": lead,
     }
     if req.candidates:
         metrics["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
@@ -224,19 +242,16 @@ def backtest(
     settings: Settings,
     name: str,
     cfg: ForecastConfig | None,
-    windows: int = BacktestConfig.windows,
-    stride: int | None = None,
-    candidates: tuple[str, ...] = (),
-    progress: Progress = quiet,
+    bt: BacktestConfig = DEFAULT_BACKTEST,
+    run: Run = PLAIN_RUN,
 ) -> dict:
     """Score fresh models of `cfg` (each candidate, for --model auto) or the champion, and the baselines,
     on the same rolling-origin windows, without registering anything."""
     if cfg is None:
-        return _backtest_champion(settings, name, windows, stride)
+        return _backtest_champion(settings, name, bt.windows, bt.stride or None)
 
     subject = fd.load(settings, name, cfg.covariates)
-    request = Request(windows, stride, candidates=candidates, spread=spread(settings))
-    tried = search(cfg, subject, request, progress)
+    tried = search(cfg, subject, Request.of(bt, run, spread(settings)), run.progress)
     prep, cand, board, _losses = tried[0]
     out = {
         "subject": name,
@@ -245,7 +260,7 @@ def backtest(
         "backtest": board | backtest_info(prep),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
     }
-    if candidates:
+    if run.candidates:
         out["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
     return out
 
@@ -260,5 +275,8 @@ def _backtest_champion(settings: Settings, name: str, windows: int, stride: int 
     prep = prepare(cfg, subject, windows, stride)
     pred = forecast_windows(cfg, config, model, subject, prep.sp.origins)
 
-    board = ev.scoreboard(prep.sp, subject.names, {"model": pred} | prep.sp.baselines)
+    forecasts = {NETWORK: pred} | prep.sp.baselines
+    if cfg.peers:
+        forecasts[COMBINATION] = methods.combination(pred, prep.sp.baselines, cfg.peers)
+    board = ev.scoreboard(prep.sp, subject.names, forecasts)
     return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | backtest_info(prep)}

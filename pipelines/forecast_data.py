@@ -11,9 +11,7 @@ from core.settings import Settings
 from db import series as q
 from db.engine import read_session
 from db.tables import Series
-from forecaster import metrics
-from forecaster.baselines import baselines_for, from_origins, season_for
-from forecaster.choose import best_overall, per_series
+from forecaster.baselines import season_for
 from forecaster.windows import Panel, calendar_features
 
 
@@ -130,45 +128,6 @@ def store_season(session, subject: Subject, season: int) -> None:
     caller's transaction)."""
     for sid in subject.ids:
         session.get(Series, sid).season = season
-
-
-def baseline_backtest(
-    values: list[np.ndarray], horizon: int, season: int, windows: int
-) -> tuple[dict[str, np.ndarray], np.ndarray]:
-    """Every baseline from the last `windows` origins (every `horizon` steps) each series allows, from its
-    whole past: per-window losses (MAE over the series' MASE scale) and the series of each window."""
-    methods = baselines_for(season)
-    losses: dict[str, list] = {m: [] for m in methods}
-    index = []
-    for i, v in enumerate(values):
-        origins = len(v) - horizon - horizon * np.arange(windows)[::-1]
-        origins = origins[origins >= 2]
-        if len(origins) == 0:
-            continue
-        forecasts = from_origins(v, origins, horizon, season, methods)
-        actual = np.stack([v[o : o + horizon] for o in origins])
-        scale = metrics.naive_scale(v[: origins[0]], season)
-        for m in methods:
-            losses[m].append(np.mean(np.abs(forecasts[m] - actual), axis=1) / scale)
-        index.append(np.full(len(origins), i))
-    if not index:
-        return {}, np.empty(0, dtype=np.int64)
-    return {m: np.concatenate(v) for m, v in losses.items()}, np.concatenate(index)
-
-
-BASELINE_WINDOWS = 50  # origins of a baselines-only backtest: cheap, so many, for a choice that holds
-
-
-def baseline_serve(
-    values: list[np.ndarray], horizon: int, season: int, confidence: float, default: str | None = None
-) -> list[str]:
-    """Each series' baseline: the subject's best (or `default`), or each series' own best where choosing
-    per series proved itself (forecaster.choose.per_series); naive where a series is too short to test."""
-    losses, index = baseline_backtest(values, horizon, season, BASELINE_WINDOWS)
-    if not losses:
-        return ["naive"] * len(values)
-    chosen, _evidence = per_series(losses, index, default or best_overall(losses, index), confidence)
-    return [chosen.get(i, default or "naive") for i in range(len(values))]
 
 
 def _points(session, s) -> tuple[np.ndarray, np.ndarray]:

@@ -11,9 +11,13 @@ from functools import partial
 import numpy as np
 
 from forecaster import evaluate as ev
+from forecaster import methods
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for, training_starts
-from forecaster.train import predict_normalised, refit, train
+from forecaster.intervals import LEVEL_GRID, conformal
+from forecaster.methods import COMBINATION, NETWORK
+from forecaster.schedule import Clock, rung_sizes
+from forecaster.train import predict_normalised, refit, resume, train
 from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
 
@@ -35,6 +39,24 @@ def quiet(_line: str) -> None:
 
 
 @dataclass(frozen=True)
+class Run:
+    """How one run is carried out, beside what the configurations decide."""
+
+    force: bool = False  # promote whatever the gate says
+    candidates: tuple[str, ...] = ()  # architectures to try (auto), else the configuration's one
+    verbose: int = 0
+    tensorboard: str | None = None
+    device: str = "auto"
+    precision: str = "float32"
+    until: str | None = None  # train on the data up to this time only
+    progress: Progress = quiet
+
+
+PLAIN_RUN = Run()
+DEFAULT_BACKTEST = BacktestConfig()
+
+
+@dataclass(frozen=True)
 class Request:
     """How `train` (and `evaluate`) are asked to decide."""
 
@@ -46,6 +68,21 @@ class Request:
     verbose: int = 0
     tensorboard: str | None = None
     spread: Callable | None = None  # spread(fn, items) -> outcomes: the executor's fan-out (runtime.cluster)
+    budget: float = 0.0  # seconds the backtest may train networks (0: no limit)
+
+    @classmethod
+    def of(cls, bt: BacktestConfig, run: Run, spread: Callable | None = None) -> Request:
+        return cls(
+            bt.windows,
+            bt.stride or None,
+            run.force,
+            run.candidates,
+            bt.confidence,
+            run.verbose,
+            run.tensorboard,
+            spread,
+            60 * bt.budget,
+        )
 
 
 @dataclass
@@ -72,37 +109,56 @@ class Candidate:
 
 
 def prepare(
-    cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None, origins: list | None = None
+    cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None, like: Prepared | None = None
 ) -> Prepared:
-    """One backtest split of the subject for `cfg` (resolved for this data); `origins` from another
-    prepared split puts the backtest windows in the same places."""
+    """One backtest split of the subject for `cfg` (resolved for this data); `like`, another prepared
+    split of the same series, puts the backtest windows in the same places (and lends its methods'
+    forecasts there)."""
+    origins = like.sp.origins if like is not None else None
+    known = like.sp.baselines if like is not None and like.subject.values is subject.values else None
     stride = stride or cfg.horizon
     cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
     if origins is None:
         origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
     first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
     panels, scalers = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season, origins)
+    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season, origins, known)
     return Prepared(cfg, subject, sp, scalers, windows, stride)
 
 
-def fit_candidate(prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None) -> Candidate:
-    sp = prep.sp
-    cfg = replace(prep.cfg, model=model).batch_for(len(sp.train))
+def fit_candidate(
+    prep: Prepared, model: str, verbose: int = 0, tensorboard: str | None = None, seconds: float = 0.0
+) -> Candidate:
+    """A fresh candidate trained on the split (for at most `seconds`; 0: until it stops by itself)."""
+    cfg = replace(prep.cfg, model=model).batch_for(len(prep.sp.train))
     start = time.monotonic()
-    result = train(cfg, sp.train, sp.val, sp.season, verbose=verbose, tensorboard=tensorboard)
+    result = train(cfg, prep.sp.train, prep.sp.val, prep.sp.season, verbose, tensorboard, seconds)
+    return _scored(prep, cfg, result, time.monotonic() - start)
+
+
+def resume_candidate(prep: Prepared, cand: Candidate, seconds: float) -> Candidate:
+    """The candidate trained on for `seconds` more, scored again."""
+    start = time.monotonic()
+    result = resume(cand.cfg, cand.result, prep.sp.train, prep.sp.val, seconds)
+    return _scored(prep, cand.cfg, result, cand.seconds + time.monotonic() - start)
+
+
+def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Candidate:
+    sp = prep.sp
     normalised = predict_normalised(cfg, result.model, sp.test)
     calibration = sp.val if len(sp.val) else sp.train
     residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
-    widths = ev.conformal(residuals, ev.LEVEL_GRID)
+    widths = conformal(residuals, LEVEL_GRID)
     pred = sp.test.denormalise(normalised)
-    return Candidate(model, cfg, result, pred, normalised, widths, time.monotonic() - start)
+    return Candidate(cfg.model, cfg, result, pred, normalised, widths, seconds)
 
 
 def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
     """The scoreboard of the candidate and every baseline, and each method's per-window losses."""
     sp = prep.sp
-    forecasts = {"model": cand.pred} | sp.baselines
+    forecasts = {NETWORK: cand.pred} | sp.baselines
+    if cand.cfg.peers:
+        forecasts[COMBINATION] = methods.combination(cand.pred, sp.baselines, cand.cfg.peers)
     board = ev.scoreboard(sp, prep.subject.names, forecasts)
     losses = {m: ev.window_losses(sp, f) for m, f in forecasts.items()}
     return board, losses
@@ -111,29 +167,54 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarra
 def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress) -> list[tuple]:
     """(prepared split, candidate, scoreboard, losses) for each candidate tried, the best (lowest backtest
     MASE) first: each architecture at the resolved lookback, and with `--model auto` and no lookback
-    given, the best of them again at the short lookback, on the same backtest windows. With `auto` and
-    covariates the same search runs again without them: covariates earn their place like any choice."""
-    tried = _search_inputs(cfg, subject, req, progress)
-    if req.candidates and subject.covariate_names:
+    given, the best of them again at the short lookback, on the same backtest windows, within the time
+    budget (successive halving). With `auto` and covariates the same search runs again without them, each
+    on half the budget: covariates earn their place like any choice."""
+    twice = bool(req.candidates and subject.covariate_names)
+    each = replace(req, budget=req.budget / 2) if twice else req
+    tried = _search_inputs(cfg, subject, each, progress)
+    if twice:
         plain = replace(subject, covariate_names=[], covariates=None)
         progress("the same candidates without covariates:")
-        origins = tried[0][0].sp.origins
+        like = tried[0][0]
         tried = sorted(
-            [*tried, *_search_inputs(replace(cfg, covariates=()), plain, req, progress, origins)], key=_score
+            [*tried, *_search_inputs(replace(cfg, covariates=()), plain, each, progress, like)], key=_score
         )
     return tried
 
 
 def _search_inputs(
-    cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress, origins: list | None = None
+    cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress, like: Prepared | None = None
 ) -> list[tuple]:
-    prep = prepare(cfg, subject, req.windows, req.stride, origins)
+    prep = prepare(cfg, subject, req.windows, req.stride, like)
     progress(describe(prep))
-    tried = sorted(_try_each(prep, req.candidates or (cfg.model,), req, progress), key=_score)
+    models = req.candidates or (cfg.model,)
     short = prep.cfg.short_lookback()
-    if req.candidates and not cfg.lookback and short < prep.cfg.lookback:
-        alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep.sp.origins)
-        tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress)], key=_score)
+    also_short = bool(req.candidates) and not cfg.lookback and short < prep.cfg.lookback
+    clock = Clock(req.budget, len(models) + also_short)
+    tried = sorted(_try_each(prep, models, req, progress, clock), key=_score)
+    if also_short:
+        alt = prepare(replace(cfg, lookback=short), subject, req.windows, req.stride, prep)
+        tried = sorted([*tried, _try(alt, tried[0][1].model, req, progress, clock.share(1))], key=_score)
+    return _halve(tried, progress, clock)
+
+
+def _halve(tried: list[tuple], progress: Progress, clock: Clock) -> list[tuple]:
+    """Successive halving over the candidates that the clock stopped: the better half (by backtest MASE)
+    trains on for twice the last share each, until one is left. Without a budget every candidate has
+    stopped by itself already, and nothing changes."""
+    for rung, size in enumerate(rung_sizes(len(tried))[1:], start=1):
+        ahead = tried[:size]
+        waiting = [t for t in ahead if not t[1].result.finished]
+        if not clock.limited or not waiting:
+            break
+        for t in waiting:
+            prep, cand = t[0], t[1]
+            cand = resume_candidate(prep, cand, clock.share(2**rung))
+            board, losses = evidence(prep, cand)
+            progress(f"rung {rung}: {_tried_line(cand, board)}")
+            tried[tried.index(t)] = (prep, cand, board, losses)
+        tried = sorted(tried, key=_score)
     return tried
 
 
@@ -141,29 +222,34 @@ def label(cand: Candidate) -> str:
     return f"{cand.model} (lookback {cand.cfg.lookback}{', covariates' if cand.cfg.covariates else ''})"
 
 
-def _try(prep: Prepared, model: str, req: Request, progress: Progress) -> tuple:
-    cand = fit_candidate(prep, model, req.verbose, req.tensorboard)
+def _try(prep: Prepared, model: str, req: Request, progress: Progress, seconds: float = 0.0) -> tuple:
+    cand = fit_candidate(prep, model, req.verbose, req.tensorboard, seconds)
     board, losses = evidence(prep, cand)
     progress(_tried_line(cand, board))
     return prep, cand, board, losses
 
 
 def _tried_line(cand: Candidate, board: dict) -> str:
+    stopped = "" if cand.result.finished else ", stopped by the budget"
     return (
         f"{label(cand)}: backtest MASE {board['overall']['model']['mase']:.4f} "
-        f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s)"
+        f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s{stopped})"
     )
 
 
-def _try_each(prep: Prepared, models: tuple[str, ...], req: Request, progress: Progress) -> list[tuple]:
-    """Each candidate on the same split: one after another here, or at once as the executor's units (each
-    trained on a worker, its networks sent back for the refit)."""
+def _try_each(
+    prep: Prepared, models: tuple[str, ...], req: Request, progress: Progress, clock: Clock
+) -> list[tuple]:
+    """Each candidate on the same split for one unit of the clock: one after another here, or at once as
+    the executor's units (each trained on a worker, its networks sent back for the refit)."""
     if req.spread is None or len(models) < 2:
-        return [_try(prep, m, req, progress) for m in models]
+        return [_try(prep, m, req, progress, clock.share(1)) for m in models]
     import forecaster.networks  # noqa: F401 - registers the layers the candidates come back with
     from core.errors import RecurError
 
-    outcomes = req.spread(partial(_tried_remotely, prep=prep, req=replace(req, spread=None)), models)
+    seconds = clock.share(len(models))  # they train side by side: each may take the rung's whole time
+    remote = replace(req, spread=None)
+    outcomes = req.spread(partial(_tried_remotely, prep=prep, req=remote, seconds=seconds), models)
     tried = []
     for o in outcomes:
         if o.error:
@@ -174,8 +260,8 @@ def _try_each(prep: Prepared, models: tuple[str, ...], req: Request, progress: P
     return tried
 
 
-def _tried_remotely(_settings, model: str, prep: Prepared, req: Request) -> tuple:
-    _prep, cand, board, losses = _try(prep, model, req, quiet)
+def _tried_remotely(_settings, model: str, prep: Prepared, req: Request, seconds: float) -> tuple:
+    _prep, cand, board, losses = _try(prep, model, req, quiet, seconds)
     return cand, board, losses
 
 

@@ -16,10 +16,11 @@ from db import forecasts as fq
 from db import series as q
 from db.engine import read_session, write_session
 from db.forecasts import upsert_forecast
+from forecaster import methods
 from forecaster import metrics as m
-from forecaster.baselines import BASELINES, from_origins
-from forecaster.config import ForecastConfig
-from forecaster.evaluate import bounds, conformal, floors_for
+from forecaster.config import PEERS, ForecastConfig
+from forecaster.evaluate import bounds, floors_for
+from forecaster.methods import COMBINATION, NETWORK
 from forecaster.train import predict_normalised
 from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
@@ -47,7 +48,7 @@ def predict_forecast(
         subject = fd.load(settings, name, until=as_of, option="--as-of")
         h = horizon or DEFAULT_HORIZON
         s = fd.season_of(subject, season)
-        chosen = fd.baseline_serve(subject.values, h, s, CONFIDENCE)
+        chosen = methods.serve(subject.values, h, s, CONFIDENCE, methods.names_for(s, PEERS))
         serve = dict(zip(subject.names, chosen, strict=True))
         return _issue(settings, subject, serve, h, s, levels, None, None, replace)
     cfg = ForecastConfig.from_json(version.config)
@@ -64,7 +65,7 @@ def predict_forecast(
         cfg, subject, version.model, version.config, version.metrics, horizon, levels, serve
     )
     s = season or fd.season_of(subject, cfg.season)
-    used = (version.id, version.architecture)
+    used = (version.id, version.architecture, cfg.peers)
     return _issue(settings, subject, serve, horizon, s, levels, used, model_part, replace)
 
 
@@ -73,29 +74,60 @@ DEFAULT_HORIZON = ForecastConfig.horizon
 
 def _issue(settings, subject, serve, horizon, season, levels, version, model_part, replace=False) -> dict:
     """Each series' forecast from what serves it, stored with its method and the version that chose it."""
-    vid, architecture = version or (None, None)
-    rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part)
+    vid, architecture, peers = version or (None, None, ())
+    rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part, peers)
     out = _store_vintage(settings, subject, rows, vid, replace)
     counts = count_methods(label for label, _p, _b in rows)
     method = rows[0][0] if len(counts) == 1 else "mixed"
     return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
 
 
-def served_forecasts(subject, serve, horizon, season, levels, architecture, model_part) -> list[tuple]:
+def served_forecasts(subject, serve, horizon, season, levels, architecture, model_part, peers=()) -> list:
     """(label, point, {level: (lower, upper)}) per series: the network's forecast where it serves the
-    series (and could forecast it), else the series' baseline."""
+    series (and could forecast it), its combination with the `peers` where that serves, else the
+    series' own method."""
+    _prefetch(subject, serve, horizon, season, levels, peers)
     rows = []
     for i, (series_name, values) in enumerate(zip(subject.names, subject.values, strict=True)):
         method = serve.get(series_name, "naive")
-        if method == "model" and model_part is not None and i in model_part:
+        networked = method in (NETWORK, COMBINATION) and model_part is not None and i in model_part
+        if networked and method == NETWORK:
             point, bounds = model_part[i]
             label = architecture
+        elif networked:
+            point, bounds = combined_forecast(model_part[i], values, horizon, season, levels, peers)
+            label = COMBINATION
         else:
-            method = "naive" if method == "model" else method
-            point, bounds = baseline_forecast(values, method, horizon, season, levels)
+            method = "naive" if method in (NETWORK, COMBINATION) else method
+            point, bounds = methods.forecast(values, method, horizon, season, levels)
             label = method
         rows.append((label, point, bounds))
     return rows
+
+
+def _prefetch(subject, serve, horizon, season, levels, peers) -> None:
+    """Fit each statistical peer once on every series that needs it, many at once."""
+    for peer in methods.STATISTICAL:
+        needs = [
+            v
+            for n, v in zip(subject.names, subject.values, strict=True)
+            if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
+        ]
+        methods.prefetch(needs, (peer,), horizon, season, levels)
+
+
+def combined_forecast(network, values, horizon, season, levels, peers) -> tuple:
+    """The median of the network's forecast and each peer's; each interval bound the median of theirs
+    (where every member has that level)."""
+    members = [network] + [methods.forecast(values, p, horizon, season, levels) for p in peers]
+    point = np.median([m[0] for m in members], axis=0)
+    bounds = {}
+    for level in map(str, levels):
+        if all(level in m[1] for m in members):
+            lo = np.median([m[1][level][0] for m in members], axis=0)
+            hi = np.median([m[1][level][1] for m in members], axis=0)
+            bounds[level] = (np.minimum(lo, point), np.maximum(hi, point))
+    return point, bounds
 
 
 def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
@@ -103,7 +135,7 @@ def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve
     chosen = [
         i
         for i, n in enumerate(subject.names)
-        if serve.get(n) == "model" and len(subject.values[i]) >= cfg.lookback
+        if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
     ]
     if not chosen:
         return {}
@@ -123,26 +155,6 @@ def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve
     return {
         i: (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()}) for k, i in enumerate(chosen)
     }
-
-
-def baseline_forecast(values, method, horizon, season, levels):
-    """A baseline's forecast from the whole series, with conformal intervals from its own errors over
-    the series' last origins (each from its whole past). A positive series' errors are taken relative to
-    its level at each origin and scaled by today's, so a series that has grown is not given the narrow
-    intervals of its smaller past (airline: 42% of the hidden year inside the 80% interval, 92% so)."""
-    fn = BASELINES[method]
-    point = fn(values[None, :], horizon, season)[0]
-    origins = len(values) - horizon - np.arange(min(100, max(len(values) - horizon - 1, 0)))[::-1]
-    origins = origins[origins >= 2]
-    if len(origins) < 2:
-        return point, {}
-    past = from_origins(values, origins, horizon, season, {method: fn})[method]
-    actual = np.stack([values[o : o + horizon] for o in origins])
-    relative = bool(np.all(values > 0))
-    level = values[origins - 1][:, None] if relative else 1.0
-    widths = conformal((actual - past) / level, levels)
-    now = values[-1] if relative else 1.0
-    return point, {lv: (point - np.asarray(q) * now, point + np.asarray(q) * now) for lv, q in widths.items()}
 
 
 def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:

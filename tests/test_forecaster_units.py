@@ -10,7 +10,8 @@ from forecaster import metrics
 from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, seasonal_naive
 from forecaster.choose import compare, gate, per_series
 from forecaster.config import ForecastConfig
-from forecaster.evaluate import check_length, conformal, origins_for
+from forecaster.evaluate import check_length, origins_for
+from forecaster.intervals import conformal
 from forecaster.windows import Panel, calendar_features, make_windows, window_starts
 
 

@@ -1,0 +1,166 @@
+"""The statistical peers a network must beat: statsforecast's AutoETS and AutoTheta, the methods a user
+would otherwise run in a line of code (the M3/M4 competitions' strong, cheap benchmarks).
+
+Backtests place them as statsforecast's `cross_validation(refit=False)` does: each series' model is chosen
+and fitted once, on what comes before its first origin, and carried forward over the later origins with the
+same parameters (`forward`): one fit a series, not one an origin. A fit that fails (too few points for the
+model) gives the naive forecast, so every method forecasts every window."""
+
+from __future__ import annotations
+
+import atexit
+import functools
+import os
+import warnings
+from concurrent.futures import Executor
+
+import numpy as np
+
+STATISTICAL = ("auto_ets", "auto_theta")
+ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
+PARALLEL_FROM = 64  # series: fewer fit faster here than worker processes start
+
+
+def _model(method: str, season: int):
+    from statsforecast.models import AutoETS, AutoTheta
+
+    if method == "auto_ets":
+        return AutoETS(season_length=season if 1 < season <= ETS_MAX_SEASON else 1)
+    if method == "auto_theta":
+        return AutoTheta(season_length=max(season, 1))
+    raise ValueError(f"unknown statistical method {method!r}")
+
+
+def _naive(values: np.ndarray, horizon: int) -> np.ndarray:
+    return np.full(horizon, float(values[-1]))
+
+
+def _fitted(method: str, values: np.ndarray, season: int):
+    """The fitted model, or None where the method cannot fit these points (or fits nonsense)."""
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            return _model(method, season).fit(np.asarray(values, dtype=np.float64))
+    except Exception:
+        return None
+
+
+def _finite(out: dict, key: str, fallback: np.ndarray) -> np.ndarray:
+    values = np.asarray(out.get(key, fallback), dtype=np.float64)
+    return values if np.all(np.isfinite(values)) else fallback
+
+
+def from_origins(
+    values: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str
+) -> np.ndarray:
+    """`method`'s forecast from each origin (origins, horizon): fitted before the first origin, carried
+    forward to the others."""
+    out = np.empty((len(origins), horizon))
+    if len(origins) == 0:
+        return out
+    model = _fitted(method, values[: int(origins[0])], season)
+    for j, origin in enumerate(origins):
+        history = values[: int(origin)]
+        naive = _naive(history, horizon)
+        if model is None:
+            out[j] = naive
+            continue
+        try:
+            with warnings.catch_warnings(), np.errstate(all="ignore"):
+                warnings.simplefilter("ignore")
+                step = model.predict(horizon) if j == 0 else model.forward(history, h=horizon)
+            out[j] = _finite(step, "mean", naive)
+        except Exception:
+            out[j] = naive
+    return out
+
+
+def forecast(
+    values: np.ndarray, method: str, horizon: int, season: int, levels: tuple[int, ...]
+) -> tuple[np.ndarray, dict[str, tuple[np.ndarray, np.ndarray]]]:
+    """`method` fitted on the whole series: its forecast and its own prediction intervals at `levels`
+    (none where it could not fit: the naive forecast then). The same series asked again (the issued
+    forecast, then the table of every method) is answered from memory: a fit is deterministic."""
+    values = np.ascontiguousarray(values, dtype=np.float64)
+    key = (values.tobytes(), method, horizon, season, tuple(levels))
+    if key not in _MEMORY:
+        _remember(*key, _forecast(values, method, horizon, season, tuple(levels)))
+    point, bounds = _MEMORY[key]
+    return point.copy(), {lv: (lo.copy(), hi.copy()) for lv, (lo, hi) in bounds.items()}
+
+
+_MEMORY: dict[tuple, tuple] = {}
+MEMORY_SIZE = 8192  # forecasts kept: a nightly's subjects one at a time, each fitted once
+
+
+def _remember(data: bytes, method: str, horizon: int, season: int, levels: tuple, out: tuple) -> None:
+    while len(_MEMORY) >= MEMORY_SIZE:
+        _MEMORY.pop(next(iter(_MEMORY)))  # the oldest first
+    _MEMORY[(data, method, horizon, season, levels)] = out
+
+
+def _forecast(values: np.ndarray, method: str, horizon: int, season: int, levels: tuple[int, ...]):
+    naive = _naive(values, horizon)
+    model = _fitted(method, values, season)
+    if model is None:
+        return naive, {}
+    try:
+        with warnings.catch_warnings(), np.errstate(all="ignore"):
+            warnings.simplefilter("ignore")
+            out = model.predict(horizon, level=list(levels)) if levels else model.predict(horizon)
+    except Exception:
+        return naive, {}
+    point = _finite(out, "mean", naive)
+    bounds = {}
+    for level in levels:
+        lo, hi = out.get(f"lo-{level}"), out.get(f"hi-{level}")
+        if lo is not None and hi is not None and np.all(np.isfinite(lo)) and np.all(np.isfinite(hi)):
+            bounds[str(level)] = (np.minimum(lo, point), np.maximum(hi, point))
+    return point, bounds
+
+
+def workers() -> int:
+    """Processes for many series' fits: the CPUs this process may use, no more than an executor's
+    allotment (Ray sets OMP_NUM_THREADS to a task's CPUs)."""
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    allotted = os.environ.get("OMP_NUM_THREADS", "")
+    return max(1, min(cpus, int(allotted))) if allotted.isdigit() and int(allotted) > 0 else cpus
+
+
+@functools.cache
+def _pool(n: int) -> Executor:
+    """Worker processes started fresh (spawn: never a fork of a process that runs TensorFlow's threads),
+    kept for the life of this process."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    pool = ProcessPoolExecutor(n, mp_context=multiprocessing.get_context("spawn"))
+    atexit.register(pool.shutdown, cancel_futures=True)
+    return pool
+
+
+def _map(fn, *columns) -> list:
+    n = workers()
+    if n < 2 or len(columns[0]) < PARALLEL_FROM:
+        return list(map(fn, *columns))
+    chunk = max(1, len(columns[0]) // (4 * n))
+    return list(_pool(n).map(fn, *columns, chunksize=chunk))
+
+
+def from_origins_many(
+    values: list[np.ndarray], origins: list[np.ndarray], horizon: int, season: int, method: str
+) -> list[np.ndarray]:
+    """`from_origins` for many series at once, over worker processes where there are many."""
+    n = len(values)
+    return _map(from_origins, values, origins, [horizon] * n, [season] * n, [method] * n)
+
+
+def remember_many(values: list[np.ndarray], method: str, horizon: int, season: int, levels: tuple) -> None:
+    """Fit `method` on many whole series at once (over worker processes where there are many), so that
+    the `forecast` of each is answered from memory."""
+    arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in values]
+    todo = [v for v in arrays if (v.tobytes(), method, horizon, season, tuple(levels)) not in _MEMORY]
+    n = len(todo)
+    done = _map(_forecast, todo, [method] * n, [horizon] * n, [season] * n, [tuple(levels)] * n)
+    for v, out in zip(todo, done, strict=True):
+        _remember(v.tobytes(), method, horizon, season, tuple(levels), out)
