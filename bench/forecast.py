@@ -68,7 +68,7 @@ def accuracy(name: str, home: Path, epochs: int, archs: tuple[str, ...]) -> dict
         started = time.perf_counter()
         board, _losses = evidence(prep, fit_candidate(prep, arch))
         timings[arch] = time.perf_counter() - started
-        overall = board["overall"]
+        overall = board.overall
         rows[arch] = overall["model"]
         rows.setdefault("seasonal_naive", overall["seasonal_naive"])
         rows.setdefault("naive", overall["naive"])

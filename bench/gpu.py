@@ -185,8 +185,8 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
         "train_windows": len(sp.train.x),
         "windows_per_s_pipeline": len(sp.train.x) * result.epochs_run / seconds,
         "val_loss": min(result.history["val_loss"]),
-        "mase": board["overall"]["model"]["mase"],
-        "seasonal_naive_mase": board["overall"]["seasonal_naive"]["mase"],
+        "mase": board.score(),
+        "seasonal_naive_mase": board.score("seasonal_naive"),
     }
 
 

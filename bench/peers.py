@@ -71,10 +71,12 @@ def recur_part(name: str) -> dict:
         cpu = time.process_time() - start
     finally:
         shutil.rmtree(home, ignore_errors=True)
-    overall = decided["metrics"]["backtest"]["overall"]
+    from forecaster.scores import Scoreboard
+
+    overall = Scoreboard.of(decided["metrics"]).overall
     served = decided["metrics"]["serve"][subject_name]
-    issued = overall["model"] if served == "model" else overall[served]
-    baselines = {m: s for m, s in overall.items() if m != "model"}
+    issued = overall[served]
+    baselines = {m: s for m, s in overall.items() if m not in ("model", "combination")}
     best = min(baselines, key=lambda m: baselines[m]["mase"])
     used = decided["config"]
     return {

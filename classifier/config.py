@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 
 from core.errors import InputError, check_options
-from core.params import param
+from core.params import check_choices, param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
 POOLS = ("max", "last")
@@ -38,8 +38,7 @@ class ClassifyConfig:
     def __post_init__(self) -> None:
         if self.model not in ARCHITECTURES:
             raise InputError(f"unknown model {self.model!r}; choose one of: {', '.join(ARCHITECTURES)}")
-        if self.pool not in POOLS:
-            raise InputError(f"--pool {self.pool!r}: choose one of {', '.join(POOLS)}")
+        check_choices(self, skip=("model",))
         check_options(
             [
                 ("--units", self.units, self.units >= 1, "at least 1"),

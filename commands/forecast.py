@@ -52,12 +52,10 @@ def progress_printer(settings: Settings):
     return lambda line: click.echo(line, err=True)
 
 
-def backtest_table(board: dict, names: list[str] | None = None) -> str:
-    rows = [{"series": "(overall)", "method": m} | v for m, v in board["overall"].items()]
-    for name, methods in board["per_series"].items():
-        if len(board["per_series"]) > 1:
-            rows += [{"series": name, "method": m} | v for m, v in methods.items()]
-    return table(rows, ["series", "method", *METRICS])
+def backtest_table(board: dict) -> str:
+    from pipelines.forecast import scoreboard_rows
+
+    return table(scoreboard_rows(board), ["series", "method", *METRICS])
 
 
 @click.group()

@@ -50,10 +50,8 @@ def models_show(settings: Settings, version_id: int) -> None:
 def _metrics_text(out: dict) -> str:
     """The headline metrics: the backtest (or test) scores of the model and each baseline, the gate."""
     metrics = out.get("metrics") or {}
-    overall = (metrics.get("backtest") or {}).get("overall") or metrics.get("test") or {}
-    parts = []
-    if overall and all(isinstance(v, dict) for v in overall.values()):
-        rows = [{"method": m} | v for m, v in overall.items()]
+    rows, parts = out.get("scores") or [], []
+    if rows:
         cols = [
             "method",
             *[c for c in ("mae", "rmse", "smape", "mase", "accuracy", "macro_f1") if c in rows[0]],

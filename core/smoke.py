@@ -1,17 +1,27 @@
 """`RECUR_SMOKE_STEPS=N`: every training run stops after N batches (one partial epoch, still validated and
-registered as usual). It makes the README's examples runnable as written in a test, in seconds; a real run
-never sets it."""
+registered as usual), and the statistical peers fit on each series' last SMOKE_POINTS points. It makes the
+README's examples runnable as written in a test, in seconds; a real run never sets it."""
 
 from __future__ import annotations
 
 import os
 
 ENV = "RECUR_SMOKE_STEPS"
+SMOKE_POINTS = 100
+
+
+def _steps() -> int:
+    return int(os.environ.get(ENV, "0") or 0)
+
+
+def smoke_points() -> int | None:
+    """None normally; under RECUR_SMOKE_STEPS, how many of a series' last points a statistical fit sees."""
+    return SMOKE_POINTS if _steps() > 0 else None
 
 
 def smoke_callbacks() -> list:
     """[] normally; under RECUR_SMOKE_STEPS, a Keras callback that ends training after that many batches."""
-    steps = int(os.environ.get(ENV, "0") or 0)
+    steps = _steps()
     if steps <= 0:
         return []
     import keras

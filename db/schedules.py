@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ConflictError, NotFoundError, did_you_mean
@@ -112,10 +112,6 @@ def claim(
     return run
 
 
-def last_key(session: Session, schedule_id: int) -> str | None:
-    return session.scalar(select(func.max(JobRun.logical_date)).where(JobRun.schedule_id == schedule_id))
-
-
 def abandon_stale(session: Session, older_than: timedelta) -> list[JobRun]:
     """Running rows whose heartbeat stopped (their scheduler died) become `abandoned`, to be retried."""
     cutoff = utcnow() - older_than
@@ -164,10 +160,6 @@ def release_lease(session: Session, holder: str) -> None:
     current = lease(session, lock=True)
     if current is not None and current.holder == holder:
         current.holder = ""
-
-
-def is_stale(moment: datetime | None, after: timedelta) -> bool:
-    return moment is None or moment < utcnow() - after
 
 
 def _run_row(r: JobRun, name: str) -> dict:

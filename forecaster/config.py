@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from core.errors import InputError, check_options
-from core.params import param
+from core.params import check_choices, param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
 NORMS = ("none", "batch", "layer")
@@ -77,16 +77,7 @@ class ForecastConfig:
             raise InputError(
                 f"unknown model {self.model!r}; choose one of: {', '.join((*ARCHITECTURES, 'auto'))}"
             )
-        if self.skip not in SKIPS:
-            raise InputError(f"--skip {self.skip!r}: choose seasonal or none")
-        if self.scaling not in SCALINGS:
-            raise InputError(f"--scaling {self.scaling!r}: choose one of {', '.join(SCALINGS)}")
-        if self.refit not in REFITS:
-            raise InputError(f"--refit {self.refit!r}: choose one of {', '.join(REFITS)}")
-        if self.loss not in LOSSES:
-            raise InputError(f"--loss {self.loss!r}: choose one of {', '.join(LOSSES)}")
-        if self.norm not in NORMS:
-            raise InputError(f"--norm {self.norm!r}: choose one of {', '.join(NORMS)}")
+        check_choices(self, skip=("model",))
         peers = () if self.peers in (("none",), ("",)) else tuple(self.peers)
         unknown = [p for p in peers if p not in PEERS]
         if unknown:

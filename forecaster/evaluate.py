@@ -15,6 +15,7 @@ from core.errors import InputError
 from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
 from forecaster.intervals import LEVELS
+from forecaster.scores import METRICS, Scoreboard
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
 MIN_TRAIN_WINDOWS = 10
@@ -143,7 +144,7 @@ def window_losses(sp: Split, pred: np.ndarray) -> np.ndarray:
     return np.mean(np.abs(sp.test_actual - pred), axis=1) / sp.scales[sp.test.series]
 
 
-def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) -> dict:
+def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) -> Scoreboard:
     """Every method, every metric, per backtested series and overall (the mean over those series); MAE by
     horizon step."""
     series_idx = sp.test.series
@@ -155,14 +156,11 @@ def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) ->
             for method, pred in forecasts.items()
         }
     overall = {
-        method: {
-            m: float(np.mean([scores[method][m] for scores in per_series.values()]))
-            for m in ("mae", "rmse", "smape", "mase")
-        }
+        method: {m: float(np.mean([scores[method][m] for scores in per_series.values()])) for m in METRICS}
         for method in forecasts
     }
     by_step = {method: metrics.by_step(sp.test_actual, pred) for method, pred in forecasts.items()}
-    return {"overall": overall, "per_series": per_series, "by_step": by_step}
+    return Scoreboard(overall, per_series, by_step, season=sp.season)
 
 
 def bounds(windows: Windows, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, tuple]:

@@ -16,6 +16,8 @@ from concurrent.futures import Executor
 
 import numpy as np
 
+from core.smoke import smoke_points
+
 STATISTICAL = ("auto_ets", "auto_theta")
 ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
 PARALLEL_FROM = 64  # series: fewer fit faster here than worker processes start
@@ -37,6 +39,8 @@ def _naive(values: np.ndarray, horizon: int) -> np.ndarray:
 
 def _fitted(method: str, values: np.ndarray, season: int):
     """The fitted model, or None where the method cannot fit these points (or fits nonsense)."""
+    cap = smoke_points()
+    values = values[-cap:] if cap else values
     try:
         with warnings.catch_warnings(), np.errstate(all="ignore"):
             warnings.simplefilter("ignore")
@@ -140,11 +144,23 @@ def _pool(n: int) -> Executor:
 
 
 def _map(fn, *columns) -> list:
+    """`map` over worker processes where there is much to do; here, in this process, where there is little,
+    one CPU, or the workers cannot start (a script without a `__main__` guard cannot spawn them)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     n = workers()
-    if n < 2 or len(columns[0]) < PARALLEL_FROM:
+    if n < 2 or len(columns[0]) < PARALLEL_FROM or _SERIAL:
         return list(map(fn, *columns))
     chunk = max(1, len(columns[0]) // (4 * n))
-    return list(_pool(n).map(fn, *columns, chunksize=chunk))
+    try:
+        return list(_pool(n).map(fn, *columns, chunksize=chunk))
+    except (BrokenProcessPool, RuntimeError):
+        _pool.cache_clear()
+        _SERIAL.append(True)
+        return list(map(fn, *columns))
+
+
+_SERIAL: list[bool] = []  # set once worker processes have failed to start in this process
 
 
 def from_origins_many(

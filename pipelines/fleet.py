@@ -12,6 +12,7 @@ from core.settings import Settings
 from db import series as q
 from db.engine import read_session
 from forecaster.config import BacktestConfig, ForecastConfig
+from forecaster.scores import Scoreboard, lead_of
 from runtime.cluster import fan_out
 
 
@@ -31,7 +32,7 @@ def _trained(settings: Settings, name: str, cfg: ForecastConfig, backtest: Backt
 
     out = train_forecaster(settings, name, cfg, backtest, Run(candidates=auto))
     keep = ("version", "model", "alias", "promoted", "reason", "served")
-    return {k: out[k] for k in keep} | {"mase": out["metrics"]["backtest"]["overall"]["model"]["mase"]}
+    return {k: out[k] for k in keep} | {"mase": Scoreboard.of(out["metrics"]).score(lead_of(out["metrics"]))}
 
 
 def _predicted(settings: Settings, name: str, horizon: int | None, options: dict) -> dict:

@@ -5,6 +5,8 @@ Called by the CLI, the scheduler and the tests alike; no transaction stays open 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from core.errors import RecurError
@@ -15,6 +17,7 @@ from forecaster.choose import per_series
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for
 from forecaster.methods import COMBINATION, NETWORK
+from forecaster.scores import Scoreboard, lead_of
 from forecaster.train import predict_normalised
 from forecaster.windows import make_windows
 from nn.cells import recurrent_cell
@@ -26,7 +29,6 @@ from pipelines.forecast_steps import (
     Progress,
     Request,
     Run,
-    backtest_info,
     count_methods,
     data_config,
     label,
@@ -98,9 +100,9 @@ def champion_losses(settings: Settings, prep: Prepared) -> tuple[int | None, np.
         return None, None, ""
     version_id, config, metrics, model = current.id, current.config, current.metrics, current.model
     cfg = ForecastConfig.from_json(config)
-    lead = metrics.get("lead", NETWORK)
+    lead = lead_of(metrics)
     if _has_seen(config, prep):
-        stored = metrics.get("backtest", {}).get("overall", {}).get(lead, {}).get("mase")
+        stored = Scoreboard.of(metrics).score(lead)
         return version_id, stored, ""
     try:
         if cfg.horizon != prep.cfg.horizon:
@@ -136,6 +138,11 @@ def forecast_windows(cfg: ForecastConfig, config: dict, model, subject: fd.Subje
     floors = np.asarray(config.get("floors") or floors_for(panels, [len(p) for p in panels]))
     w = make_windows(panels, cfg, [o - cfg.lookback for o in origins], floors, with_target=False)
     return w.denormalise(predict_normalised(cfg, model, w))
+
+
+def scoreboard_rows(board: dict) -> list[dict]:
+    """A stored or printed backtest as table rows: each method overall, then per series."""
+    return Scoreboard.from_json(board).rows(every_series=True)
 
 
 def train_forecaster(
@@ -213,7 +220,7 @@ def issue(
     result = refit_issued(prep, cand, req.verbose)
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
     metrics = {
-        "backtest": board | backtest_info(prep),
+        "backtest": board.to_json(),
         "intervals": cand.widths,
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
         "gate": gate,
@@ -225,7 +232,7 @@ def issue(
         "lead": lead,
     }
     if req.candidates:
-        metrics["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
+        metrics["auto"] = {label(c): b.score() for _p, c, b, _l in tried}
     config = cand.cfg.to_json() | data_config(prep.subject, prep)
     return {
         "model": cand.model,
@@ -257,11 +264,11 @@ def backtest(
         "subject": name,
         "model": cand.model,
         "version": None,
-        "backtest": board | backtest_info(prep),
+        "backtest": board.to_json(),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
     }
     if run.candidates:
-        out["auto"] = {label(c): b["overall"]["model"]["mase"] for _p, c, b, _l in tried}
+        out["auto"] = {label(c): b.score() for _p, c, b, _l in tried}
     return out
 
 
@@ -278,5 +285,7 @@ def _backtest_champion(settings: Settings, name: str, windows: int, stride: int 
     forecasts = {NETWORK: pred} | prep.sp.baselines
     if cfg.peers:
         forecasts[COMBINATION] = methods.combination(pred, prep.sp.baselines, cfg.peers)
-    board = ev.scoreboard(prep.sp, subject.names, forecasts)
-    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board | backtest_info(prep)}
+    board = replace(
+        ev.scoreboard(prep.sp, subject.names, forecasts), windows=prep.windows, stride=prep.stride
+    )
+    return {"subject": name, "model": cfg.model, "version": vid, "backtest": board.to_json()}

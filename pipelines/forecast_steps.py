@@ -17,7 +17,8 @@ from forecaster.evaluate import floors_for, training_starts
 from forecaster.intervals import LEVEL_GRID, conformal
 from forecaster.methods import COMBINATION, NETWORK
 from forecaster.schedule import Clock, rung_sizes
-from forecaster.train import predict_normalised, refit, resume, train
+from forecaster.scores import Scoreboard
+from forecaster.train import TrainResult, predict_normalised, refit, resume, train
 from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
 
@@ -91,7 +92,7 @@ class Prepared:
 
     cfg: ForecastConfig  # resolved: season, lookback, scaling, history
     subject: fd.Subject
-    sp: object  # forecaster.evaluate.Split
+    sp: ev.Split
     scalers: dict
     windows: int
     stride: int
@@ -101,7 +102,7 @@ class Prepared:
 class Candidate:
     model: str
     cfg: ForecastConfig
-    result: object  # forecaster.train.TrainResult
+    result: TrainResult
     pred: np.ndarray  # backtest forecasts in the series' own units
     normalised: np.ndarray  # the same, on the normalised scale
     widths: dict  # conformal widths per level (1..99), normalised, per step
@@ -153,13 +154,15 @@ def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Cand
     return Candidate(cfg.model, cfg, result, pred, normalised, widths, seconds)
 
 
-def evidence(prep: Prepared, cand: Candidate) -> tuple[dict, dict[str, np.ndarray]]:
+def evidence(prep: Prepared, cand: Candidate) -> tuple[Scoreboard, dict[str, np.ndarray]]:
     """The scoreboard of the candidate and every baseline, and each method's per-window losses."""
     sp = prep.sp
     forecasts = {NETWORK: cand.pred} | sp.baselines
     if cand.cfg.peers:
         forecasts[COMBINATION] = methods.combination(cand.pred, sp.baselines, cand.cfg.peers)
-    board = ev.scoreboard(sp, prep.subject.names, forecasts)
+    board = replace(
+        ev.scoreboard(sp, prep.subject.names, forecasts), windows=prep.windows, stride=prep.stride
+    )
     losses = {m: ev.window_losses(sp, f) for m, f in forecasts.items()}
     return board, losses
 
@@ -229,10 +232,10 @@ def _try(prep: Prepared, model: str, req: Request, progress: Progress, seconds: 
     return prep, cand, board, losses
 
 
-def _tried_line(cand: Candidate, board: dict) -> str:
+def _tried_line(cand: Candidate, board: Scoreboard) -> str:
     stopped = "" if cand.result.finished else ", stopped by the budget"
     return (
-        f"{label(cand)}: backtest MASE {board['overall']['model']['mase']:.4f} "
+        f"{label(cand)}: backtest MASE {board.score():.4f} "
         f"({cand.result.epochs_run} epochs, {cand.seconds:.0f} s{stopped})"
     )
 
@@ -266,17 +269,15 @@ def _tried_remotely(_settings, model: str, prep: Prepared, req: Request, seconds
 
 
 def _score(tried: tuple) -> float:
-    return tried[2]["overall"]["model"]["mase"]
-
-
-def backtest_info(prep: Prepared) -> dict:
-    return {"windows": prep.windows, "stride": prep.stride, "season": prep.cfg.season}
+    return tried[2].score()
 
 
 def describe(prep: Prepared) -> str:
     cfg, sp = prep.cfg, prep.sp
     short = len(sp.origins) - len(sp.backtested)
-    extra = f"; {short} too short to backtest (their best baseline serves them)" if short else ""
+    extra = (
+        f"; {short} too short to backtest (judged by the evidence pooled over the others)" if short else ""
+    )
     return (
         f"{len(sp.origins)} series, {len(sp.train)} training windows, "
         f"{len(sp.test)} backtest windows{extra}; "

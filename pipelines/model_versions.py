@@ -5,11 +5,12 @@ from __future__ import annotations
 from core.settings import Settings
 from db import registry
 from db.engine import read_session, write_session
+from forecaster.scores import Scoreboard, lead_of
 
 
 def _score(metrics: dict | None) -> float | None:
-    overall = ((metrics or {}).get("backtest") or {}).get("overall") or {}
-    return (overall.get("model") or {}).get("mase") or (metrics or {}).get("val_loss")
+    """A forecaster's backtest MASE (of what it issues), or a text generator's validation loss."""
+    return Scoreboard.of(metrics).score(lead_of(metrics)) or (metrics or {}).get("val_loss")
 
 
 def _row(v) -> dict:
@@ -42,8 +43,18 @@ def show_model(settings: Settings, version_id: int) -> dict:
             "promoted_at": v.promoted_at.isoformat(sep=" ", timespec="seconds") if v.promoted_at else None
         }
         out |= {"config": {k: val for k, val in v.config.items() if not isinstance(val, dict | list)}}
-        out |= {"metrics": v.metrics}
+        out |= {"metrics": v.metrics, "scores": scores(v.metrics)}
         return out
+
+
+def scores(metrics: dict | None) -> list[dict]:
+    """The headline table of a version's metrics: a forecaster's backtest, one row per method, or a
+    classifier's test scores."""
+    rows = [{k: v for k, v in r.items() if k != "series"} for r in Scoreboard.of(metrics).rows()]
+    test = (metrics or {}).get("test") or {}
+    if not rows and test and all(isinstance(v, dict) for v in test.values()):
+        rows = [{"method": m} | v for m, v in test.items()]
+    return rows
 
 
 def promote_model(settings: Settings, version_id: int) -> dict:

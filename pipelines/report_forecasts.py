@@ -11,6 +11,7 @@ from core.timefmt import format_ts
 from db import activity
 from db import series as q
 from db.engine import read_session
+from forecaster.scores import Scoreboard, lead_of
 from pipelines.vintages import score_vintages
 from reports import plots
 from reports.document import Plot, Section, Table
@@ -69,9 +70,10 @@ def forecast_section(settings: Settings, name: str) -> Section:
 
 
 def best_baseline(metrics: dict) -> tuple[str, float | None, float | None]:
-    overall = metrics.get("backtest", {}).get("overall", {})
+    """(the best baseline, the backtest MASE of what the version issues, the baseline's)."""
+    board = Scoreboard.of(metrics)
     best = (metrics.get("gate") or {}).get("baseline", "seasonal_naive")
-    return best, overall.get("model", {}).get("mase"), overall.get(best, {}).get("mase")
+    return best, board.score(lead_of(metrics)), board.score(best)
 
 
 def _model_blocks(name: str, champion: dict | None, challenger: dict | None, group: bool) -> list:
@@ -101,31 +103,31 @@ def _f(value: float | None) -> str:
 
 def _backtest_blocks(v: dict, label: str, per_series: bool) -> list:
     metrics = v["metrics"]
-    bt = metrics.get("backtest", {})
-    overall = bt.get("overall", {})
+    bt = Scoreboard.of(metrics)
     best, mase, base = best_baseline(metrics)
     blocks: list = [
         f"{label}: version {v['id']} ({v['arch']}). Backtest MASE {_f(mase)} against the best baseline, "
-        f"{readable(best)}, {_f(base)}, over up to {bt.get('windows')} windows per series. "
+        f"{readable(best)}, {_f(base)}, over up to {bt.windows} windows per series. "
         f"{metrics.get('decision', '')}"
     ]
     if metrics.get("served"):
         served = ", ".join(f"{readable(m)} {n}" for m, n in metrics["served"].items())
         blocks.append(f"What serves each series: {served}.")
-    rows = [{"method": readable(m)} | v for m, v in overall.items()]
+    rows = [{"method": readable(m)} | v for m, v in bt.overall.items()]
     blocks.append(Table(["method", *METRICS], rows, f"Backtest of version {v['id']}, all series"))
-    if per_series and len(bt.get("per_series", {})) > 1:
-        serve = metrics.get("serve") or {}
+    if per_series and len(bt.per_series) > 1:
+        serve, lead = metrics.get("serve") or {}, lead_of(metrics)
         rows = [
             {
                 "series": s,
-                "model": r["model"]["mase"],
+                readable(lead): r[lead]["mase"],
                 readable(best): r[best]["mase"],
                 "served by": serve.get(s),
             }
-            for s, r in bt["per_series"].items()
+            for s, r in bt.per_series.items()
         ]
-        blocks.append(Table(["series", "model", readable(best), "served by"], rows, "MASE per series"))
+        columns = ["series", readable(lead), readable(best), "served by"]
+        blocks.append(Table(columns, rows, "MASE per series"))
     alt = f"backtest error by horizon step and MASE by method, version {v['id']}"
     blocks.append(
         Plot(f"backtest of version {v['id']}", lambda fig, bt=bt: _backtest_figure(fig, bt), alt=alt)
@@ -153,7 +155,8 @@ def coverage_table(coverage: dict[str, float]) -> Table:
 def _member_blocks(global_model: dict | None, own: dict[str, dict | None], fans: list) -> list:
     """One row per member: the global model's backtest MASE beside the best baseline's, the member's own
     champion if it has one, and what issued its latest forecast."""
-    per = (global_model or {}).get("metrics", {}).get("backtest", {}).get("per_series", {})
+    metrics = (global_model or {}).get("metrics") or {}
+    per, lead = Scoreboard.of(metrics).per_series, lead_of(metrics)
     best = best_baseline(global_model["metrics"])[0] if global_model else "seasonal_naive"
     serve = (global_model or {}).get("metrics", {}).get("serve") or {}
     latest = {f["name"]: f["by"] for f in fans if f is not None}
@@ -164,7 +167,7 @@ def _member_blocks(global_model: dict | None, own: dict[str, dict | None], fans:
         rows.append(
             {
                 "member": member,
-                "global model": scores.get("model", {}).get("mase"),
+                "global model": scores.get(lead, {}).get("mase"),
                 readable(best): scores.get(best, {}).get("mase"),
                 "global serves": _served(serve.get(member), global_model),
                 "own champion": f"v{champ['id']} {champ['arch']}" if champ else None,
@@ -213,11 +216,11 @@ def _fan_blocks(fans: list, champion: dict | None, group: bool) -> list:
     return blocks
 
 
-def _backtest_figure(fig, bt: dict) -> None:
+def _backtest_figure(fig, bt: Scoreboard) -> None:
     """Side by side on a page, one above the other on a phone."""
     left, right = fig.subplots(1, 2) if fig.get_figwidth() >= 6 else fig.subplots(2, 1)
-    plots.error_by_step(left, {readable(m): e for m, e in bt.get("by_step", {}).items()})
-    plots.leaderboard(right, {readable(m): v["mase"] for m, v in bt.get("overall", {}).items()})
+    plots.error_by_step(left, {readable(m): e for m, e in bt.by_step.items()})
+    plots.leaderboard(right, {readable(m): v["mase"] for m, v in bt.overall.items()})
 
 
 def _vintage_blocks(settings: Settings, name: str) -> list:

@@ -118,6 +118,16 @@ def test_backtest_auto_compares_every_candidate(shop):
     assert "candidates (--model auto" in text and "attention (lookback 24)" in text
 
 
+def test_a_budget_stops_the_candidates_and_trains_the_better_half_on(shop):
+    slow = ["--horizon", "6", "--units", "4", "--windows", "3", "--epochs", "500", "--patience", "400"]
+    text = shop("forecast", "backtest", "shop/a", "--season", "12", "--budget", "0.05", *slow).output
+    lines = text.splitlines()
+    first = [line for line in lines if "stopped by the budget" in line and not line.startswith("rung")]
+    assert len(first) == 4  # gru, lstm, attention, then the best at one horizon: each stopped by the clock
+    assert sum(line.startswith("rung 1:") for line in lines) == 2  # the better half trained on
+    assert sum(line.startswith("rung 2:") for line in lines) == 1  # then the best of those
+
+
 def test_refit_tune_continues_the_backtest_network_briefly(shop):
     out = shop.json("forecast", "train", "shop/a", "--model", "gru", "--refit", "tune", "--force", *TINY)
     with shop.db() as conn:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, replace
 
 from core.errors import InputError, check_options
-from core.params import param
+from core.params import check_choices, param
 
 CELLS = ("lstm", "gru")
 
@@ -28,8 +28,7 @@ class TextGenConfig:
     time_limit: float = param(0.0, "Stop after this many seconds of training (0: none).")
 
     def __post_init__(self) -> None:
-        if self.cell not in CELLS:
-            raise InputError(f"--cell {self.cell!r}: choose one of {', '.join(CELLS)}")
+        check_choices(self)
         checks = [
             ("--layers", self.layers, self.layers >= 1, "at least 1"),
             ("--units", self.units, self.units >= 1, "at least 1"),
@@ -128,5 +127,4 @@ class SampleRequest:
             raise InputError(f"--top-k {self.top_k}: must be at least 1")
         if self.length < 1 or self.n < 1:
             raise InputError(f"--length {self.length} and --n {self.n} must be at least 1")
-        if self.unknown not in UNKNOWN:
-            raise InputError(f"--unknown {self.unknown!r}: choose error or skip")
+        check_choices(self)
