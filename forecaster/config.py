@@ -13,7 +13,8 @@ NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
 REFITS = ("full", "tune")
-PEERS = ("auto_ets", "auto_theta")  # forecaster.statistical.STATISTICAL, named here without importing it
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")  # forecaster.statistical's, without importing it
+PEERS = ("auto_ets", "auto_theta")  # the default: AutoARIMA costs ten times their CPU (bench/RESULTS.md)
 SKIPS = ("seasonal", "none")
 MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
 MAX_BUDGET = 24 * 60  # minutes: a day
@@ -62,8 +63,8 @@ class ForecastConfig:
     )
     ensemble: int = param(1, "Networks from consecutive seeds; median.")
     peers: tuple[str, ...] = param(
-        help="Statistical methods backtested beside the baselines (auto_ets, auto_theta; 'none' for "
-        "neither): the network must beat them, and a combination of it with them is tried.",
+        help="Statistical methods backtested beside the baselines (auto_ets, auto_theta, auto_arima; "
+        "'none' for none): the network must beat them, and a combination of it with them is tried.",
         factory=lambda: PEERS,
     )
     refit: str = param(
@@ -79,9 +80,9 @@ class ForecastConfig:
             )
         check_choices(self, skip=("model",))
         peers = () if self.peers in (("none",), ("",)) else tuple(self.peers)
-        unknown = [p for p in peers if p not in PEERS]
+        unknown = [p for p in peers if p not in STATISTICAL]
         if unknown:
-            raise InputError(f"--peers {','.join(unknown)}: choose from {', '.join(PEERS)}, or none")
+            raise InputError(f"--peers {','.join(unknown)}: choose from {', '.join(STATISTICAL)}, or none")
         object.__setattr__(self, "peers", peers)
         checks = [
             ("--horizon", self.horizon, self.horizon >= 1, "at least 1"),

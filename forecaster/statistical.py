@@ -1,5 +1,6 @@
-"""The statistical peers a network must beat: statsforecast's AutoETS and AutoTheta, the methods a user
-would otherwise run in a line of code (the M3/M4 competitions' strong, cheap benchmarks).
+"""The statistical peers a network must beat: statsforecast's AutoETS and AutoTheta (and, when asked,
+AutoARIMA), the methods a user would otherwise run in a line of code (the M3/M4 competitions' strong
+benchmarks).
 
 Backtests place them as statsforecast's `cross_validation(refit=False)` does: each series' model is chosen
 and fitted once, on what comes before its first origin, and carried forward over the later origins with the
@@ -18,14 +19,16 @@ import numpy as np
 
 from core.smoke import smoke_points
 
-STATISTICAL = ("auto_ets", "auto_theta")
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")
 ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
 PARALLEL_FROM = 64  # series: fewer fit faster here than worker processes start
 
 
 def _model(method: str, season: int):
-    from statsforecast.models import AutoETS, AutoTheta
+    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
 
+    if method == "auto_arima":
+        return AutoARIMA(season_length=max(season, 1))
     if method == "auto_ets":
         return AutoETS(season_length=season if 1 < season <= ETS_MAX_SEASON else 1)
     if method == "auto_theta":

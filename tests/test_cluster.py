@@ -9,6 +9,7 @@ import signal
 import subprocess
 import threading
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -91,7 +92,11 @@ def two_workers():
 def test_a_node_killed_mid_run_loses_nothing_and_runs_nothing_twice(recur, home, tmp_path, two_workers):
     """The scheduler's run on the killed node is abandoned and retried on the other node, once; a fan-out's
     unit on the killed node is retried there too, and every subject gets exactly one model version."""
-    recur("jobs", "add", "s", "--task", "sleep", "--cron", "0 2 * * *", "--param", "seconds=8")
+    # a daily time two hours ago: in the backdated day and a bit, it fell exactly once (a fixed time fell
+    # twice when the test ran within an hour after it)
+    earlier = datetime.now(UTC) - timedelta(hours=2)
+    cron = f"{earlier.minute} {earlier.hour} * * *"
+    recur("jobs", "add", "s", "--task", "sleep", "--cron", cron, "--tz", "UTC", "--param", "seconds=8")
     backdate(home, 1)
     process = scheduler(home, two_workers, tmp_path / "scheduler.log")
     try:

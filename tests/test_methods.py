@@ -8,7 +8,7 @@ import pytest
 
 from core.errors import InputError
 from forecaster import methods, statistical
-from forecaster.config import PEERS, ForecastConfig
+from forecaster.config import PEERS, STATISTICAL, ForecastConfig
 
 
 def seasonal_series(n: int = 120, seed: int = 0) -> np.ndarray:
@@ -18,10 +18,12 @@ def seasonal_series(n: int = 120, seed: int = 0) -> np.ndarray:
 
 
 def test_the_config_names_the_peers_statistical_defines():
-    assert PEERS == statistical.STATISTICAL
-    assert ForecastConfig().peers == PEERS
+    assert STATISTICAL == statistical.STATISTICAL and set(PEERS) < set(STATISTICAL)
+    assert ForecastConfig().peers == PEERS == ("auto_ets", "auto_theta")
     assert ForecastConfig(peers=("none",)).peers == ()
-    with pytest.raises(InputError, match="--peers arima: choose from auto_ets, auto_theta, or none"):
+    with pytest.raises(
+        InputError, match="--peers arima: choose from auto_ets, auto_theta, auto_arima, or none"
+    ):
         ForecastConfig(peers=("arima",))
     assert ForecastConfig.from_json({"horizon": 6}).peers == ()  # a version from before the peers
 
@@ -35,6 +37,8 @@ def test_the_peers_beat_naive_on_a_trending_seasonal_series():
     assert len(index) == 20
     for peer in PEERS:
         assert mean[peer] < 0.5 * mean["naive"] and mean[peer] < mean["seasonal_naive"]
+    arima, _index = methods.backtest(values, 12, 12, 4, ("seasonal_naive", "auto_arima"))
+    assert float(arima["auto_arima"].mean()) < float(arima["seasonal_naive"].mean())  # asked for, it runs too
 
 
 def test_every_method_forecasts_every_window_even_where_a_peer_cannot_fit():
