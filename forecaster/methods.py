@@ -14,7 +14,6 @@ from forecaster.intervals import conformal
 
 STATISTICAL = statistical.STATISTICAL
 COMBINATION = "combination"  # the median of the network's forecast and the peers', step by step
-NETWORK = "model"  # the network's own forecast, in every table of methods
 BASELINE_WINDOWS = 50  # origins of a backtest without the network: cheap, so many, for a choice that holds
 
 
@@ -27,12 +26,7 @@ def from_origins(
     values: np.ndarray, origins: np.ndarray, horizon: int, season: int, names: tuple[str, ...]
 ) -> dict[str, np.ndarray]:
     """Each method's forecast from each origin: (origins, horizon) per method."""
-    fns = {n: simple.BASELINES[n] for n in names if n in simple.BASELINES}
-    out = simple.from_origins(values, origins, horizon, season, fns)
-    for name in names:
-        if name in STATISTICAL:
-            out[name] = statistical.from_origins(values, origins, horizon, season, name)
-    return {n: out[n] for n in names}
+    return from_origins_many([values], [origins], horizon, season, names)[0]
 
 
 def from_origins_many(

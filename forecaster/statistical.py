@@ -10,6 +10,7 @@ model) gives the naive forecast, so every method forecasts every window."""
 from __future__ import annotations
 
 import atexit
+import contextlib
 import functools
 import os
 import warnings
@@ -36,6 +37,14 @@ def _model(method: str, season: int):
     raise ValueError(f"unknown statistical method {method!r}")
 
 
+@contextlib.contextmanager
+def _quiet():
+    """statsforecast's warnings and NumPy's floating-point complaints, silenced around one fit or forecast."""
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        yield
+
+
 def _naive(values: np.ndarray, horizon: int) -> np.ndarray:
     return np.full(horizon, float(values[-1]))
 
@@ -45,8 +54,7 @@ def _fitted(method: str, values: np.ndarray, season: int):
     cap = smoke_points()
     values = values[-cap:] if cap else values
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with _quiet():
             return _model(method, season).fit(np.asarray(values, dtype=np.float64))
     except Exception:
         return None
@@ -73,8 +81,7 @@ def from_origins(
             out[j] = naive
             continue
         try:
-            with warnings.catch_warnings(), np.errstate(all="ignore"):
-                warnings.simplefilter("ignore")
+            with _quiet():
                 step = model.predict(horizon) if j == 0 else model.forward(history, h=horizon)
             out[j] = _finite(step, "mean", naive)
         except Exception:
@@ -112,8 +119,7 @@ def _forecast(values: np.ndarray, method: str, horizon: int, season: int, levels
     if model is None:
         return naive, {}
     try:
-        with warnings.catch_warnings(), np.errstate(all="ignore"):
-            warnings.simplefilter("ignore")
+        with _quiet():
             out = model.predict(horizon, level=list(levels)) if levels else model.predict(horizon)
     except Exception:
         return naive, {}

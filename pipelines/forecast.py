@@ -16,8 +16,8 @@ from forecaster import evaluate as ev
 from forecaster.choose import per_series
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for
-from forecaster.methods import COMBINATION, NETWORK
-from forecaster.scores import Scoreboard, lead_of
+from forecaster.methods import COMBINATION
+from forecaster.scores import NETWORK, Scoreboard, lead_of
 from forecaster.train import predict_normalised
 from forecaster.windows import make_windows
 from nn.cells import recurrent_cell

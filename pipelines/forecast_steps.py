@@ -15,9 +15,9 @@ from forecaster import methods
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for, training_starts
 from forecaster.intervals import LEVEL_GRID, conformal
-from forecaster.methods import COMBINATION, NETWORK
+from forecaster.methods import COMBINATION
 from forecaster.schedule import Clock, rung_sizes
-from forecaster.scores import Scoreboard
+from forecaster.scores import NETWORK, Scoreboard
 from forecaster.train import TrainResult, predict_normalised, refit, resume, train
 from forecaster.windows import make_windows
 from pipelines import forecast_data as fd

@@ -20,7 +20,8 @@ from forecaster import methods
 from forecaster import metrics as m
 from forecaster.config import PEERS, ForecastConfig
 from forecaster.evaluate import bounds, floors_for
-from forecaster.methods import COMBINATION, NETWORK
+from forecaster.methods import COMBINATION
+from forecaster.scores import NETWORK
 from forecaster.train import predict_normalised
 from forecaster.windows import make_windows
 from pipelines import forecast_data as fd
