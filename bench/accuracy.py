@@ -91,8 +91,7 @@ def run(name: str, home: Path, model: str, ensemble: int, tune: bool, budget: fl
     from core.settings import Settings
     from forecaster.config import BacktestConfig, ForecastConfig
     from pipelines.evaluation import evaluate_holdout
-    from pipelines.forecast import AUTO
-    from pipelines.forecast_steps import Run
+    from pipelines.forecast import Run
     from pipelines.ingest import ingest_series
     from readers.csvread import IngestOptions
 
@@ -103,11 +102,9 @@ def run(name: str, home: Path, model: str, ensemble: int, tune: bool, budget: fl
         if file == "etth1_cut.csv":
             path = etth1_cut(home / file)
         ingest_series(settings, path, IngestOptions(**opts))
-    cfg = ForecastConfig(
-        model="gru" if model == "auto" else model, horizon=holdout, ensemble=ensemble, **extra
-    )
+    cfg = ForecastConfig(model=model, horizon=holdout, ensemble=ensemble, **extra)
     start, wall = cpu_seconds(), time.monotonic()
-    run = Run(candidates=AUTO if model == "auto" else (), progress=lambda line: print(line, flush=True))
+    run = Run(progress=lambda line: print(line, flush=True))
     out = evaluate_holdout(settings, subject, cfg, holdout, BacktestConfig(budget=budget), run)
     out["cpu_seconds"] = round(cpu_seconds() - start, 1)
     out["wall_seconds"] = round(time.monotonic() - wall, 1)

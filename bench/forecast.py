@@ -56,9 +56,9 @@ def load_set(name: str, home: Path):
 
 
 def accuracy(name: str, home: Path, epochs: int, archs: tuple[str, ...]) -> dict:
+    from forecaster.config import AUTO_CANDIDATES as AUTO
     from forecaster.config import ForecastConfig
-    from pipelines.forecast import AUTO
-    from pipelines.forecast_steps import evidence, fit_candidate, prepare
+    from forecaster.search import evidence, fit_candidate, prepare
 
     subject, cfg_args, windows, stride = load_set(name, home)
     base = ForecastConfig(epochs=epochs, patience=8, units=32, **cfg_args)
@@ -90,8 +90,8 @@ def throughput(home: Path, epochs: int = 3) -> dict:
 
     from forecaster.config import ForecastConfig
     from forecaster.networks import build
+    from forecaster.search import prepare
     from forecaster.train import train
-    from pipelines.forecast_steps import prepare
 
     subject, cfg_args, windows, stride = load_set("etth1", home)
     cfg = ForecastConfig(model="gru", epochs=epochs, patience=epochs + 1, units=32, **cfg_args)

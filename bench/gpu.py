@@ -163,8 +163,8 @@ def forecaster_gpu(epochs: int, device: str = "gpu") -> dict:
     """The forecaster pipeline end to end on ETTh1 (train, validate, backtest) on the GPU."""
     from core.settings import Settings
     from forecaster.config import ForecastConfig
+    from forecaster.search import evidence, fit_candidate, prepare
     from pipelines import forecast_data as fd
-    from pipelines.forecast_steps import evidence, fit_candidate, prepare
     from pipelines.ingest import ingest_series
     from readers.csvread import IngestOptions
     from runtime.device import placed

@@ -48,9 +48,9 @@ def recur_part(name: str) -> dict:
     """recur's backtest of `--model auto` on the set's windows, and what it would issue there."""
     from core.settings import Settings
     from forecaster.config import ForecastConfig
+    from forecaster.issue import issue
+    from forecaster.search import Request
     from pipelines import forecast_data as fd
-    from pipelines.forecast import AUTO, issue
-    from pipelines.forecast_steps import Request
     from pipelines.ingest import ingest_series
     from readers.csvread import IngestOptions
 
@@ -60,31 +60,27 @@ def recur_part(name: str) -> dict:
         settings = Settings.resolve(home)
         ingest_series(settings, ROOT / "data" / file, IngestOptions(name=Path(file).stem))
         subject_name = f"{Path(file).stem}/{target}" if name.startswith("etth1") else Path(file).stem
-        cfg = ForecastConfig(
-            model="gru", horizon=horizon, season=season, covariates=("group",) if covs else ()
-        )
+        cfg = ForecastConfig(horizon=horizon, season=season, covariates=("group",) if covs else ())
         subject = fd.load(settings, subject_name, cfg.covariates)
         start = time.process_time()
-        decided = issue(
-            settings, subject, cfg, Request(windows, None, candidates=AUTO, budget=0.0), print, champion=False
-        )
+        decided = issue(subject, cfg, Request(windows, None, budget=0.0), progress=print)
         cpu = time.process_time() - start
     finally:
         shutil.rmtree(home, ignore_errors=True)
     from forecaster.scores import Scoreboard
 
-    overall = Scoreboard.of(decided["metrics"]).overall
-    served = decided["metrics"]["serve"][subject_name]
+    overall = Scoreboard.of(decided.metrics).overall
+    served = decided.metrics["serve"][subject_name]
     issued = overall[served]
     baselines = {m: s for m, s in overall.items() if m not in ("model", "combination")}
     best = min(baselines, key=lambda m: baselines[m]["mase"])
-    used = decided["config"]
+    used = decided.config
     return {
-        "network": overall["model"] | {"what": f"{decided['model']} (lookback {used['lookback']})"},
+        "network": overall["model"] | {"what": f"{decided.model} (lookback {used['lookback']})"},
         "issued": issued | {"what": "network" if served == "model" else served},
         "best baseline": baselines[best] | {"what": best},
         "cpu_seconds": round(cpu, 1),
-        "lookbacks": sorted({int(re.search(r"lookback (\d+)", k)[1]) for k in decided["metrics"]["auto"]}),
+        "lookbacks": sorted({int(re.search(r"lookback (\d+)", k)[1]) for k in decided.metrics["auto"]}),
         "lookback": used["lookback"],
     }
 

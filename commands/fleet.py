@@ -23,16 +23,16 @@ def one_subject(subject: str | None, every: bool) -> None:
         raise click.UsageError("give a SUBJECT, or --all for every subject")
 
 
-def train_every(settings: Settings, cfg, backtest, candidates: tuple[str, ...]) -> None:
+def train_every(settings: Settings, cfg, backtest) -> None:
     from pipelines.fleet import train_all
 
-    report(settings, train_all(settings, cfg, backtest, candidates), TRAINED)
+    report(settings, train_all(settings, cfg, backtest), TRAINED)
 
 
-def predict_every(settings: Settings, horizon: int | None, **options) -> None:
+def predict_every(settings: Settings, options) -> None:
     from pipelines.fleet import predict_all
 
-    report(settings, predict_all(settings, horizon, **options), PREDICTED)
+    report(settings, predict_all(settings, options), PREDICTED)
 
 
 def report(settings: Settings, rows: list[dict], columns: list[str]) -> None:

@@ -10,27 +10,37 @@ import click
 from commands.common import device_options, emit, pass_settings
 from commands.fleet import one_subject, predict_every, served_line, train_every
 from commands.options import config_options
-from core.params import params_of, with_changes
+from core.params import params_of
 from core.settings import Settings
 from core.terminal import interactive
-from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from reports.text import keyvalues, table
 
-MODELS = [*ARCHITECTURES, "auto"]
 METRICS = ["mae", "rmse", "smape", "mase"]
 
-
-# --model also takes auto (several candidates, the best by backtest), and defaults to it
-MODEL_PARAMS = with_changes(params_of(ForecastConfig), model={"choices": tuple(MODELS), "default": "auto"})
+MODEL_PARAMS = params_of(ForecastConfig)
 WINDOW_PARAMS = params_of(BacktestConfig, skip=("confidence",))
 model_options = config_options(MODEL_PARAMS + WINDOW_PARAMS)
 confidence_option = config_options(params_of(BacktestConfig, skip=("windows", "stride", "budget")))
 
 
-def backtest_config(options: dict, confidence: float = BacktestConfig.confidence) -> BacktestConfig:
+def backtest_config(options: dict) -> BacktestConfig:
     """The backtest's settings, taken out of a command's options (the rest configure the model)."""
-    values = {k: options.pop(k) for k in ("windows", "stride", "budget") if k in options}
-    return BacktestConfig(**values, confidence=confidence)
+    values = {k: options.pop(k) for k in ("windows", "stride", "budget", "confidence") if k in options}
+    return BacktestConfig(**values)
+
+
+RUN_OPTIONS = ("force", "tensorboard", "device", "precision", "until")
+
+
+def run_of(settings: Settings, options: dict, verbose: bool = False):
+    """How the run is carried out, taken out of a command's options (the rest configure the model):
+    progress lines for a person, Keras' own with `verbose` on a terminal."""
+    from pipelines.forecast import Run
+
+    how = {k: options.pop(k) for k in RUN_OPTIONS if k in options}
+    shown = 0 if settings.json or not verbose else interactive()
+    return Run(**how, verbose=shown, progress=progress_printer(settings))
 
 
 def parse_levels(text: str) -> tuple[int, ...]:
@@ -79,18 +89,7 @@ def forecast() -> None:
 )
 @device_options
 @pass_settings
-def forecast_train(
-    settings: Settings,
-    subject: str | None,
-    every: bool,
-    force: bool,
-    confidence: float,
-    until: str | None,
-    tensorboard: str | None,
-    device: str,
-    precision: str,
-    **options,
-) -> None:
+def forecast_train(settings: Settings, subject: str | None, every: bool, **options) -> None:
     """Train a forecaster for a series (or a global one for a group): backtest it against the baselines
     (naive, seasonal naive, naive2, drift, mean) on the same windows, refit it on all the data, and promote
     it only if it beats the best baseline and the current champion by more than noise. Within a group the
@@ -103,25 +102,14 @@ def forecast_train(
       recur forecast train ETTh1 --model lstm --horizon 24     # one global model for all 7 series
       recur --executor ray forecast train --all --horizon 13    # every subject, fanned out on Ray
     """
-    from pipelines.forecast import AUTO, forecast_config, train_forecaster
-    from pipelines.forecast_steps import Run
+    from pipelines.forecast import train_forecaster
 
     one_subject(subject, every)
-    bt = backtest_config(options, confidence)
-    cfg, auto = forecast_config(options)
+    bt = backtest_config(options)
+    run = run_of(settings, options, verbose=True)
+    cfg = ForecastConfig(**options)
     if every:
-        return train_every(settings, cfg, bt, AUTO if auto else ())
-    verbose = 0 if settings.json else interactive()
-    run = Run(
-        force,
-        AUTO if auto else (),
-        verbose,
-        tensorboard,
-        device,
-        precision,
-        until,
-        progress_printer(settings),
-    )
+        return train_every(settings, cfg, bt)
     out = train_forecaster(settings, subject, cfg, bt, run)
     print_trained(settings, out)
 
@@ -167,13 +155,11 @@ def forecast_backtest(settings: Settings, subject: str, champion: bool, **option
       recur forecast backtest airline --model gru --windows 5
       recur forecast backtest airline --champion --windows 8 --stride 6
     """
-    from pipelines.forecast import AUTO, backtest, forecast_config
-    from pipelines.forecast_steps import Run
+    from pipelines.forecast import backtest
 
     bt = backtest_config(options)
-    cfg, auto = forecast_config(options)
-    run = Run(candidates=AUTO if auto and not champion else (), progress=progress_printer(settings))
-    out = backtest(settings, subject, None if champion else cfg, bt, run)
+    cfg = ForecastConfig(**options)
+    out = backtest(settings, subject, None if champion else cfg, bt, run_of(settings, options))
     emit(
         settings,
         out,
@@ -193,15 +179,7 @@ def forecast_backtest(settings: Settings, subject: str, champion: bool, **option
 )
 @click.pass_context
 @pass_settings
-def forecast_evaluate(
-    settings: Settings,
-    ctx: click.Context,
-    subject: str,
-    holdout: int,
-    confidence: float,
-    out: str | None,
-    **options,
-) -> None:
+def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **options) -> None:
     """The M4 protocol: hide the last --holdout points of every series, run the whole training pipeline on
     the rest (backtest, gate, per-series choice, refit) as `train` would have then, and score what it would
     have issued, the network alone and every baseline on the hidden points: sMAPE, MASE and OWA (relative
@@ -213,15 +191,13 @@ def forecast_evaluate(
       recur forecast evaluate m4 --holdout 13 --model gru --ensemble 3 --out m4-holdout.csv
     """
     from pipelines.evaluation import evaluate_holdout
-    from pipelines.forecast import AUTO, forecast_config
-    from pipelines.forecast_steps import Run
 
+    holdout, out = options.pop("holdout"), options.pop("out")
     if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
         options["horizon"] = holdout
-    bt = backtest_config(options, confidence)
-    cfg, auto = forecast_config(options)
-    run = Run(candidates=AUTO if auto else (), progress=progress_printer(settings))
-    result = evaluate_holdout(settings, subject, cfg, holdout, bt, run)
+    bt = backtest_config(options)
+    run = run_of(settings, options)
+    result = evaluate_holdout(settings, subject, ForecastConfig(**options), holdout, bt, run)
     if out:
         from pipelines.vintages import write_records
 
@@ -241,7 +217,7 @@ def forecast_evaluate(
 @click.argument("subject", required=False)
 @click.option("--all", "every", is_flag=True, help="Every subject: each group and each series of its own.")
 @click.option("--horizon", type=click.IntRange(min=1), help="Steps ahead (at most the model's horizon).")
-@click.option("--version", "version_id", type=int, help="Model version; default: the champion.")
+@click.option("--version", type=int, help="Model version; default: the champion.")
 @click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
 @click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")
 @click.option("--as-of", help="Forecast from this time, with the data known then.")
@@ -249,17 +225,7 @@ def forecast_evaluate(
     "--replace", is_flag=True, help="Replace a stored forecast of the same origin made with other options."
 )
 @pass_settings
-def forecast_predict(
-    settings: Settings,
-    subject: str | None,
-    every: bool,
-    horizon: int | None,
-    version_id: int | None,
-    level: str,
-    season: int,
-    as_of: str | None,
-    replace: bool,
-) -> None:
+def forecast_predict(settings: Settings, subject: str | None, every: bool, **options) -> None:
     """Forecast from the last observation with what serves each series: the champion's network where it
     beat the series' best baseline, else that baseline (each series' best baseline when there is no
     champion), with prediction intervals; stored as a vintage (re-running upserts).
@@ -269,15 +235,16 @@ def forecast_predict(
       recur forecast predict airline --horizon 12
       recur forecast predict --all
     """
-    from pipelines.vintages import predict_forecast
+    from pipelines.vintages import PredictOptions, predict_forecast
 
     one_subject(subject, every)
-    levels = parse_levels(level)
+    levels = parse_levels(options.pop("level"))
+    asked = PredictOptions(**options, levels=levels)
     if every:
-        if version_id is not None:
+        if asked.version is not None:
             raise click.UsageError("--version names one subject's model; it does not go with --all")
-        return predict_every(settings, horizon, levels=levels, season=season, as_of=as_of, replace=replace)
-    out = predict_forecast(settings, subject, horizon, version_id, levels, season, as_of, replace)
+        return predict_every(settings, asked)
+    out = predict_forecast(settings, subject, asked)
     served = served_line(out["served"])
     how = (
         f"model version {out['model_version']} ({served})"

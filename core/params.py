@@ -86,14 +86,6 @@ def params_of(cls, skip: tuple[str, ...] = (), base=None) -> list[Param]:
     return out
 
 
-def with_changes(params: list[Param], **changes: dict) -> list[Param]:
-    """The same parameters with some attributes changed where a command means something more (e.g. its
-    --model also takes auto, and defaults to it)."""
-    from dataclasses import replace
-
-    return [replace(p, **changes[p.name]) if p.name in changes else p for p in params]
-
-
 BAR = " \\| "  # a | inside a Markdown table cell
 
 

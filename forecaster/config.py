@@ -9,6 +9,9 @@ from core.errors import InputError, check_options
 from core.params import check_choices, param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "seq2seq")
+AUTO = "auto"  # several candidates, the best by backtest
+AUTO_CANDIDATES = ("gru", "lstm", "attention")
+MODELS = (*ARCHITECTURES, AUTO)
 NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
@@ -24,7 +27,7 @@ WINDOW_BUDGET = 50_000  # training windows a group spreads evenly over its serie
 @dataclass(frozen=True)
 class ForecastConfig:
     model: str = param(
-        "lstm", "auto tries gru, lstm and attention and keeps the best by backtest MASE.", ARCHITECTURES
+        AUTO, "auto tries gru, lstm and attention and keeps the best by backtest MASE.", MODELS
     )
     lookback: int = param(0, "Input steps; 0: four horizons, at least a season and a horizon.")
     horizon: int = param(12, "Steps forecast at once.")
@@ -74,11 +77,7 @@ class ForecastConfig:
     )
 
     def __post_init__(self) -> None:
-        if self.model not in ARCHITECTURES:
-            raise InputError(
-                f"unknown model {self.model!r}; choose one of: {', '.join((*ARCHITECTURES, 'auto'))}"
-            )
-        check_choices(self, skip=("model",))
+        check_choices(self)
         peers = () if self.peers in (("none",), ("",)) else tuple(self.peers)
         unknown = [p for p in peers if p not in STATISTICAL]
         if unknown:
@@ -121,6 +120,15 @@ class ForecastConfig:
             raise InputError("--scaling log needs every value to be positive; use --scaling standard")
         history = self.history or max(10 * self.horizon, -(-WINDOW_BUDGET // len(series)))
         return replace(self, season=season, lookback=lookback, scaling=scaling, history=history)
+
+    @property
+    def searching(self) -> bool:
+        """Whether several candidates are tried (auto), not one architecture."""
+        return self.model == AUTO
+
+    def candidates(self) -> tuple[str, ...]:
+        """The architectures the backtest tries: auto's, or the one asked for."""
+        return AUTO_CANDIDATES if self.searching else (self.model,)
 
     def short_lookback(self) -> int:
         """The other lookback `--model auto` tries when none was given: one horizon, at least a season.

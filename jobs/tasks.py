@@ -9,9 +9,9 @@ from pathlib import Path
 
 from classifier.config import ClassifyConfig
 from core.errors import InputError
-from core.params import Param, params_of, with_changes
+from core.params import Param, params_of
 from core.settings import Settings
-from forecaster.config import ARCHITECTURES, BacktestConfig, ForecastConfig
+from forecaster.config import BacktestConfig, ForecastConfig
 from textgen.config import PRESETS, SampleRequest, TextGenConfig, preset, unescape
 
 
@@ -25,10 +25,7 @@ def _named(params: list[Param]) -> dict[str, Param]:
 
 
 # Every option `forecast train` has, from the same definitions (its --model also takes auto)
-FORECAST_PARAMS = _named(
-    with_changes(params_of(ForecastConfig), model={"choices": (*ARCHITECTURES, "auto"), "default": "auto"})
-    + params_of(BacktestConfig)
-)
+FORECAST_PARAMS = _named(params_of(ForecastConfig) + params_of(BacktestConfig))
 TEXTGEN_PARAMS = _named(params_of(TextGenConfig)) | {
     "preset": Param("preset", str, "cpu", choices=tuple(PRESETS)),
     "resume": Param("resume", bool, False),
@@ -64,29 +61,26 @@ def _ingest(settings: Settings, p: dict) -> dict:
     return {"ingested": [ingest_series(settings, f, opts).as_dict() for f in files]}
 
 
-def _forecast_config(p: dict):
-    """(configuration, auto, backtest settings) of a forecasting task's parameters."""
-    from pipelines.forecast import forecast_config
-
+def _forecast_config(p: dict) -> tuple[ForecastConfig, BacktestConfig]:
+    """(configuration, backtest settings) of a forecasting task's parameters."""
     values = parsed(FORECAST_PARAMS, p)
     windows = {k: values.pop(k) for k in ("windows", "stride", "confidence", "budget") if k in values}
-    return (*forecast_config(values), BacktestConfig(**windows))
+    return ForecastConfig(**values), BacktestConfig(**windows)
 
 
 def _retrain(settings: Settings, p: dict) -> dict:
-    from pipelines.forecast import AUTO, train_forecaster
-    from pipelines.forecast_steps import Run
+    from pipelines.forecast import train_forecaster
 
-    cfg, auto, bt = _forecast_config(p)
-    out = train_forecaster(settings, p["subject"], cfg, bt, Run(candidates=AUTO if auto else ()))
+    cfg, bt = _forecast_config(p)
+    out = train_forecaster(settings, p["subject"], cfg, bt)
     return {k: out[k] for k in ("version", "model", "alias", "promoted", "reason")}
 
 
 def _forecast(settings: Settings, p: dict) -> dict:
-    from pipelines.vintages import predict_forecast
+    from pipelines.vintages import PredictOptions, predict_forecast
 
     horizon = parsed(FORECAST_PARAMS, p).get("horizon")
-    out = predict_forecast(settings, p["subject"], horizon)
+    out = predict_forecast(settings, p["subject"], PredictOptions(horizon))
     return {
         "forecast_ids": [f["forecast_id"] for f in out["forecasts"]],
         "method": out["method"],

@@ -15,10 +15,12 @@ from core.timefmt import format_ts
 from forecaster import methods, metrics
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.intervals import LEVELS
+from forecaster.issue import issue
+from forecaster.predict import Ask, Version, fallback_serve, network_forecasts, served_forecasts
+from forecaster.scores import NETWORK
+from forecaster.search import count_methods
 from pipelines import forecast_data as fd
-from pipelines.forecast import issue
-from pipelines.forecast_steps import DEFAULT_BACKTEST, PLAIN_RUN, Request, Run, count_methods
-from pipelines.vintages import model_forecasts, served_forecasts
+from pipelines.forecast import DEFAULT_BACKTEST, PLAIN_RUN, Run
 
 
 def evaluate_holdout(
@@ -34,26 +36,20 @@ def evaluate_holdout(
     full = fd.load(settings, name, cfg.covariates)
     known = fd.load(settings, name, cfg.covariates, holdout=holdout)
     start = time.monotonic()
-    decided = issue(settings, known, cfg, Request.of(bt, run), run.progress, champion=False)
-    used = ForecastConfig.from_json(decided["config"])
-    season = used.season
-    config, fitted = decided["config"], decided["metrics"]
-    everywhere = dict.fromkeys(known.names, "model")
-    network = model_forecasts(
-        used, known, decided["result"].model, config, fitted, holdout, LEVELS, everywhere
-    )
-    if decided["promote"]:
-        serve = fitted["serve"]
+    decided = issue(known, cfg, run.request(bt), None, run.progress)
+    version = Version(0, decided.config, decided.metrics, decided.result.model)
+    used = version.cfg
+    ask = Ask(holdout, used.season, LEVELS)
+    network = network_forecasts(version, known, ask, dict.fromkeys(known.names, NETWORK))
+    if decided.promote:
+        serve = decided.metrics["serve"]
     else:
-        chosen = methods.serve(
-            known.values, holdout, season, bt.confidence, methods.names_for(season, used.peers)
-        )
-        serve = dict(zip(known.names, chosen, strict=True))
-    issued = served_forecasts(known, serve, holdout, season, LEVELS, decided["model"], network, used.peers)
+        serve = fallback_serve(known, ask, bt.confidence, used.peers)
+    issued = served_forecasts(known, serve, ask, network)
     seconds = time.monotonic() - start
-    forecasts = _every_forecast(known.values, issued, network, used, holdout)
+    forecasts = _every_forecast(known.values, issued, network.forecasts, used, holdout)
     actual = [v[-holdout:] for v in full.values]
-    scales = [metrics.naive_scale(v, season) for v in known.values]
+    scales = [metrics.naive_scale(v, used.season) for v in known.values]
     scores = {m: _scores(actual, f, scales) for m, f in forecasts.items()}
     for m in scores:
         scores[m]["owa"] = 0.5 * (
@@ -63,12 +59,12 @@ def evaluate_holdout(
         "subject": name,
         "holdout": holdout,
         "series": len(known.names),
-        "season": season,
-        "model": decided["model"],
-        "promoted": decided["promote"],
-        "reason": decided["reason"],
-        "served": count_methods(r[0] for r in issued),
-        "auto": fitted.get("auto"),
+        "season": used.season,
+        "model": decided.model,
+        "promoted": decided.promote,
+        "reason": decided.reason,
+        "served": count_methods(r.label for r in issued),
+        "auto": decided.metrics.get("auto"),
         "scores": scores,
         "coverage": _coverage(actual, issued),
         "seconds": round(seconds, 1),
@@ -80,8 +76,8 @@ def _every_forecast(values: list, issued: list, network: dict, used: ForecastCon
     """Each series' hidden points as forecast by what was issued, the network alone, every method it was
     compared with (naive2 too, M4's yardstick) and the combination of the network with the peers."""
     season, n = used.season, len(values)
-    out = {"issued": [r[1] for r in issued]}
-    out["network"] = [network[i][0] if i in network else issued[i][1] for i in range(n)]
+    out = {"issued": [r.point for r in issued]}
+    out["network"] = [network[i][0] if i in network else issued[i].point for i in range(n)]
     methods.prefetch(values, used.peers, holdout, season, LEVELS)
     for b in (*methods.names_for(season, used.peers), *(() if season > 1 else ("naive2",))):
         levels = LEVELS if b in used.peers else ()  # as the issued forecast asked: fitted once
@@ -105,7 +101,7 @@ def _coverage(actual: list, issued: list) -> dict[str, float]:
     for level in map(str, LEVELS):
         inside = [
             (a >= bounds[level][0]) & (a <= bounds[level][1])
-            for a, (_l, _p, bounds) in zip(actual, issued, strict=True)
+            for a, bounds in zip(actual, (r.bounds for r in issued), strict=True)
             if level in bounds
         ]
         if inside:
@@ -124,7 +120,7 @@ def _records(known, full, holdout, methods, issued) -> list[dict]:
                 "time": format_ts(int(full.ts[i][len(known.ts[i]) + k]), known.time_kind),
                 "step": k + 1,
                 "actual": float(full.values[i][len(known.values[i]) + k]),
-                "issued_by": issued[i][0],
+                "issued_by": issued[i].label,
             }
             rec |= {m: float(f[i][k]) for m, f in methods.items()}
             rows.append(rec)

@@ -26,19 +26,18 @@ def subjects(settings: Settings) -> list[str]:
     return groups + alone
 
 
-def _trained(settings: Settings, name: str, cfg: ForecastConfig, backtest: BacktestConfig, auto) -> dict:
+def _trained(settings: Settings, name: str, cfg: ForecastConfig, backtest: BacktestConfig) -> dict:
     from pipelines.forecast import train_forecaster
-    from pipelines.forecast_steps import Run
 
-    out = train_forecaster(settings, name, cfg, backtest, Run(candidates=auto))
+    out = train_forecaster(settings, name, cfg, backtest)
     keep = ("version", "model", "alias", "promoted", "reason", "served")
     return {k: out[k] for k in keep} | {"mase": Scoreboard.of(out["metrics"]).score(lead_of(out["metrics"]))}
 
 
-def _predicted(settings: Settings, name: str, horizon: int | None, options: dict) -> dict:
+def _predicted(settings: Settings, name: str, options) -> dict:
     from pipelines.vintages import predict_forecast
 
-    out = predict_forecast(settings, name, horizon, **options)
+    out = predict_forecast(settings, name, options)
     return {"model_version": out["model_version"], "served": out["served"], "series": len(out["forecasts"])}
 
 
@@ -46,16 +45,14 @@ def _rows(outcomes) -> list[dict]:
     return [{"subject": o.item} | (o.value or {}) | {"node": o.node, "error": o.error} for o in outcomes]
 
 
-def train_all(
-    settings: Settings, cfg: ForecastConfig, backtest: BacktestConfig, candidates: tuple[str, ...] = ()
-) -> list[dict]:
+def train_all(settings: Settings, cfg: ForecastConfig, backtest: BacktestConfig) -> list[dict]:
     """Train (backtest, gate, refit, register) a forecaster for every subject with the same options."""
-    unit = partial(_trained, cfg=cfg, backtest=backtest, auto=candidates)
+    unit = partial(_trained, cfg=cfg, backtest=backtest)
     return _rows(fan_out(settings, unit, subjects(settings)))
 
 
-def predict_all(settings: Settings, horizon: int | None = None, **options) -> list[dict]:
-    """Forecast every subject with what serves each of its series, stored as vintages; `options` are
-    predict_forecast's (levels, season, as_of, replace)."""
-    unit = partial(_predicted, horizon=horizon, options=options)
+def predict_all(settings: Settings, options) -> list[dict]:
+    """Forecast every subject with what serves each of its series, stored as vintages, each as
+    `options` (pipelines.vintages.PredictOptions) ask."""
+    unit = partial(_predicted, options=options)
     return _rows(fan_out(settings, unit, subjects(settings)))

@@ -1,8 +1,7 @@
-"""Loading a forecasting subject from the store into aligned arrays, and turning them into panels."""
+"""Loading a forecasting subject from the store into aligned arrays (forecaster.subject), keeping what
+training decides about it, and the time stamps of what a forecast issues."""
 
 from __future__ import annotations
-
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -11,27 +10,7 @@ from core.settings import Settings
 from db import series as q
 from db.engine import read_session
 from db.tables import Series
-from forecaster.baselines import season_for
-from forecaster.windows import Panel, calendar_features
-
-
-@dataclass
-class Subject:
-    name: str
-    names: list[str]
-    ids: list[int]
-    ts: list[np.ndarray]
-    values: list[np.ndarray]
-    time_kind: str
-    freq: str | None
-    covariate_names: list[str]
-    covariates: list[np.ndarray] | None  # per series (n, c), aligned with ts
-    season: int | None = None  # stored with the series (set at ingest or train), if any
-
-
-def season_of(subject: Subject, given: int = 0) -> int:
-    """The seasonal period: given, else stored with the series, else the frequency's usual one."""
-    return given or subject.season or season_for(subject.freq, subject.time_kind)
+from forecaster.subject import Subject
 
 
 def parse_time(text: str, kind: str, option: str = "--until") -> int:
@@ -106,23 +85,6 @@ def _cut(arrays, name: str, kind: str, until: str | None, holdout: int, option: 
     return ts, values
 
 
-def truncated(subject: Subject, lengths: list[int]) -> Subject:
-    """The subject cut to the first `lengths[i]` points of each series (another view of the same data)."""
-    from dataclasses import replace
-
-    cov = (
-        None
-        if subject.covariates is None
-        else [c[:n] for c, n in zip(subject.covariates, lengths, strict=True)]
-    )
-    return replace(
-        subject,
-        ts=[t[:n] for t, n in zip(subject.ts, lengths, strict=True)],
-        values=[v[:n] for v, n in zip(subject.values, lengths, strict=True)],
-        covariates=cov,
-    )
-
-
 def store_season(session, subject: Subject, season: int) -> None:
     """Keep the season given at train with the series, so forecasts without a model use it too (in the
     caller's transaction)."""
@@ -164,27 +126,6 @@ def _align(ts: np.ndarray, others: list[tuple[np.ndarray, np.ndarray]], names: l
             raise InputError(f"covariate {names[j]!r} does not cover every time stamp of the target series")
         out[:, j] = cvalues[pos]
     return out
-
-
-def panels(subject: Subject, calendar: bool, fit_until: list[int], scalers: dict | None = None):
-    """Panels for each series; covariates scaled with statistics of the points before `fit_until` (the
-    training split) unless `scalers` (from a stored model) are given."""
-    out, fitted = [], scalers or {}
-    for i, values in enumerate(subject.values):
-        cov = None
-        if subject.covariates is not None:
-            raw = subject.covariates[i]
-            if not scalers:
-                mean, std = raw[: fit_until[i]].mean(axis=0), raw[: fit_until[i]].std(axis=0)
-                fitted = {"mean": mean.tolist(), "std": np.where(std > 0, std, 1.0).tolist()}
-            cov = (raw - np.asarray(fitted["mean"])) / np.asarray(fitted["std"])
-        cal = (
-            calendar_features(subject.ts[i], subject.freq)
-            if calendar and subject.time_kind == "datetime"
-            else None
-        )
-        out.append(Panel(values, cov, cal))
-    return out, fitted
 
 
 def future_stamps(last: int, kind: str, freq: str | None, horizon: int) -> np.ndarray:

@@ -8,6 +8,7 @@ import numpy as np
 from core.settings import Settings
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import floors_for
+from forecaster.subject import full_panels
 from forecaster.windows import make_windows
 from pipelines.sampling import load
 from textgen.sampler import SamplingParams, generate
@@ -24,7 +25,7 @@ def attention_weights(settings: Settings, name: str, windows: int = 50) -> np.nd
     cfg = ForecastConfig.from_json(v.config)
     subject = fd.load(settings, name, cfg.covariates)
     lengths = [len(x) for x in subject.values]
-    panels, _ = fd.panels(subject, cfg.calendar, lengths, v.config.get("scalers") or None)
+    panels = full_panels(subject, cfg.calendar, v.config.get("scalers"))
     floors = np.asarray(v.config.get("floors") or floors_for(panels, lengths))
     starts = [np.arange(max(len(p) - cfg.lookback - windows, 0), len(p) - cfg.lookback + 1) for p in panels]
     w = make_windows(panels, cfg, starts, floors, with_target=False)

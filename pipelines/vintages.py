@@ -4,6 +4,7 @@ the model version that made it, scoring past vintages, exporting them."""
 from __future__ import annotations
 
 import shlex
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,152 +17,73 @@ from db import forecasts as fq
 from db import series as q
 from db.engine import read_session, write_session
 from db.forecasts import upsert_forecast
-from forecaster import methods
 from forecaster import metrics as m
 from forecaster.config import PEERS, ForecastConfig
-from forecaster.evaluate import bounds, floors_for
-from forecaster.methods import COMBINATION
+from forecaster.predict import Ask, Row, Version, fallback_serve, network_forecasts, served_forecasts
 from forecaster.scores import NETWORK
-from forecaster.train import predict_normalised
-from forecaster.windows import make_windows
+from forecaster.search import CONFIDENCE, count_methods
+from forecaster.subject import Subject, season_of
 from pipelines import forecast_data as fd
-from pipelines.forecast_steps import CONFIDENCE, count_methods
 from runtime.artifacts import load_champion
 
 
-def predict_forecast(
-    settings: Settings,
-    name: str,
-    horizon: int | None = None,
-    version_id: int | None = None,
-    levels: tuple[int, ...] = (80, 95),
-    season: int = 0,
-    as_of: str | None = None,
-    replace: bool = False,
-) -> dict:
+@dataclass(frozen=True)
+class PredictOptions:
+    """How `forecast predict` is asked: steps (the model's own by default), which version (the champion
+    by default), interval levels, a seasonal period for the methods, the origin, whether to replace."""
+
+    horizon: int | None = None
+    version: int | None = None
+    levels: tuple[int, ...] = (80, 95)
+    season: int = 0
+    as_of: str | None = None
+    replace: bool = False
+
+
+def predict_forecast(settings: Settings, name: str, options: PredictOptions = PredictOptions()) -> dict:
     """Forecast every series of the subject from its last observation (or from `as_of`), each by what
     serves it: the champion's network where it beat the series' best baseline in the backtest, else that
     baseline; with no champion, each series' best baseline by a backtest of the baselines. Conformal
     intervals; stored as a vintage (upserted: the same data, model and options give the same rows; other
     options at a stored origin are refused unless `replace`)."""
-    version = load_champion(settings, "forecaster", name, version_id)
-    if version is None:
-        subject = fd.load(settings, name, until=as_of, option="--as-of")
-        h = horizon or DEFAULT_HORIZON
-        s = fd.season_of(subject, season)
-        chosen = methods.serve(subject.values, h, s, CONFIDENCE, methods.names_for(s, PEERS))
-        serve = dict(zip(subject.names, chosen, strict=True))
-        return _issue(settings, subject, serve, h, s, levels, None, None, replace)
-    cfg = ForecastConfig.from_json(version.config)
-    horizon = horizon or cfg.horizon
+    o = options
+    stored = load_champion(settings, "forecaster", name, o.version)
+    if stored is None:
+        subject = fd.load(settings, name, until=o.as_of, option="--as-of")
+        ask = Ask(o.horizon or DEFAULT_HORIZON, season_of(subject, o.season), o.levels)
+        serve = fallback_serve(subject, ask, CONFIDENCE, PEERS)
+        return _issue(settings, subject, served_forecasts(subject, serve, ask), None, o.replace)
+    version = Version(stored.id, stored.config, stored.metrics, stored.model)
+    cfg = version.cfg
+    horizon = o.horizon or cfg.horizon
     if horizon > cfg.horizon:
         raise RecurError(
             f"--horizon {horizon}: model version {version.id} forecasts {cfg.horizon} steps; "
             f"train one with --horizon {horizon}"
         )
     covariates = tuple(version.config.get("covariates") or ())
-    subject = fd.load(settings, name, covariates, until=as_of, option="--as-of")
-    serve = version.metrics.get("serve") or dict.fromkeys(subject.names, "model")
-    model_part = model_forecasts(
-        cfg, subject, version.model, version.config, version.metrics, horizon, levels, serve
-    )
-    s = season or fd.season_of(subject, cfg.season)
-    used = (version.id, version.architecture, cfg.peers)
-    return _issue(settings, subject, serve, horizon, s, levels, used, model_part, replace)
+    subject = fd.load(settings, name, covariates, until=o.as_of, option="--as-of")
+    serve = version.metrics.get("serve") or dict.fromkeys(subject.names, NETWORK)
+    ask = Ask(horizon, o.season or season_of(subject, cfg.season), o.levels)
+    rows = served_forecasts(subject, serve, ask, network_forecasts(version, subject, ask, serve))
+    return _issue(settings, subject, rows, version.id, o.replace)
 
 
 DEFAULT_HORIZON = ForecastConfig.horizon
 
 
-def _issue(settings, subject, serve, horizon, season, levels, version, model_part, replace=False) -> dict:
-    """Each series' forecast from what serves it, stored with its method and the version that chose it."""
-    vid, architecture, peers = version or (None, None, ())
-    rows = served_forecasts(subject, serve, horizon, season, levels, architecture, model_part, peers)
+def _issue(settings: Settings, subject: Subject, rows: list[Row], vid: int | None, replace: bool) -> dict:
+    """Each series' forecast stored with its method and the version that chose it."""
     out = _store_vintage(settings, subject, rows, vid, replace)
-    counts = count_methods(label for label, _p, _b in rows)
-    method = rows[0][0] if len(counts) == 1 else "mixed"
+    counts = count_methods(r.label for r in rows)
+    method = rows[0].label if len(counts) == 1 else "mixed"
     return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
-
-
-def served_forecasts(subject, serve, horizon, season, levels, architecture, model_part, peers=()) -> list:
-    """(label, point, {level: (lower, upper)}) per series: the network's forecast where it serves the
-    series (and could forecast it), its combination with the `peers` where that serves, else the
-    series' own method."""
-    _prefetch(subject, serve, horizon, season, levels, peers)
-    rows = []
-    for i, (series_name, values) in enumerate(zip(subject.names, subject.values, strict=True)):
-        method = serve.get(series_name, "naive")
-        networked = method in (NETWORK, COMBINATION) and model_part is not None and i in model_part
-        if networked and method == NETWORK:
-            point, bounds = model_part[i]
-            label = architecture
-        elif networked:
-            point, bounds = combined_forecast(model_part[i], values, horizon, season, levels, peers)
-            label = COMBINATION
-        else:
-            method = "naive" if method in (NETWORK, COMBINATION) else method
-            point, bounds = methods.forecast(values, method, horizon, season, levels)
-            label = method
-        rows.append((label, point, bounds))
-    return rows
-
-
-def _prefetch(subject, serve, horizon, season, levels, peers) -> None:
-    """Fit each statistical peer once on every series that needs it, many at once."""
-    for peer in methods.STATISTICAL:
-        needs = [
-            v
-            for n, v in zip(subject.names, subject.values, strict=True)
-            if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
-        ]
-        methods.prefetch(needs, (peer,), horizon, season, levels)
-
-
-def combined_forecast(network, values, horizon, season, levels, peers) -> tuple:
-    """The median of the network's forecast and each peer's; each interval bound the median of theirs
-    (where every member has that level)."""
-    members = [network] + [methods.forecast(values, p, horizon, season, levels) for p in peers]
-    point = np.median([m[0] for m in members], axis=0)
-    bounds = {}
-    for level in map(str, levels):
-        if all(level in m[1] for m in members):
-            lo = np.median([m[1][level][0] for m in members], axis=0)
-            hi = np.median([m[1][level][1] for m in members], axis=0)
-            bounds[level] = (np.minimum(lo, point), np.maximum(hi, point))
-    return point, bounds
-
-
-def model_forecasts(cfg, subject, model, config, metrics, horizon, levels, serve) -> dict:
-    """{series index: (point, {level: (lower, upper)})} for the series the network serves."""
-    chosen = [
-        i
-        for i, n in enumerate(subject.names)
-        if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
-    ]
-    if not chosen:
-        return {}
-    panels, _ = fd.panels(
-        subject, cfg.calendar, [len(v) for v in subject.values], config.get("scalers") or None
-    )
-    starts = [
-        np.array([len(p) - cfg.lookback]) if i in chosen else np.array([], dtype=np.int64)
-        for i, p in enumerate(panels)
-    ]
-    floors = np.asarray(config.get("floors") or floors_for(panels, [len(p) for p in panels]))
-    w = make_windows(panels, cfg, starts, floors, with_target=False)
-    normalised = predict_normalised(cfg, model, w)[:, :horizon]
-    widths = {str(lv): metrics.get("intervals", {}).get(str(lv)) for lv in levels}
-    limits = bounds(w, normalised, {lv: q for lv, q in widths.items() if q is not None})
-    point = w.denormalise(normalised)
-    return {
-        i: (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()}) for k, i in enumerate(chosen)
-    }
 
 
 def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:
     out = []
     with write_session(settings) as session:
-        for i, (label, point, limits) in enumerate(rows):
+        for i, (label, point, limits) in enumerate((r.label, r.point, r.bounds) for r in rows):
             last = int(subject.ts[i][-1])
             stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(point))
             intervals = [

@@ -72,7 +72,7 @@ def test_calendar_features_are_bounded_cycles():
 
 
 def test_config_errors_carry_the_values():
-    with pytest.raises(InputError, match="unknown model 'transformer'.*lstm.*auto"):
+    with pytest.raises(InputError, match="--model 'transformer': choose one of .*lstm.*auto"):
         ForecastConfig(model="transformer")
     with pytest.raises(InputError, match="--horizon 0: must be at least 1"):
         ForecastConfig(horizon=0)

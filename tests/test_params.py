@@ -62,8 +62,8 @@ def test_a_schedule_sets_options_it_could_not_before(recur, write):
     recur(*schedule("n", "retrain-forecaster", subject="p/a", **given))
     from jobs.tasks import _forecast_config
 
-    cfg, auto, backtest = _forecast_config(recur.json("jobs", "show", "n")["params"])
-    made = (cfg.dropout, cfg.covariates, cfg.skip, cfg.calendar, auto, backtest.windows)
+    cfg, backtest = _forecast_config(recur.json("jobs", "show", "n")["params"])
+    made = (cfg.dropout, cfg.covariates, cfg.skip, cfg.calendar, cfg.searching, backtest.windows)
     assert made == (0.2, ("group",), "none", False, True, 3)
     wrong = recur.fails(*schedule("m", "retrain-forecaster", subject="p/a", dropout="1.5"))
     assert "--param dropout=1.5: must be in [0, 1)" in wrong

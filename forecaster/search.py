@@ -1,5 +1,6 @@
-"""The steps every forecasting pipeline shares: prepare one backtest split of a subject, fit a candidate
-on it, score it beside the baselines, try several, and refit the chosen one on all the data."""
+"""The search: prepare one backtest split of a subject, fit a candidate on it, score it beside the
+baselines, try several within a time budget (successive halving), and refit the chosen one on all the
+data."""
 
 from __future__ import annotations
 
@@ -18,9 +19,9 @@ from forecaster.intervals import LEVEL_GRID, conformal
 from forecaster.methods import COMBINATION
 from forecaster.schedule import Clock, rung_sizes
 from forecaster.scores import NETWORK, Scoreboard
+from forecaster.subject import Subject, full_panels, panels, season_of
 from forecaster.train import TrainResult, predict_normalised, refit, resume, train
-from forecaster.windows import make_windows
-from pipelines import forecast_data as fd
+from forecaster.windows import Panel, make_windows
 
 CONFIDENCE = BacktestConfig.confidence  # the gate's default
 
@@ -40,31 +41,12 @@ def quiet(_line: str) -> None:
 
 
 @dataclass(frozen=True)
-class Run:
-    """How one run is carried out, beside what the configurations decide."""
-
-    force: bool = False  # promote whatever the gate says
-    candidates: tuple[str, ...] = ()  # architectures to try (auto), else the configuration's one
-    verbose: int = 0
-    tensorboard: str | None = None
-    device: str = "auto"
-    precision: str = "float32"
-    until: str | None = None  # train on the data up to this time only
-    progress: Progress = quiet
-
-
-PLAIN_RUN = Run()
-DEFAULT_BACKTEST = BacktestConfig()
-
-
-@dataclass(frozen=True)
 class Request:
     """How `train` (and `evaluate`) are asked to decide."""
 
     windows: int = BacktestConfig.windows
     stride: int | None = None
     force: bool = False
-    candidates: tuple[str, ...] = ()
     confidence: float = CONFIDENCE
     verbose: int = 0
     tensorboard: str | None = None
@@ -72,18 +54,9 @@ class Request:
     budget: float = 0.0  # seconds the backtest may train networks (0: no limit)
 
     @classmethod
-    def of(cls, bt: BacktestConfig, run: Run, spread: Callable | None = None) -> Request:
-        return cls(
-            bt.windows,
-            bt.stride or None,
-            run.force,
-            run.candidates,
-            bt.confidence,
-            run.verbose,
-            run.tensorboard,
-            spread,
-            60 * bt.budget,
-        )
+    def of(cls, bt: BacktestConfig, **how) -> Request:
+        """The request a backtest configuration makes, with `how` the run is carried out."""
+        return cls(bt.windows, bt.stride or None, confidence=bt.confidence, budget=60 * bt.budget, **how)
 
 
 @dataclass
@@ -91,7 +64,7 @@ class Prepared:
     """A subject cut into one backtest split, shared by every candidate."""
 
     cfg: ForecastConfig  # resolved: season, lookback, scaling, history
-    subject: fd.Subject
+    subject: Subject
     sp: ev.Split
     scalers: dict
     windows: int
@@ -110,7 +83,7 @@ class Candidate:
 
 
 def prepare(
-    cfg: ForecastConfig, subject: fd.Subject, windows: int, stride: int | None, like: Prepared | None = None
+    cfg: ForecastConfig, subject: Subject, windows: int, stride: int | None, like: Prepared | None = None
 ) -> Prepared:
     """One backtest split of the subject for `cfg` (resolved for this data); `like`, another prepared
     split of the same series, puts the backtest windows in the same places (and lends its methods'
@@ -118,12 +91,12 @@ def prepare(
     origins = like.sp.origins if like is not None else None
     known = like.sp.baselines if like is not None and like.subject.values is subject.values else None
     stride = stride or cfg.horizon
-    cfg = cfg.resolved(fd.season_of(subject, cfg.season), subject.values, windows, stride)
+    cfg = cfg.resolved(season_of(subject, cfg.season), subject.values, windows, stride)
     if origins is None:
         origins = [ev.origins_for(len(v), cfg, windows, stride) for v in subject.values]
     first = [int(o[0]) if len(o) else len(v) for o, v in zip(origins, subject.values, strict=True)]
-    panels, scalers = fd.panels(subject, cfg.calendar, first)
-    sp = ev.split(cfg, subject.names, panels, windows, stride, cfg.season, origins, known)
+    cut, scalers = panels(subject, cfg.calendar, first)
+    sp = ev.split(cfg, subject.names, cut, windows, stride, cfg.season, origins, known)
     return Prepared(cfg, subject, sp, scalers, windows, stride)
 
 
@@ -167,13 +140,13 @@ def evidence(prep: Prepared, cand: Candidate) -> tuple[Scoreboard, dict[str, np.
     return board, losses
 
 
-def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress) -> list[tuple]:
+def search(cfg: ForecastConfig, subject: Subject, req: Request, progress: Progress) -> list[tuple]:
     """(prepared split, candidate, scoreboard, losses) for each candidate tried, the best (lowest backtest
     MASE) first: each architecture at the resolved lookback, and with `--model auto` and no lookback
     given, the best of them again at the short lookback, on the same backtest windows, within the time
     budget (successive halving). With `auto` and covariates the same search runs again without them, each
     on half the budget: covariates earn their place like any choice."""
-    twice = bool(req.candidates and subject.covariate_names)
+    twice = bool(cfg.searching and subject.covariate_names)
     each = replace(req, budget=req.budget / 2) if twice else req
     tried = _search_inputs(cfg, subject, each, progress)
     if twice:
@@ -187,13 +160,13 @@ def search(cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Pro
 
 
 def _search_inputs(
-    cfg: ForecastConfig, subject: fd.Subject, req: Request, progress: Progress, like: Prepared | None = None
+    cfg: ForecastConfig, subject: Subject, req: Request, progress: Progress, like: Prepared | None = None
 ) -> list[tuple]:
     prep = prepare(cfg, subject, req.windows, req.stride, like)
     progress(describe(prep))
-    models = req.candidates or (cfg.model,)
+    models = cfg.candidates()
     short = prep.cfg.short_lookback()
-    also_short = bool(req.candidates) and not cfg.lookback and short < prep.cfg.lookback
+    also_short = cfg.searching and not cfg.lookback and short < prep.cfg.lookback
     clock = Clock(req.budget, len(models) + also_short)
     tried = sorted(_try_each(prep, models, req, progress, clock), key=_score)
     if also_short:
@@ -287,22 +260,20 @@ def describe(prep: Prepared) -> str:
 
 def refit_issued(prep: Prepared, cand: Candidate, verbose: int):
     cfg, subject = cand.cfg, prep.subject
-    panels, _ = fd.panels(subject, cfg.calendar, [len(v) for v in subject.values], prep.scalers or None)
-    starts = [training_starts(len(p), cfg) for p in panels]
-    floors = floors_for(panels, [len(p) for p in panels])
-    windows = make_windows(panels, cfg, starts, floors)
+    whole = full_panels(subject, cfg.calendar, prep.scalers)
+    starts = [training_starts(len(p), cfg) for p in whole]
+    floors = floors_for(whole, [len(p) for p in whole])
+    windows = make_windows(whole, cfg, starts, floors)
     return refit(cfg, windows, prep.sp.season, cand.result, verbose)
 
 
-def data_config(subject: fd.Subject, prep: Prepared) -> dict:
+def data_config(subject: Subject, prep: Prepared) -> dict:
     return {
         "series": subject.names,
         "time_kind": subject.time_kind,
         "freq": subject.freq,
         "covariates": subject.covariate_names,
         "scalers": prep.scalers,
-        "floors": floors_for(
-            [fd.Panel(v) for v in subject.values], [len(v) for v in subject.values]
-        ).tolist(),
+        "floors": floors_for([Panel(v) for v in subject.values], [len(v) for v in subject.values]).tolist(),
         "data_range": [[int(t[0]), int(t[-1])] for t in subject.ts],
     }

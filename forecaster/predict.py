@@ -1,0 +1,145 @@
+"""Issuing forecasts from a series' last observation, each series by what serves it: a stored network, its
+combination with the statistical peers, or a method that is not a network; with intervals. Pure: the
+pipelines load the subject and the stored version and store what comes back."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from forecaster import methods
+from forecaster.config import ForecastConfig
+from forecaster.evaluate import bounds, floors_for
+from forecaster.intervals import LEVELS
+from forecaster.methods import COMBINATION
+from forecaster.scores import NETWORK
+from forecaster.subject import Subject, full_panels
+from forecaster.train import predict_normalised
+from forecaster.windows import make_windows
+
+Bounds = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (lower, upper)
+
+
+@dataclass(frozen=True)
+class Ask:
+    """What a forecast is asked for: how many steps, at which seasonal period, with which intervals."""
+
+    horizon: int
+    season: int
+    levels: tuple[int, ...] = LEVELS
+
+
+@dataclass
+class Version:
+    """A stored forecasting network as it forecasts: its id, its configuration and metrics as stored."""
+
+    id: int
+    config: dict
+    metrics: dict
+    model: object
+
+    @property
+    def cfg(self) -> ForecastConfig:
+        return ForecastConfig.from_json(self.config)
+
+
+@dataclass
+class Networked:
+    """A stored network's forecasts of the series it can serve, ready to issue or combine."""
+
+    architecture: str
+    peers: tuple[str, ...]  # the statistical peers its combination takes
+    forecasts: dict[int, tuple[np.ndarray, Bounds]]  # series index -> (point, bounds)
+
+
+@dataclass
+class Row:
+    """One series' issued forecast: what made it, the points, the interval bounds per level."""
+
+    label: str
+    point: np.ndarray
+    bounds: Bounds
+
+
+def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[str, str]) -> Networked:
+    """The network's forecasts of the series it serves (alone or in the combination) and can read a
+    lookback of, with its conformal intervals."""
+    cfg = version.cfg
+    chosen = [
+        i
+        for i, n in enumerate(subject.names)
+        if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
+    ]
+    out = Networked(cfg.model, cfg.peers, {})
+    if not chosen:
+        return out
+    panels = full_panels(subject, cfg.calendar, version.config.get("scalers"))
+    starts = [
+        np.array([len(p) - cfg.lookback]) if i in chosen else np.array([], dtype=np.int64)
+        for i, p in enumerate(panels)
+    ]
+    floors = np.asarray(version.config.get("floors") or floors_for(panels, [len(p) for p in panels]))
+    w = make_windows(panels, cfg, starts, floors, with_target=False)
+    normalised = predict_normalised(cfg, version.model, w)[:, : ask.horizon]
+    stored = version.metrics.get("intervals", {})
+    widths = {str(lv): stored.get(str(lv)) for lv in ask.levels}
+    limits = bounds(w, normalised, {lv: q for lv, q in widths.items() if q is not None})
+    point = w.denormalise(normalised)
+    for k, i in enumerate(chosen):
+        out.forecasts[i] = (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()})
+    return out
+
+
+def served_forecasts(
+    subject: Subject, serve: dict[str, str], ask: Ask, network: Networked | None = None
+) -> list[Row]:
+    """Each series' forecast: the network's where it serves the series (and could forecast it), its
+    combination with the peers where that serves, else the series' own method."""
+    peers = network.peers if network is not None else ()
+    _prefetch(subject, serve, ask, peers)
+    rows = []
+    for i, values in enumerate(subject.values):
+        method = serve.get(subject.names[i], "naive")
+        networked = method in (NETWORK, COMBINATION) and network is not None and i in network.forecasts
+        if networked and method == NETWORK:
+            rows.append(Row(network.architecture, *network.forecasts[i]))
+        elif networked:
+            rows.append(Row(COMBINATION, *combined_forecast(network.forecasts[i], values, ask, peers)))
+        else:
+            method = "naive" if method in (NETWORK, COMBINATION) else method
+            rows.append(Row(method, *methods.forecast(values, method, ask.horizon, ask.season, ask.levels)))
+    return rows
+
+
+def _prefetch(subject: Subject, serve: dict[str, str], ask: Ask, peers: tuple[str, ...]) -> None:
+    """Fit each statistical peer once on every series that needs it, many at once."""
+    for peer in methods.STATISTICAL:
+        needs = [
+            v
+            for n, v in zip(subject.names, subject.values, strict=True)
+            if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
+        ]
+        methods.prefetch(needs, (peer,), ask.horizon, ask.season, ask.levels)
+
+
+def combined_forecast(network: tuple, values: np.ndarray, ask: Ask, peers: tuple[str, ...]) -> tuple:
+    """The median of the network's forecast and each peer's; each interval bound the median of theirs
+    (where every member has that level)."""
+    members = [network] + [methods.forecast(values, p, ask.horizon, ask.season, ask.levels) for p in peers]
+    point = np.median([m[0] for m in members], axis=0)
+    limits = {}
+    for level in map(str, ask.levels):
+        if all(level in m[1] for m in members):
+            lo = np.median([m[1][level][0] for m in members], axis=0)
+            hi = np.median([m[1][level][1] for m in members], axis=0)
+            limits[level] = (np.minimum(lo, point), np.maximum(hi, point))
+    return point, limits
+
+
+def fallback_serve(subject: Subject, ask: Ask, confidence: float, peers: tuple[str, ...]) -> dict[str, str]:
+    """With no network: each series' best method by a backtest of the methods alone."""
+    chosen = methods.serve(
+        subject.values, ask.horizon, ask.season, confidence, methods.names_for(ask.season, peers)
+    )
+    return dict(zip(subject.names, chosen, strict=True))
