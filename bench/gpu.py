@@ -56,7 +56,7 @@ def textgen_gpu(
     any option overridden as on the command line)."""
     from core.settings import Settings
     from pipelines.ingest import ingest_corpus
-    from pipelines.textgen import train_textgen
+    from pipelines.textgen import TextgenRun, train_textgen
     from textgen.config import preset
 
     settings = Settings.resolve(home)
@@ -65,8 +65,7 @@ def textgen_gpu(
         settings,
         "shakespeare",
         preset(name, time_limit=minutes * 60, **(overrides or {})),
-        device=device,
-        say=lambda m: print("  " + m, flush=True),
+        TextgenRun(say=lambda m: print("  " + m, flush=True), device=device),
     )
     out["gpu_bytes_in_use"] = memory_in_use()
     out["val_loss_by_context"] = context_losses(settings, out["version"])

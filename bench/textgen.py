@@ -27,12 +27,12 @@ CORPUS = ROOT / "data" / "tinyshakespeare.txt"
 
 
 def train_cpu_preset(settings, time_limit: float) -> dict:
-    from pipelines.textgen import train_textgen
+    from pipelines.textgen import TextgenRun, train_textgen
     from textgen.config import preset
 
     cfg = preset("cpu", time_limit=time_limit)
     started = time.perf_counter()
-    out = train_textgen(settings, "shakespeare", cfg, say=lambda m: print("  " + m, flush=True))
+    out = train_textgen(settings, "shakespeare", cfg, TextgenRun(say=lambda m: print("  " + m, flush=True)))
     out["wall_s"] = time.perf_counter() - started
     print(
         f"--preset cpu: validation {out['val_loss']:.4f} nats = {out['val_bpc']:.3f} bits/char after "

@@ -40,17 +40,7 @@ def labels() -> None:
     help="FILE lists windows of stored series: columns series, start, end and the label.",
 )
 @pass_settings
-def labels_ingest(
-    settings: Settings,
-    file: str,
-    text_col: str,
-    label_col: str,
-    name: str | None,
-    series: str | None,
-    time_col: str,
-    window: int,
-    listed: bool,
-) -> None:
+def labels_ingest(settings: Settings, file: str, text_col: str, label_col: str, **options) -> None:
     """Add a CSV of labelled texts, or of labelled windows of stored series.
 
     \b
@@ -61,7 +51,8 @@ def labels_ingest(
     """
     from pipelines.classify import SeriesLabels, ingest_labels
 
-    windows = SeriesLabels(series, time_col, window, listed) if (series or listed) else None
+    name = options.pop("name")
+    windows = SeriesLabels(**options) if (options["series"] or options["listed"]) else None
     out = ingest_labels(settings, file, text_col, label_col, name, windows)
     shown = out | {"classes": ", ".join(f"{c} ({n})" for c, n in out["classes"].items())}
     if "series" in out:
@@ -164,9 +155,7 @@ def classify_evaluate(settings: Settings, name: str, version_id: int | None) -> 
 @click.option("--series", help="Series classifiers: the stored series whose window to classify.")
 @click.option("--end", help="With --series: the window's last time (default: the latest point).")
 @pass_settings
-def classify_predict(
-    settings: Settings, name: str, texts, file, version_id, explain, series: str | None, end: str | None
-) -> None:
+def classify_predict(settings: Settings, name: str, texts, file, version_id, **options) -> None:
     """Classify texts (or a window of a series) with the champion; every prediction is stored with its
     probabilities and the model version.
 
@@ -177,12 +166,12 @@ def classify_predict(
     """
     from pipelines.classify import predict, predict_window
 
-    if series:
-        out = predict_window(settings, name, series, end, version_id)
+    if options["series"]:
+        out = predict_window(settings, name, options["series"], options["end"], version_id)
         emit(settings, out, _predictions_table(out))
         return
     items = list(texts) + (Path(file).read_text(encoding="utf-8").splitlines() if file else [])
-    out = predict(settings, name, [t for t in items if t.strip()] or items, version_id, explain)
+    out = predict(settings, name, [t for t in items if t.strip()] or items, version_id, options["explain"])
     emit(settings, out, _predictions_table(out))
 
 

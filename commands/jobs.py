@@ -10,6 +10,7 @@ from commands.common import FLOAT, emit, pass_settings
 from core.settings import Settings
 from jobs.lease import LEASE_S
 from jobs.schedules import (
+    ScheduleSpec,
     add_schedule,
     backfill,
     history,
@@ -41,16 +42,7 @@ def jobs() -> None:
 @click.option("--timeout", help="Wall-clock limit per run: 90s, 45m, 2h.")
 @click.option("--retries", type=int, default=0, show_default=True, help="Extra attempts after a failure.")
 @pass_settings
-def jobs_add(
-    settings: Settings,
-    name: str,
-    task: str,
-    cron: str,
-    tz: str,
-    params: tuple[str, ...],
-    timeout: str | None,
-    retries: int,
-) -> None:
+def jobs_add(settings: Settings, name: str, params: tuple[str, ...], **options) -> None:
     """Add a schedule; its parameters are checked now (an unknown series is an error now, not at 2 a.m.).
 
     \b
@@ -59,7 +51,7 @@ def jobs_add(
           --param subject=ETTh1/OT --param horizon=24 --param path=/data/ett/ --timeout 2h --retries 2
       recur jobs add poem --task sample --cron "0 8 * * *" --param corpus=shakespeare --param length=400
     """
-    out = add_schedule(settings, name, task, cron, tz, parse_params(params), timeout, retries)
+    out = add_schedule(settings, ScheduleSpec(name, params=parse_params(params), **options))
     emit(settings, out, keyvalues(out) + "\nnext runs: " + ", ".join(out["next"]))
 
 

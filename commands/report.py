@@ -35,7 +35,7 @@ def report() -> None:
 )
 @click.option("--with-data", is_flag=True, help="Also write the forecasts as CSV and JSON beside it.")
 @pass_settings
-def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out, with_data) -> None:
+def report_export(settings: Settings, subjects, groups, **options) -> None:
     """Write a report: a summary of what changed, then forecasts (fan charts, backtests, vintages, training
     curves), text generators (bits per character, samples at several temperatures) and scheduled jobs.
 
@@ -45,10 +45,11 @@ def report_export(settings: Settings, subjects, groups, corpora, since, fmt, out
       recur report export --series airline --corpus shakespeare --format pdf --out monday.pdf
       recur report export --group ETTh1 --format md --out ett.md --with-data --since 2026-11-01
     """
-    from pipelines.report import export
+    from pipelines.report import ReportRequest, export
     from reports.text import keyvalues
 
-    result = export(settings, fmt, Path(out), (*subjects, *groups), corpora, since, with_data)
+    options |= {"out": Path(options["out"]), "corpora": tuple(options["corpora"])}
+    result = export(settings, ReportRequest(**options, subjects=(*subjects, *groups)))
     lines = [keyvalues(result)]
     data = result.get("data") or {}
     lines += [f"data    {path}" for path in data.get("written", [])]

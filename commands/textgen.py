@@ -35,17 +35,7 @@ def textgen() -> None:
 @click.option("--force", is_flag=True, help="Make it the champion even if its validation loss is worse.")
 @device_options
 @pass_settings
-def textgen_train(
-    settings: Settings,
-    corpus: str,
-    preset: str,
-    resume: bool,
-    preview: bool,
-    force: bool,
-    device: str,
-    precision: str,
-    **overrides,
-) -> None:
+def textgen_train(settings: Settings, corpus: str, preset: str, **options) -> None:
     """Train on a corpus; reports validation loss in nats and bits per character every epoch. The new
     version becomes the corpus's champion when its validation loss beats the current one's.
 
@@ -56,12 +46,12 @@ def textgen_train(
       recur textgen train shakespeare --cell lstm --layers 3 --units 512 --preset gpu
       recur textgen train shakespeare --resume --epochs 5
     """
-    from pipelines.textgen import train_textgen
+    from pipelines.textgen import TextgenRun, train_textgen
 
-    cfg = make(preset, **overrides)
+    how = {k: options.pop(k) for k in ("resume", "preview", "force", "device", "precision")}
     say = (lambda _m: None) if settings.json else click.echo
-    verbose = 0 if settings.json else interactive()
-    out = train_textgen(settings, corpus, cfg, resume, preview, say, verbose, force, device, precision)
+    run = TextgenRun(**how, say=say, verbose=0 if settings.json else interactive())
+    out = train_textgen(settings, corpus, make(preset, **options), run)
     emit(settings, out)
 
 

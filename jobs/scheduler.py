@@ -62,23 +62,18 @@ def utc_now() -> datetime:
 
 
 class Scheduler:
+    catch_up = timedelta(days=7)  # how far back a missed run is still made up
+
     def __init__(
         self,
         settings: Settings,
         tick: float = 30.0,
-        catch_up: timedelta = timedelta(days=7),
         workers: int = 2,
         clock: Callable[[], datetime] = utc_now,
         runner=execute,
         lease: float = LEASE_S,
     ) -> None:
-        self.settings, self.tick_s, self.catch_up, self.clock, self.runner = (
-            settings,
-            tick,
-            catch_up,
-            clock,
-            runner,
-        )
+        self.settings, self.tick_s, self.clock, self.runner = settings, tick, clock, runner
         self.holder = f"{socket.gethostname()}:{os.getpid()}"
         self.stale = timedelta(seconds=lease)
         self.fence: sq.Fence | None = None  # (holder, epoch) while this scheduler leads

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from core.errors import InputError
@@ -66,18 +67,32 @@ def parse_duration(text: str | None) -> int | None:
     return int(seconds)
 
 
-def add_schedule(
-    settings: Settings,
-    name: str,
-    task: str,
-    cron: str,
-    tz: str,
-    params: dict,
-    timeout: str | None,
-    retries: int,
-) -> dict:
+@dataclass(frozen=True)
+class ScheduleSpec:
+    """A schedule as `jobs add` asks for it: its name, task and the task's parameters, a cron read in a
+    time zone, a wall-clock limit per run (90s, 45m, 2h) and extra attempts after a failure."""
+
+    name: str
+    task: str
+    cron: str
+    tz: str = "UTC"
+    params: dict = field(default_factory=dict)
+    timeout: str | None = None
+    retries: int = 0
+
+
+def add_schedule(settings: Settings, spec: ScheduleSpec) -> dict:
     from db import schedules as sq
     from db.engine import write_session
+
+    name, task, cron, tz, params, retries = (
+        spec.name,
+        spec.task,
+        spec.cron,
+        spec.tz,
+        spec.params,
+        spec.retries,
+    )
 
     check_name(name, "schedule")
     zone(tz)
@@ -93,7 +108,7 @@ def add_schedule(
             cron=cron,
             timezone=tz,
             params=params,
-            timeout_s=parse_duration(timeout),
+            timeout_s=parse_duration(spec.timeout),
             retries=retries,
             enabled=True,
         )

@@ -102,16 +102,10 @@ def _textgen_config(p: dict):
 
 
 def _retrain_textgen(settings: Settings, p: dict) -> dict:
-    from pipelines.textgen import train_textgen
+    from pipelines.textgen import TextgenRun, train_textgen
 
-    cfg = _textgen_config(p)
-    out = train_textgen(
-        settings,
-        p["corpus"],
-        cfg,
-        resume=parsed(TEXTGEN_PARAMS, p).get("resume", False),
-        say=lambda _m: None,
-    )
+    resume = parsed(TEXTGEN_PARAMS, p).get("resume", False)
+    out = train_textgen(settings, p["corpus"], _textgen_config(p), TextgenRun(resume, say=lambda _m: None))
     return {k: out[k] for k in ("version", "alias", "val_loss", "val_bpc")}
 
 
@@ -185,7 +179,7 @@ def _report(settings: Settings, p: dict) -> dict:
     """The report, written into <home>/reports/ under a dated name (or `out`)."""
     from datetime import UTC, datetime
 
-    from pipelines.report import export
+    from pipelines.report import ReportRequest, export
 
     fmt = p.get("format", "html")
     out = (
@@ -195,7 +189,7 @@ def _report(settings: Settings, p: dict) -> dict:
     )
     subjects = tuple(x for x in p.get("series", "").split(",") if x)
     corpora = tuple(x for x in p.get("corpus", "").split(",") if x)
-    return export(settings, fmt, out, subjects, corpora)
+    return export(settings, ReportRequest(out, fmt, subjects, corpora))
 
 
 def _sleep_checks(p: dict) -> None:

@@ -13,7 +13,7 @@ from pipelines.catalog import list_corpora, list_series
 from pipelines.forecast import train_forecaster
 from pipelines.ingest import ingest_corpus, ingest_series
 from pipelines.sampling import SampleRequest, sample_text
-from pipelines.textgen import train_textgen
+from pipelines.textgen import TextgenRun, train_textgen
 from pipelines.vintages import predict_forecast
 from readers.csvread import IngestOptions
 from textgen.config import preset
@@ -44,7 +44,7 @@ def demo_home() -> Path:
 
 
 def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
-    from pipelines.report import export
+    from pipelines.report import ReportRequest, export
 
     for file, opts in SERIES:
         report = ingest_series(settings, DATA / file, opts)
@@ -66,7 +66,7 @@ def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
         say(f"forecast {subject}: {steps} steps by {vintage['method']}, with 80/95% intervals")
     text = _textgen(settings, say, quick)
     path = settings.subdir("reports") / "demo-report.html"
-    export(settings, "html", path)
+    export(settings, ReportRequest(path, "html"))
     say(f"report: {path}")
     return {
         "home": str(settings.home),
@@ -85,7 +85,7 @@ def _textgen(settings: Settings, say, quick: bool) -> dict:
         else {"units": 128, "epochs": 3}
     )
     cfg = preset("tiny", cell="gru", seq_len=64, **({"embedding": 32, "batch_size": 64} | sizes))
-    out = train_textgen(settings, "shakespeare", cfg, say=lambda m: say("  " + m))
+    out = train_textgen(settings, "shakespeare", cfg, TextgenRun(say=lambda m: say("  " + m)))
     say(
         f"trained a text generator: version {out['version']}, {out['val_bpc']:.2f} bits/char ({out['alias']})"
     )

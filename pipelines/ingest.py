@@ -59,8 +59,8 @@ def ingest_series(settings: Settings, path: str | Path, opts: IngestOptions) -> 
         except InputError as exc:  # irregular spacing or gaps: maybe a day-first file read month first
             raise InputError(str(exc) + table.parser.day_first_hint(bool(opts.time_format))) from exc
         group_id = q.ensure_group(session, group, str(path)).id if group else None
-        for r, p in plans:
-            report.series.append(_apply(session, r, p, table.parser.kind, group_id, str(path), opts))
+        for _r, p in plans:
+            report.series.append(_apply(session, p, table.parser.kind, group_id, str(path), opts))
     return report
 
 
@@ -90,7 +90,7 @@ def _plan(session, rows: SeriesRows, kind: str, opts: IngestOptions, path) -> Pl
 
 
 def _apply(
-    session, rows: SeriesRows, p: Plan, kind: str, group_id: int | None, source: str, opts: IngestOptions
+    session, p: Plan, kind: str, group_id: int | None, source: str, opts: IngestOptions
 ) -> SeriesOutcome:
     series = q.get_series(session, p.name)
     created = series is None

@@ -3,6 +3,7 @@ and single charts; the period covered starts at the previous report by default."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
@@ -26,18 +27,24 @@ def _last_report_file(settings: Settings) -> Path:
     return settings.subdir("reports") / ".last-report"
 
 
-def export(
-    settings: Settings,
-    fmt: str,
-    out: Path,
-    subjects=(),
-    corpora=(),
-    since: str | None = None,
-    with_data: bool = False,
-) -> dict:
+@dataclass(frozen=True)
+class ReportRequest:
+    """What `report export` is asked for: where, in which format (None: from the file's suffix), which
+    subjects and corpora (none: all), the period's start (None: since the previous report), and whether
+    the forecasts are written beside it as data."""
+
+    out: Path
+    fmt: str | None = None
+    subjects: tuple[str, ...] = ()
+    corpora: tuple[str, ...] = ()
+    since: str | None = None
+    with_data: bool = False
+
+
+def export(settings: Settings, request: ReportRequest) -> dict:
     """Write the report (HTML, Markdown + PNGs, or PDF), replacing any existing file atomically."""
-    out = Path(out)
-    fmt = output_format(settings, out, fmt, REPORT_FORMATS, "html")
+    out, subjects, corpora, since = Path(request.out), request.subjects, request.corpora, request.since
+    fmt = output_format(settings, out, request.fmt, REPORT_FORMATS, "html")
     if out.is_dir():
         out = out / f"recur-report-{utcnow():%Y%m%d-%H%M}.{fmt}"
     if not out.parent.is_dir():
@@ -58,7 +65,7 @@ def export(
         result["images"] = str(out.with_name(f"{out.stem}_files"))
     else:
         result["pages"] = write_pdf(report, out)
-    if with_data:
+    if request.with_data:
         result["data"] = _export_data(settings, report, out)
     write_atomic(_last_report_file(settings), lambda tmp: tmp.write_text(utcnow().isoformat()))
     return result

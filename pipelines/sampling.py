@@ -9,11 +9,10 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import secrets
 import shlex
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -22,7 +21,7 @@ from core.files import write_atomic
 from core.settings import Settings
 from db import light
 from textgen import overlap
-from textgen.batching import Job, run_alone
+from textgen.batching import Deliver, Job, run_alone
 from textgen.config import SampleRequest
 from textgen.sampler import CharModel, SamplingParams
 from textgen.vocab import Vocabulary
@@ -117,24 +116,24 @@ def sample_text(
     that may still begin the stop string is held back, so what is shown is exactly what is stored)."""
     loaded = load(settings, corpus, req.version)
     prompt_ids, prompt = prompt_of(loaded, req.prompt, req.unknown)
-    seed = req.seed if req.seed is not None else secrets.randbits(32)
+    req = req.seeded()
     deliver = None
     if emit is not None and req.n == 1:
         if prompt:
             emit(prompt)
         deliver = lambda _k, text, _finish: text and emit(text)  # noqa: E731
-    job = Job(prompt_ids, req.n, req.length, sampling_params(req), seed, stops_of(req.stop), deliver)
+    job = job_of(prompt_ids, req, deliver)
     started = time.perf_counter()
     run_alone(loaded.model, loaded.vocab.chars, job)
     seconds = time.perf_counter() - started
-    kept = keep_samples(settings, loaded, req.prompt, job, request_params(req))
+    kept = keep_samples(settings, loaded, req.prompt, job, req.stored())
     chars = sum(len(t) for t in job.outputs)
     return {
         "corpus": corpus,
         "version": loaded.version,
         "prompt": prompt,
         "stop": req.stop,
-        "seed": seed,
+        "seed": req.seed,
         "samples": kept["samples"],
         "ids": kept["ids"],
         "chars_per_s": chars / seconds if seconds > 0 else None,
@@ -148,19 +147,16 @@ def prompt_of(loaded: LoadedGenerator, prompt: str, unknown: str) -> tuple[np.nd
     return ids, loaded.vocab.decode(ids) if prompt else ""
 
 
-def sampling_params(req: SampleRequest) -> SamplingParams:
-    return SamplingParams(req.temperature, req.top_k or 0, req.top_p)
+def job_of(prompt_ids: np.ndarray, req: SampleRequest, deliver: Deliver | None = None) -> Job:
+    """A seeded request as a job for the sampler (`deliver` gets each stream's final characters)."""
+    sampling = SamplingParams(req.temperature, req.top_k or 0, req.top_p)
+    return Job(prompt_ids, req.n, req.length, sampling, req.seed, stops_of(req.stop), deliver)
 
 
 def stops_of(stop: str | list[str] | None) -> tuple[str, ...]:
     if stop is None:
         return ()
     return tuple(s for s in ([stop] if isinstance(stop, str) else stop) if s)
-
-
-def request_params(req: SampleRequest) -> dict:
-    """What a stored sample records of the request beside its prompt, seed and version."""
-    return {k: v for k, v in asdict(req).items() if k not in ("prompt", "seed", "version")}
 
 
 @dataclass

@@ -16,9 +16,9 @@ from threadpoolctl import threadpool_limits
 from core.errors import InputError
 from core.settings import Settings
 from pipelines.sampling import LoadedGenerator, copied_runs, corpus_index, load, measured, store_samples
-from textgen.batching import Batcher, Deliver, Job
+from textgen.batching import Batcher, Job
 from textgen.overlap import CorpusIndex
-from textgen.sampler import ONE_THREAD_STREAMS, SamplingParams
+from textgen.sampler import ONE_THREAD_STREAMS
 
 KEPT = 4  # model versions kept loaded
 CHAMPION_TTL_S = 2.0  # how long a corpus's champion, once looked up, is taken as known
@@ -231,17 +231,3 @@ class SampleWriter:
             for f in mine:
                 copied[id(f)] = [next(runs) for _ in f.job.outputs]
         return [measured(f.loop.loaded, f.prompt, f.job, f.params, copied[id(f)]) for f in batch]
-
-
-def new_job(
-    prompt_ids,
-    n: int,
-    length: int,
-    sampling: tuple[float, int | None, float],
-    seed: int,
-    stops: tuple[str, ...],
-    deliver: Deliver,
-) -> Job:
-    """A request for a loop: `sampling` is (temperature, top_k or None, top_p)."""
-    temperature, top_k, top_p = sampling
-    return Job(prompt_ids, n, length, SamplingParams(temperature, top_k or 0, top_p), seed, stops, deliver)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -49,19 +50,25 @@ def _start_point(settings: Settings, corpus: str, text: str, resume: bool):
     return vocab, weights, TextGenConfig.from_json(config)
 
 
+@dataclass(frozen=True)
+class TextgenRun:
+    """How one text generator's training is carried out, beside what its configuration decides."""
+
+    resume: bool = False  # from the corpus's latest version
+    preview: bool = False  # a short sample after every epoch
+    say: Callable[[str], None] = print  # progress lines
+    verbose: int = 0  # Keras' own progress bar
+    force: bool = False  # promote whatever the validation loss
+    device: str = "auto"
+    precision: str = "float32"
+
+
 def train_textgen(
-    settings: Settings,
-    corpus: str,
-    cfg: TextGenConfig,
-    resume: bool = False,
-    preview: bool = False,
-    say: Callable[[str], None] = print,
-    verbose: int = 0,
-    force: bool = False,
-    device: str = "auto",
-    precision: str = "float32",
+    settings: Settings, corpus: str, cfg: TextGenConfig, run: TextgenRun = TextgenRun()
 ) -> dict:
     from textgen.model import export_weights
+
+    resume, say, verbose, force = run.resume, run.say, run.verbose, run.force
 
     with read_session(settings) as session:
         text = cq.corpus_text(session, cq.get_corpus(session, corpus))
@@ -71,7 +78,7 @@ def train_textgen(
             previous_cfg.to_json() | {"epochs": cfg.epochs, "time_limit": cfg.time_limit}
         )
     arrays = split(text, vocab, cfg)
-    report = _epoch_reporter(cfg, vocab, say, preview)
+    report = _epoch_reporter(cfg, vocab, say, run.preview)
 
     def fit() -> Fitted:
         progress = _progress_reporter(say) if not verbose else None
@@ -94,7 +101,7 @@ def train_textgen(
         promote = force or best is None or new < best
         return promote, _reason(force, new, best, promote)
 
-    done = train_and_register(settings, "textgen", corpus, fit, gate, device, precision)
+    done = train_and_register(settings, "textgen", corpus, fit, gate, run.device, run.precision)
     corpus_index(settings, text)  # the memorisation check's index, built once per corpus text
     metrics = {k: v for k, v in done.metrics.items() if k != "decision"}
     return {

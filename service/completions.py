@@ -16,10 +16,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import InputError, RecurError
-from pipelines.sampling import prompt_of, stops_of
-from pipelines.serving import Generators, ModelLoop, new_job
+from pipelines.sampling import job_of, prompt_of
+from pipelines.serving import Generators, ModelLoop
 from service.http import ApiError, dumps, from_recur
 from service.outbox import Outbox
+from textgen.config import SampleRequest
 
 router = APIRouter(tags=["generation"])
 GATHER_S = 0.01  # after an event, characters made within this long go out together in the next one
@@ -34,11 +35,11 @@ class CompletionRequest(BaseModel):
     """OpenAI's completion request; what recur does not do (echo, logprobs, best_of > 1, penalties, a
     suffix, logit_bias) is refused with 400 rather than silently ignored."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     model: str = Field(description="A corpus (its champion generator) or corpus@version.")
     prompt: str | list[str] = Field("", description="Text the samples continue (one prompt a request).")
-    max_tokens: int = Field(16, ge=1, description="Characters per sample.")
+    length: int = Field(16, ge=1, alias="max_tokens", description="Characters per sample.")
     temperature: Number = Field(1.0, ge=0, description="0 is greedy.")
     top_p: Number = Field(1.0, gt=0, le=1)
     top_k: int | None = Field(None, ge=1, description="recur's addition: the k likeliest characters only.")
@@ -73,10 +74,10 @@ class CompletionRequest(BaseModel):
         for name, used in unsupported:
             if used:
                 raise ApiError(400, f"{name} is not supported by recur's character models", name)
-        if self.max_tokens > max_tokens:
+        if self.length > max_tokens:
             raise ApiError(
                 400,
-                f"max_tokens {self.max_tokens}: at most {max_tokens} characters a sample "
+                f"max_tokens {self.length}: at most {max_tokens} characters a sample "
                 "(recur serve --max-tokens sets the limit)",
                 "max_tokens",
             )
@@ -92,18 +93,12 @@ class CompletionRequest(BaseModel):
             raise ApiError(400, f"prompt: one prompt a request, not {len(prompts)}", "prompt")
         return prompts[0]
 
-    def stored_params(self) -> dict:
-        """What a stored sample records, in `textgen sample`'s names."""
-        return {
-            "length": self.max_tokens,
-            "temperature": self.temperature,
-            "top_k": self.top_k,
-            "top_p": self.top_p,
-            "n": self.n,
-            "stop": self.stop,
-            "unknown": self.unknown,
-            "via": "api",
-        }
+    def sample_request(self, prompt: str) -> SampleRequest:
+        """The request as `textgen sample` makes it (max_tokens is its length), seeded."""
+        return SampleRequest(prompt=prompt, **self.model_dump(include=SAMPLED)).seeded()
+
+
+SAMPLED = {"length", "temperature", "top_k", "top_p", "n", "seed", "stop", "unknown"}
 
 
 class Completion:
@@ -113,12 +108,9 @@ class Completion:
         self.body, self.loop, self.generators = body, loop, generators
         self.prompt_ids, self.prompt = prompt_of(loop.loaded, prompt, body.unknown)
         self.outbox = Outbox(asyncio.get_running_loop())
-        seed = body.seed if body.seed is not None else secrets.randbits(32)
-        sampling = (body.temperature, body.top_k, body.top_p)
+        self.request = body.sample_request(prompt)
         deliver = lambda k, text, finish: self.outbox.put((k, text, finish))  # noqa: E731
-        self.job = new_job(
-            self.prompt_ids, body.n, body.max_tokens, sampling, seed, stops_of(body.stop), deliver
-        )
+        self.job = job_of(self.prompt_ids, self.request, deliver)
         self.id = f"cmpl-{secrets.token_hex(12)}"
         self.created = int(time.time())
         self.model = f"{loop.corpus}@{loop.loaded.version}"
@@ -130,7 +122,8 @@ class Completion:
     def keep(self) -> dict:
         """Store the samples (once): their ids and longest copied runs."""
         if self.kept is None:
-            self.kept = self.generators.keep(self.loop, self.prompt, self.job, self.body.stored_params())
+            params = self.request.stored() | {"via": "api"}
+            self.kept = self.generators.keep(self.loop, self.prompt, self.job, params)
         return self.kept
 
     def usage(self) -> dict:

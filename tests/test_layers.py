@@ -26,8 +26,8 @@ MAY_IMPORT = {
     "commands": {"core", "pipelines", "jobs", "reports", "service"},
 }
 # parameter definitions (configuration dataclasses and their choices) are read by the layers that parse
-# options: the CLI and the scheduler's task parameters
-MAY_IMPORT_MODULES = {"jobs": PARAMETERS, "commands": PARAMETERS}
+# options: the CLI, the scheduler's task parameters and the service's requests
+MAY_IMPORT_MODULES = {"jobs": PARAMETERS, "commands": PARAMETERS, "service": PARAMETERS}
 OURS = set(MAY_IMPORT) | {"cli"}
 
 
@@ -138,3 +138,39 @@ def test_modules_and_functions_stay_small():
                 if lines > MAX_FUNCTION_LINES:
                     long.append(f"{module}.{node.name}: {lines} lines")
     assert not long, "\n".join(long)
+
+
+MAX_PARAMETERS = 6
+THIN_LAYERS = ("pipelines", "jobs", "commands")
+
+
+def parameters(node: ast.FunctionDef | ast.AsyncFunctionDef) -> int:
+    a = node.args
+    named = [*a.posonlyargs, *a.args, *a.kwonlyargs]
+    count = len(named) + (a.vararg is not None) + (a.kwarg is not None)
+    return count - (bool(named) and named[0].arg in ("self", "cls"))
+
+
+def test_the_thin_layers_pass_typed_values_not_long_argument_lists():
+    """Pipelines, jobs and commands hand configurations on as typed values: no function of theirs takes
+    more than six parameters (a Click command takes its options as **options)."""
+    wide = []
+    for module, path in modules().items():
+        if module.split(".")[0] in THIN_LAYERS:
+            for node in ast.walk(ast.parse(path.read_text())):
+                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+                    if parameters(node) > MAX_PARAMETERS:
+                        wide.append(f"{module}.{node.name}: {parameters(node)} parameters")
+    assert not wide, "\n".join(wide)
+    probe = ast.parse("def f(self, a, b, *c, d, **e): pass").body[0]
+    assert parameters(probe) == 5
+
+
+def test_the_scoreboard_is_read_through_its_type():
+    """A stored backtest is read through forecaster.scores.Scoreboard, never by its JSON keys."""
+    spelled = [
+        module
+        for module, path in modules().items()
+        if module != "forecaster.scores" and '["overall"]' in path.read_text()
+    ]
+    assert not spelled, f'["overall"] outside forecaster.scores: {spelled}'

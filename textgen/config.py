@@ -128,3 +128,13 @@ class SampleRequest:
         if self.length < 1 or self.n < 1:
             raise InputError(f"--length {self.length} and --n {self.n} must be at least 1")
         check_choices(self)
+
+    def seeded(self) -> SampleRequest:
+        """The request with its seed: the one given, else a fresh one (stored with each sample)."""
+        import secrets
+
+        return self if self.seed is not None else replace(self, seed=secrets.randbits(32))
+
+    def stored(self) -> dict:
+        """What a stored sample records of the request beside its prompt, seed and version."""
+        return {k: v for k, v in asdict(self).items() if k not in ("prompt", "seed", "version")}
