@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import hashlib
 import io
-import json
 import shlex
 import time
 from collections.abc import Callable
@@ -19,7 +18,7 @@ import numpy as np
 from core.errors import InputError, NotFoundError, RecurError, did_you_mean
 from core.files import write_atomic
 from core.settings import Settings
-from db import light
+from db.generators import sampling_inputs
 from textgen import overlap
 from textgen.batching import Deliver, Job, run_alone
 from textgen.config import SampleRequest
@@ -37,44 +36,11 @@ class LoadedGenerator:
 
 
 def load(settings: Settings, corpus: str, version: int | None) -> LoadedGenerator:
-    with light.reader(settings.db_url) as conn:
-        if conn is not None:
-            return _from_rows(
-                corpus,
-                light.corpus_names(conn),
-                light.corpus_text(conn, corpus),
-                light.model_row(conn, "textgen", corpus, version),
-                version,
-            )
-    from db import corpus as cq
-    from db import registry
-    from db.engine import read_session
-
-    with read_session(settings) as session:
-        names = cq.list_names(session)
-        found = cq.find_corpus(session, corpus)
-        text = cq.corpus_text(session, found) if found else None
-        v = (
-            registry.get_version(session, version)
-            if version
-            else registry.champion(session, "textgen", corpus)
-        )
-        row = (
-            None
-            if v is None
-            else {
-                k: getattr(v, k)
-                for k in ("id", "kind", "subject", "status", "config", "inference", "inference_sha256")
-            }
-        )
-    return _from_rows(corpus, names, text, row, version)
-
-
-def _from_rows(
-    corpus: str, names: list[str], text: str | None, row, version: int | None = None
-) -> LoadedGenerator:
+    """The corpus's champion generator (or the version asked for), its weights checked, and its text."""
+    found = sampling_inputs(settings, corpus, version)
+    text, row = found.text, found.version
     if text is None:
-        raise NotFoundError(did_you_mean("corpus", corpus, names))
+        raise NotFoundError(did_you_mean("corpus", corpus, found.names))
     if row is None and version:
         raise NotFoundError(
             f"no model version {version}; "
@@ -85,27 +51,22 @@ def _from_rows(
             f"corpus {corpus!r} has no trained text generator; "
             f"run `recur textgen train {shlex.quote(corpus)}`"
         )
-    if version and row["subject"] != corpus:
-        raise InputError(f"--version {version} is a model of {row['subject']!r}, not of {corpus!r}")
-    if row["kind"] != "textgen" or row["status"] != "ready" or row["inference"] is None:
-        raise RecurError(f"model version {row['id']} is not a ready text generator")
-    data = bytes(row["inference"])
-    if hashlib.sha256(data).hexdigest() != row["inference_sha256"]:
-        raise RecurError(
-            f"model version {row['id']}: weights sha256 does not match: the stored weights are corrupt"
-        )
-    config = row["config"] if isinstance(row["config"], dict) else json.loads(row["config"])
+    if version and row.subject != corpus:
+        raise InputError(f"--version {version} is a model of {row.subject!r}, not of {corpus!r}")
+    if row.kind != "textgen" or row.status != "ready":
+        raise RecurError(f"model version {row.id} is not a ready text generator")
+    data, config = row.weights(), row.config
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as npz:
             arrays = {k: npz[k] for k in npz.files}
     except (ValueError, OSError) as exc:  # object arrays (pickles) are never loaded
         raise RecurError(
-            f"model version {row['id']}: its stored weights are not plain arrays ({exc}); they are not "
+            f"model version {row.id}: its stored weights are not plain arrays ({exc}); they are not "
             "loaded. Retrain the generator"
         ) from exc
     cell = config["cell"]
     return LoadedGenerator(
-        int(row["id"]), cell, Vocabulary(config["vocabulary"]), CharModel.from_arrays(cell, arrays), text
+        row.id, cell, Vocabulary(config["vocabulary"]), CharModel.from_arrays(cell, arrays), text
     )
 
 

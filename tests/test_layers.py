@@ -158,9 +158,9 @@ def test_the_thin_layers_pass_typed_values_not_long_argument_lists():
     for module, path in modules().items():
         if module.split(".")[0] in THIN_LAYERS:
             for node in ast.walk(ast.parse(path.read_text())):
-                if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
-                    if parameters(node) > MAX_PARAMETERS:
-                        wide.append(f"{module}.{node.name}: {parameters(node)} parameters")
+                function = isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)
+                if function and parameters(node) > MAX_PARAMETERS:
+                    wide.append(f"{module}.{node.name}: {parameters(node)} parameters")
     assert not wide, "\n".join(wide)
     probe = ast.parse("def f(self, a, b, *c, d, **e): pass").body[0]
     assert parameters(probe) == 5

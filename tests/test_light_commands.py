@@ -77,6 +77,7 @@ def test_every_light_query_equals_its_orm_query(filled_store, recur, home, monke
     from db import light, registry
     from db import schedules as sq
     from db.engine import read_session, write_session
+    from db.generators import StoredGenerator, sampling_inputs
     from db.tables import JobRun, utcnow
     from pipelines.store import TABLES
 
@@ -134,6 +135,7 @@ def test_every_light_query_equals_its_orm_query(filled_store, recur, home, monke
             )
             as_stored = {c: getattr(orm, c) for c in columns}
             assert {c: row[c] for c in columns} == as_stored | {"config": '{"cell": "gru"}'}
+            assert StoredGenerator.of(row) == StoredGenerator.of(orm)  # sampling's one typed row
         assert light.model_row(conn, "textgen", "other", None) is None
         assert registry.champion(session, "textgen", "other") is None
         [light_schedule] = light.schedule_rows(conn)
@@ -149,8 +151,11 @@ def test_every_light_query_equals_its_orm_query(filled_store, recur, home, monke
     from jobs.schedules import list_schedules
     from pipelines.store import db_info
 
-    fast = (list_schedules(settings), db_info(settings))
+    inputs = [sampling_inputs(settings, "shakespeare", v) for v in (None, version.id)]
+    fast = (list_schedules(settings), db_info(settings), inputs)
     monkeypatch.setattr(light, "sqlite_file", lambda url: None)
-    slow = (list_schedules(settings), db_info(settings))
+    inputs = [sampling_inputs(settings, "shakespeare", v) for v in (None, version.id)]
+    slow = (list_schedules(settings), db_info(settings), inputs)
+    assert fast[2] == slow[2] and fast[2][0].version.id == version.id
     assert fast[0] == slow[0] and fast[0][0]["last_status"] == "failed"
     assert fast[1]["rows"] == slow[1]["rows"] and fast[1]["schema_revision"] == slow[1]["schema_revision"]
