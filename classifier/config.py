@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 
-from core.errors import InputError, check_options
+from core.errors import check_options
 from core.params import check_choices, param
 
 ARCHITECTURES = ("rnn", "lstm", "gru", "bilstm", "bigru", "attention", "deep")
@@ -36,9 +36,7 @@ class ClassifyConfig:
     ensemble: int = param(1, "Train N networks (seeds seed..seed+N-1) and average their probabilities.")
 
     def __post_init__(self) -> None:
-        if self.model not in ARCHITECTURES:
-            raise InputError(f"unknown model {self.model!r}; choose one of: {', '.join(ARCHITECTURES)}")
-        check_choices(self, skip=("model",))
+        check_choices(self)
         check_options(
             [
                 ("--units", self.units, self.units >= 1, "at least 1"),

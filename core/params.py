@@ -26,12 +26,12 @@ def param(
     return field(default=default, metadata=meta)
 
 
-def check_choices(config, skip: tuple[str, ...] = ()) -> None:
+def check_choices(config) -> None:
     """Every field declared with choices holds one of them: the one check, from the one declaration."""
     for f in fields(config):
         choices = f.metadata.get("choices") or ()
         value = getattr(config, f.name)
-        if choices and f.name not in skip and value not in choices:
+        if choices and value not in choices:
             option = "--" + f.name.replace("_", "-")
             raise InputError(f"{option} {value!r}: choose one of {', '.join(map(str, choices))}")
 
