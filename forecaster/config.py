@@ -16,7 +16,7 @@ NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
 LOSSES = ("mae", "mse")
 REFITS = ("full", "tune")
-STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")  # forecaster.statistical's, without importing it
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # forecaster.statistical's, not imported
 PEERS = ("auto_ets", "auto_theta")  # the default: AutoARIMA costs ten times their CPU (bench/RESULTS.md)
 SKIPS = ("seasonal", "none")
 MIN_WINDOWS = 50  # training windows a default lookback leaves the longest series
@@ -66,7 +66,7 @@ class ForecastConfig:
     )
     ensemble: int = param(1, "Networks from consecutive seeds; median.")
     peers: tuple[str, ...] = param(
-        help="Statistical methods backtested beside the baselines (auto_ets, auto_theta, auto_arima; "
+        help="Statistical methods backtested beside the baselines (auto_ets, auto_theta, auto_arima, mstl; "
         "'none' for none): the network must beat them, and a combination of it with them is tried.",
         factory=lambda: PEERS,
     )

@@ -1,6 +1,6 @@
 """The statistical peers a network must beat: statsforecast's AutoETS and AutoTheta (and, when asked,
-AutoARIMA), the methods a user would otherwise run in a line of code (the M3/M4 competitions' strong
-benchmarks).
+AutoARIMA, or MSTL for series with two cycles), the methods a user would otherwise run in a line of code
+(the M3/M4 competitions' strong benchmarks).
 
 Backtests place them as statsforecast's `cross_validation(refit=False)` does: each series' model is chosen
 and fitted once, on what comes before its first origin, and carried forward over the later origins with the
@@ -20,14 +20,28 @@ import numpy as np
 
 from core.smoke import smoke_points
 
-STATISTICAL = ("auto_ets", "auto_theta", "auto_arima")
+STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")
 ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
 PARALLEL_FROM = 64  # series: fewer fit faster here than worker processes start
+# the longer cycle a season implies: hours of a day -> of a week (at 1 h, 30 min, 15 min), days of a week ->
+# of a year
+LONGER = {24: 168, 48: 336, 96: 672, 7: 365}
 
 
-def _model(method: str, season: int):
-    from statsforecast.models import AutoARIMA, AutoETS, AutoTheta
+def seasons_of(season: int, n: int) -> list[int]:
+    """The cycles MSTL removes from a series of `n` points: the season and the longer one it implies, each
+    where the series holds two of it."""
+    return [s for s in (season, LONGER.get(season, 0)) if s > 1 and 2 * s < n]
 
+
+def _model(method: str, season: int, n: int):
+    from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta
+
+    if method == "mstl":
+        seasons = seasons_of(season, n)
+        if not seasons:
+            raise ValueError("no cycle to remove")
+        return MSTL(season_length=seasons, trend_forecaster=AutoETS(model="ZZN"))
     if method == "auto_arima":
         return AutoARIMA(season_length=max(season, 1))
     if method == "auto_ets":
@@ -55,7 +69,7 @@ def _fitted(method: str, values: np.ndarray, season: int):
     values = values[-cap:] if cap else values
     try:
         with _quiet():
-            return _model(method, season).fit(np.asarray(values, dtype=np.float64))
+            return _model(method, season, len(values)).fit(np.asarray(values, dtype=np.float64))
     except Exception:
         return None
 

@@ -22,7 +22,7 @@ def test_the_config_names_the_peers_statistical_defines():
     assert ForecastConfig().peers == PEERS == ("auto_ets", "auto_theta")
     assert ForecastConfig(peers=("none",)).peers == ()
     with pytest.raises(
-        InputError, match="--peers arima: choose from auto_ets, auto_theta, auto_arima, or none"
+        InputError, match="--peers arima: choose from auto_ets, auto_theta, auto_arima, mstl, or none"
     ):
         ForecastConfig(peers=("arima",))
     assert ForecastConfig.from_json({"horizon": 6}).peers == ()  # a version from before the peers
@@ -39,6 +39,25 @@ def test_the_peers_beat_naive_on_a_trending_seasonal_series():
         assert mean[peer] < 0.5 * mean["naive"] and mean[peer] < mean["seasonal_naive"]
     arima, _index = methods.backtest(values, 12, 12, 4, ("seasonal_naive", "auto_arima"))
     assert float(arima["auto_arima"].mean()) < float(arima["seasonal_naive"].mean())  # asked for, it runs too
+
+
+def hourly_series(n: int = 24 * 7 * 5, seed: int = 0) -> np.ndarray:
+    """A day's cycle and a week's (weekends low), with noise: two seasons in one hourly series."""
+    t = np.arange(n)
+    rng = np.random.default_rng(seed)
+    weekend = np.where((t // 24) % 7 >= 5, -15.0, 0.0)
+    return 100 + 10 * np.sin(2 * np.pi * t / 24) + weekend + rng.normal(0, 1, n)
+
+
+def test_mstl_removes_the_week_a_day_season_implies():
+    """Learning checked against the single-season methods on the same windows: where a week's cycle sits
+    on the day's, MSTL (day and week) backtests far better than seasonal naive and AutoTheta at the day."""
+    assert statistical.seasons_of(24, 800) == [24, 168] and statistical.seasons_of(24, 300) == [24]
+    assert statistical.seasons_of(12, 800) == [12] and statistical.seasons_of(1, 800) == []
+    values = [hourly_series(seed=s) for s in range(2)]
+    losses, _index = methods.backtest(values, 48, 24, 3, ("seasonal_naive", "auto_theta", "mstl"))
+    mean = {m: float(v.mean()) for m, v in losses.items()}
+    assert mean["mstl"] < 0.7 * min(mean["seasonal_naive"], mean["auto_theta"])
 
 
 def test_every_method_forecasts_every_window_even_where_a_peer_cannot_fit():
