@@ -1,10 +1,14 @@
-"""recur beside NeuralForecast's LSTM, GRU and NHITS on the same rolling-origin windows.
+"""recur beside statsforecast (AutoETS, AutoTheta, AutoARIMA, MSTL) and NeuralForecast's LSTM, GRU and NHITS
+on the same rolling-origin windows.
 
-    python bench/peers.py [--sets airline,etth1,etth1-cov] [--peers-python /path/to/python]
+    python bench/peers.py [--sets airline,etth1,etth1-cov] [--peers-python /path/to/python | none]
 
-NeuralForecast is an optional dependency, not one of recur's: install it into any environment
-(`python -m venv /tmp/peers && /tmp/peers/bin/pip install neuralforecast`) and pass that interpreter as
-`--peers-python`; its part runs in a child process, each set on its own, so nothing else shares the cores.
+statsforecast is one of recur's dependencies: its part runs here, through its own API
+(`StatsForecast.cross_validation(refit=False)`, one model at a time, `n_jobs=1`). NeuralForecast is not:
+install it into any environment (`python -m venv /tmp/peers && /tmp/peers/bin/pip install neuralforecast`)
+and pass that interpreter as `--peers-python` (`none` leaves it out); its part runs in a child process, each
+set on its own, so nothing else shares the cores. Many-series sets (M4 Weekly, M3 Monthly, ETTh1 cut to
+M4 Hourly's shape) are compared with statsforecast in `bench/accuracy.py --statsforecast`.
 
 Each set is one series with its windows: the last `windows` origins every `horizon` steps, the last one
 `horizon` steps before the end (recur's backtest and NeuralForecast's `cross_validation(refit=False)` place
@@ -116,6 +120,41 @@ def peers_part(name: str, lookbacks: list[int]) -> dict:
     return out
 
 
+def statsforecast_part(name: str) -> dict:
+    """statsforecast's own API on the set's windows: each model fitted once before the first origin and
+    carried forward (refit=False), with its CPU seconds."""
+    import warnings
+
+    import pandas as pd
+    from statsforecast import StatsForecast
+    from statsforecast.models import MSTL, AutoARIMA, AutoETS, AutoTheta
+
+    from forecaster.statistical import ETS_MAX_SEASON, seasons_of
+
+    file, target, _covs, season, horizon, windows = SETS[name]
+    raw = pd.read_csv(ROOT / "data" / file)
+    df = pd.DataFrame({"unique_id": "s", "ds": np.arange(len(raw)), "y": raw[target].astype(float)})
+    models = {
+        "AutoETS": AutoETS(season_length=season if season <= ETS_MAX_SEASON else 1),
+        "AutoTheta": AutoTheta(season_length=season),
+        "AutoARIMA": AutoARIMA(season_length=season),
+    }
+    first = len(df) - horizon * windows
+    if len(seasons_of(season, first)) > 1:
+        models["MSTL"] = MSTL(season_length=seasons_of(season, first), trend_forecaster=AutoETS(model="ZZN"))
+    out = {}
+    for label, model in models.items():
+        start = time.process_time()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            sf = StatsForecast(models=[model], freq=1, n_jobs=1)
+            cv = sf.cross_validation(df=df, h=horizon, n_windows=windows, step_size=horizon, refit=False)
+        cpu = time.process_time() - start
+        pred = cv.sort_values(["cutoff", "ds"])[label].to_numpy().reshape(windows, horizon)
+        out[label] = {"forecasts": pred.tolist(), "cpu_seconds": round(cpu, 1)}
+    return out
+
+
 def score_peers(name: str, peers: dict) -> dict:
     import pandas as pd
 
@@ -132,10 +171,28 @@ def score_peers(name: str, peers: dict) -> dict:
     }
 
 
+def neuralforecast_scores(python: str, name: str, ours: dict) -> dict:
+    """NeuralForecast's part, run by `python` in a child process at the lookbacks recur tried."""
+    lookbacks = ",".join(map(str, ours["lookbacks"]))
+    child = subprocess.run(
+        [python, __file__, "--peer-set", name, "--lookbacks", lookbacks],
+        capture_output=True,
+        text=True,
+        env=os.environ | {"PYTHONPATH": ""},
+        cwd=tempfile.gettempdir(),  # PyTorch Lightning writes its logs into the working directory
+        check=False,
+    )
+    if child.returncode:
+        sys.exit(f"NeuralForecast's part failed ({python}):\n{child.stderr[-3000:]}")
+    return score_peers(name, json.loads(child.stdout.strip().splitlines()[-1]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", default=",".join(SETS))
-    parser.add_argument("--peers-python", default=sys.executable, help="An interpreter with neuralforecast.")
+    parser.add_argument(
+        "--peers-python", default=sys.executable, help="A Python with neuralforecast; none: leave it out."
+    )
     parser.add_argument("--peer-set", help=argparse.SUPPRESS)
     parser.add_argument("--lookbacks", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -144,24 +201,8 @@ def main() -> None:
         return
     for name in args.sets.split(","):
         ours = recur_part(name)
-        child = subprocess.run(
-            [
-                args.peers_python,
-                __file__,
-                "--peer-set",
-                name,
-                "--lookbacks",
-                ",".join(map(str, ours["lookbacks"])),
-            ],
-            capture_output=True,
-            text=True,
-            env=os.environ | {"PYTHONPATH": ""},
-            cwd=tempfile.gettempdir(),  # PyTorch Lightning writes its logs into the working directory
-            check=False,
-        )
-        if child.returncode:
-            sys.exit(f"NeuralForecast's part failed ({args.peers_python}):\n{child.stderr[-3000:]}")
-        theirs = score_peers(name, json.loads(child.stdout.strip().splitlines()[-1]))
+        stats = score_peers(name, statsforecast_part(name))
+        theirs = {} if args.peers_python == "none" else neuralforecast_scores(args.peers_python, name, ours)
         _, _t, covs, season, horizon, windows = SETS[name]
         print(
             f"\n## {name}: h = {horizon}, season {season}, {windows} windows every {horizon} steps, "
@@ -172,6 +213,8 @@ def main() -> None:
             s = ours[label]
             cpu = ours["cpu_seconds"] if label == "network" else ""
             print(f"| recur {label}: {s['what']} | {s['mase']:.4f} | {s['smape']:.2f} | {cpu} |")
+        for peer, s in stats.items():
+            print(f"| statsforecast {peer} | {s['mase']:.4f} | {s['smape']:.2f} | {s['cpu_seconds']} |")
         for peer, s in theirs.items():
             print(f"| NeuralForecast {peer} | {s['mase']:.4f} | {s['smape']:.2f} | {s['cpu_seconds']} |")
         sys.stdout.flush()
