@@ -111,8 +111,19 @@ def from_origins(
 
 
 def season_for(freq: str | None, kind: str) -> int:
-    """The usual seasonal period of a frequency: 24 for hourly, 7 for daily, 12 for monthly ..."""
+    """The usual seasonal period of a frequency: 24 for hourly, 7 for daily, 12 for monthly ...; for a
+    multiple of an hour or of minutes, a day's steps (48 at 30 minutes, 12 at 2 hours), where they divide
+    it."""
     if kind == "int" or not freq:
         return 1
     base = freq.lstrip("0123456789").split("-")[0]
+    step = int(freq[: len(freq) - len(freq.lstrip("0123456789"))] or 1)
+    if base in ("h", "min") and step > 1:
+        day = 24 if base == "h" else 1440
+        return day // step if day % step == 0 else 1
     return {"h": 24, "D": 7, "B": 5, "W": 52, "MS": 12, "ME": 12, "QS": 4, "QE": 4, "min": 60}.get(base, 1)
+
+
+# the longer cycle a season implies: the steps of a day -> of a week (hourly, 30, 15, 10, 5 minutes), the
+# days of a week -> of a year
+LONGER = {24: 168, 48: 336, 96: 672, 144: 1008, 288: 2016, 7: 365}

@@ -19,13 +19,11 @@ from concurrent.futures import Executor
 import numpy as np
 
 from core.smoke import smoke_points
+from forecaster.baselines import LONGER
 
 STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")
 ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
 PARALLEL_FROM = 64  # series: fewer fit faster here than worker processes start
-# the longer cycle a season implies: hours of a day -> of a week (at 1 h, 30 min, 15 min), days of a week ->
-# of a year
-LONGER = {24: 168, 48: 336, 96: 672, 7: 365}
 
 
 def seasons_of(season: int, n: int) -> list[int]:

@@ -35,6 +35,9 @@ def test_baselines():
         season_for("h", "datetime") == 24
         and season_for("MS", "datetime") == 12
         and season_for("1", "int") == 1
+        and season_for("30min", "datetime") == 48
+        and season_for("2h", "datetime") == 12
+        and season_for("7h", "datetime") == 1
     )
 
 
