@@ -9,6 +9,7 @@ from collections.abc import Callable
 import keras
 from keras import layers, ops
 
+from forecaster.baselines import LONGER
 from forecaster.config import ForecastConfig
 from nn.layers import CELLS, AttentionPooling
 
@@ -17,19 +18,31 @@ from nn.layers import CELLS, AttentionPooling
 class SeasonalNaive(layers.Layer):
     """The seasonal-naive forecast of the (normalised) target channel: the last `season` inputs repeated
     over the horizon. Added to a network's output, the network learns corrections to the baseline it must
-    beat, and starts from it."""
+    beat, and starts from it. With a `longer` cycle (a week's hours beside a day's), the forecast moves from
+    the season's towards the longer cycle's by a weight learned per horizon step, zero to begin with: the
+    untrained network is exactly seasonal naive, and training finds how much of the week to take."""
 
-    def __init__(self, season: int, horizon: int, **kwargs):
+    def __init__(self, season: int, horizon: int, longer: int = 0, **kwargs):
         super().__init__(**kwargs)
-        self.season, self.horizon = season, horizon
+        self.season, self.horizon, self.longer = season, horizon, longer
+
+    def build(self, input_shape):
+        if self.longer:
+            self.towards = self.add_weight(shape=(self.horizon,), initializer="zeros", name="towards_longer")
+
+    def _repeated(self, history, season: int):
+        reps = -(-self.horizon // season)
+        return ops.tile(history[:, -season:, 0], (1, reps))[:, : self.horizon]
 
     def call(self, history):
-        last = history[:, -self.season :, 0]
-        reps = -(-self.horizon // self.season)
-        return ops.tile(last, (1, reps))[:, : self.horizon]
+        base = self._repeated(history, self.season)
+        if not self.longer:
+            return base
+        weight = ops.cast(self.towards, base.dtype)
+        return base + weight * (self._repeated(history, self.longer) - base)
 
     def get_config(self):
-        return super().get_config() | {"season": self.season, "horizon": self.horizon}
+        return super().get_config() | {"season": self.season, "horizon": self.horizon, "longer": self.longer}
 
 
 @keras.saving.register_keras_serializable(package="recur")
@@ -46,8 +59,14 @@ def _head(cfg: ForecastConfig, inputs, x, season: int):
     if cfg.skip == "none":
         return layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
     correction = layers.Dense(cfg.horizon, kernel_initializer="zeros", name="correction", dtype="float32")(x)
-    base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(inputs)
-    return layers.Add(name="forecast", dtype="float32")([base, correction])
+    return layers.Add(name="forecast", dtype="float32")([_skip(cfg, inputs, season), correction])
+
+
+def _skip(cfg: ForecastConfig, inputs, season: int):
+    """The seasonal-naive skip, with the longer cycle the season implies where the lookback holds it."""
+    longer = LONGER.get(season, 0)
+    longer = longer if longer <= cfg.lookback else 0
+    return SeasonalNaive(season, cfg.horizon, longer, name="seasonal_naive")(inputs)
 
 
 def _recurrent(cell: str, cfg: ForecastConfig, name: str, return_sequences: bool, **kw):
@@ -110,8 +129,7 @@ def build_seq2seq(cfg: ForecastConfig, features: int, season: int) -> keras.Mode
     if cfg.skip == "none":
         outputs = layers.Identity(name="forecast")(steps)
     else:
-        base = SeasonalNaive(season, cfg.horizon, name="seasonal_naive")(encoder_in)
-        outputs = layers.Add(name="forecast", dtype="float32")([base, steps])
+        outputs = layers.Add(name="forecast", dtype="float32")([_skip(cfg, encoder_in, season), steps])
     return keras.Model([encoder_in, decoder_in], outputs, name="seq2seq")
 
 

@@ -66,6 +66,24 @@ def test_untrained_network_with_skip_is_exactly_seasonal_naive(batch):
     np.testing.assert_allclose(pred, expected, atol=1e-6)
 
 
+def test_the_skip_learns_how_much_of_the_week_to_take_and_keeps_it():
+    """Hourly (season 24) with a lookback that holds a week: untrained, exactly seasonal naive at the day;
+    the weight towards the week is a model weight, saved and loaded with it."""
+    rng = np.random.default_rng(1)
+    x = rng.normal(size=(8, 192, 1)).astype("float32")
+    cfg = ForecastConfig(model="gru", lookback=192, horizon=48, units=4)
+    model = build(cfg, features=1, season=24)
+    day, week = np.tile(x[:, -24:, 0], (1, 2)), x[:, -168:-120, 0]
+    np.testing.assert_allclose(model.predict(x, verbose=0), day, atol=1e-6)
+    skip = model.get_layer("seasonal_naive")
+    skip.set_weights([np.ones(48, dtype="float32")])  # all the way to the week
+    np.testing.assert_allclose(model.predict(x, verbose=0), week, atol=1e-5)
+    loaded = load_model(version_of(model_bytes(model)))
+    np.testing.assert_allclose(loaded.predict(x, verbose=0), week, atol=1e-5)
+    short = build(ForecastConfig(model="gru", lookback=96, horizon=48, units=4), features=1, season=24)
+    assert short.get_layer("seasonal_naive").longer == 0  # a lookback without a week: the day alone
+
+
 def test_attention_weights_are_a_distribution_over_the_lookback(batch):
     x, _ = batch
     model = build(ForecastConfig(model="attention", lookback=12, horizon=6, units=4), features=3, season=4)
