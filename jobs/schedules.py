@@ -85,41 +85,26 @@ def add_schedule(settings: Settings, spec: ScheduleSpec) -> dict:
     from db import schedules as sq
     from db.engine import write_session
 
-    name, task, cron, tz, params, retries = (
-        spec.name,
-        spec.task,
-        spec.cron,
-        spec.tz,
-        spec.params,
-        spec.retries,
-    )
-
-    check_name(name, "schedule")
-    zone(tz)
-    trigger(cron)
-    if retries < 0:
-        raise InputError(f"--retries {retries}: must be 0 or more")
-    validate(settings, task, params)
+    check_name(spec.name, "schedule")
+    zone(spec.tz)
+    trigger(spec.cron)
+    if spec.retries < 0:
+        raise InputError(f"--retries {spec.retries}: must be 0 or more")
+    validate(settings, spec.task, spec.params)
     with write_session(settings) as session:
         sq.add(
             session,
-            name=name,
-            task=task,
-            cron=cron,
-            timezone=tz,
-            params=params,
+            name=spec.name,
+            task=spec.task,
+            cron=spec.cron,
+            timezone=spec.tz,
+            params=spec.params,
             timeout_s=parse_duration(spec.timeout),
-            retries=retries,
+            retries=spec.retries,
             enabled=True,
         )
-    return {
-        "name": name,
-        "task": task,
-        "cron": cron,
-        "timezone": tz,
-        "params": params,
-        "next": next_runs(cron, tz, datetime.now(UTC), 3),
-    }
+    shown = {"name": spec.name, "task": spec.task, "cron": spec.cron, "timezone": spec.tz}
+    return shown | {"params": spec.params, "next": next_runs(spec.cron, spec.tz, datetime.now(UTC), 3)}
 
 
 def show_schedule(settings: Settings, name: str) -> dict:
