@@ -187,9 +187,10 @@ def main() -> None:
         print(f"\n## {name}: holdout {r['holdout']}, {r['series']} series, season {r['season']}")
         print(f"model {r['model']}, promoted {r['promoted']}: {r['reason']}")
         print(f"served: {r['served']}; {r['wall_seconds']} s wall, {r['cpu_seconds']} s CPU")
-        print("| method | sMAPE | MASE | OWA |\n|---|---:|---:|---:|")
+        print("| method | sMAPE | MASE | OWA | WQL | MSIS |\n|---|---:|---:|---:|---:|---:|")
         for method, s in r["scores"].items():
-            print(f"| {method} | {s['smape']:.3f} | {s['mase']:.3f} | {s['owa']:.3f} |")
+            row = f"{s['smape']:.3f} | {s['mase']:.3f} | {s['owa']:.3f} | {s['wql']:.4f} | {s['msis']:.3f}"
+            print(f"| {method} | {row} |")
         print(f"coverage: {r['coverage']}", flush=True)
     if args.json:
         args.json.write_text(json.dumps(results, indent=1))

@@ -209,7 +209,8 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
         ["subject", "holdout", "series", "season", "model", "promoted", "reason", "served", "seconds"],
     )
     cover = ", ".join(f"{lv}%: {v:.3f}" for lv, v in result["coverage"].items())
-    text = head + "\n\n" + table(rows, ["method", "smape", "mase", "owa"]) + f"\n\ninterval coverage {cover}"
+    columns = ["method", "smape", "mase", "owa", "wql", "msis"]
+    text = head + "\n\n" + table(rows, columns) + f"\n\ninterval coverage {cover}"
     emit(settings, shown, text)
 
 

@@ -38,6 +38,30 @@ def coverage(actual: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> float:
     return float(np.mean((actual >= lower) & (actual <= upper)))
 
 
+def msis(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, scale: float, alpha: float = 0.05
+) -> float:
+    """Mean scaled interval score, as the M4 competition defines it for the 95% interval (alpha 0.05): the
+    interval's width plus 2/alpha times how far each actual falls outside it, averaged over the horizon and
+    divided by MASE's scale."""
+    below = np.maximum(lower - actual, 0)
+    above = np.maximum(actual - upper, 0)
+    return float(np.mean((upper - lower) + 2 / alpha * (below + above)) / scale)
+
+
+def wql(actual: list[np.ndarray], quantiles: list[np.ndarray], levels: tuple[float, ...]) -> float:
+    """Mean weighted quantile loss over `levels` (GIFT-Eval's CRPS and Chronos' WQL): for each quantile
+    level q, twice the pinball loss summed over every series and step, divided by the sum of |actual|;
+    then the mean over the levels. `quantiles` holds each series' (levels, horizon) forecast."""
+    y = np.concatenate([np.asarray(a, dtype=float) for a in actual])
+    pred = np.concatenate([np.asarray(q, dtype=float) for q in quantiles], axis=1)
+    q = np.asarray(levels, dtype=float)[:, None]
+    error = y[None, :] - pred
+    pinball = np.maximum(q * error, (q - 1) * error)
+    total = np.sum(np.abs(y))
+    return float(np.mean(2 * pinball.sum(axis=1) / total)) if total > 0 else float("nan")
+
+
 def by_step(actual: np.ndarray, pred: np.ndarray) -> list[float]:
     """MAE at each horizon step."""
     return np.mean(np.abs(actual - pred), axis=0).tolist()

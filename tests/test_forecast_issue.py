@@ -97,6 +97,8 @@ def test_evaluate_scores_the_issued_forecast_on_hidden_points(shop, tmp_path):
     assert out["holdout"] == 6 and out["series"] == 3
     assert {"issued", "network", "naive", "naive2", "seasonal_naive", "drift", "mean"} <= set(out["scores"])
     assert out["scores"]["naive2"]["owa"] == pytest.approx(1.0)
+    for method, s in out["scores"].items():  # every method's intervals scored beside its points
+        assert s["wql"] > 0 and s["msis"] > 0, method
     with open(tmp_path / "held.csv") as fh:
         rows = list(csv.DictReader(fh))
     assert len(rows) == 18 and {r["series"] for r in rows} == {"shop/a", "shop/b", "shop/short"}

@@ -144,3 +144,33 @@ def test_per_series_choice_is_used_only_where_it_proves_itself_on_later_windows(
     naive[series < 8] = model[series < 8] - 1.0  # eight series where naive is truly, clearly better
     chosen, evidence = per_series({"model": model, "naive": naive}, series, "model", 0.9)
     assert evidence["per_series"] and [s for s, m in chosen.items() if m == "naive"] == list(range(8))
+
+
+def test_quantiles_come_from_central_intervals_and_never_cross():
+    from forecaster.intervals import QUANTILES, central_levels, quantiles_of
+
+    assert central_levels() == (20, 40, 60, 80)
+    point = np.array([10.0, 10.0])
+    bounds = {
+        "80": (np.array([6.0, 7.0]), np.array([14.0, 13.0])),
+        "20": (np.array([9.5, 11.0]), np.array([10.5, 9.0])),
+    }
+    q = quantiles_of(point, bounds)
+    assert q.shape == (len(QUANTILES), 2)
+    assert q[0].tolist() == [6.0, 7.0] and q[-1].tolist() == [14.0, 13.0] and q[4].tolist() == [10.0, 10.0]
+    assert np.all(np.diff(q, axis=0) >= 0)  # the crossed pair at step 2 (9.0 < 11.0) sorted out
+    assert q[1].tolist() == [9.5, 9.0] and q[2].tolist() == [10.0, 10.0]  # 60 and 40 not given: the point
+
+
+def test_wql_and_msis_by_their_definitions():
+    from forecaster import metrics
+
+    actual = [np.array([10.0, 20.0])]
+    exact = [np.tile(actual[0], (3, 1))]
+    assert metrics.wql(actual, exact, (0.1, 0.5, 0.9)) == 0.0
+    off = [np.array([[8.0, 18.0], [10.0, 20.0], [12.0, 22.0]])]
+    # q=0.1: under-forecast by 2 twice -> pinball 0.1*2*2 = 0.4; q=0.9: over by 2 twice -> 0.1*2*2 = 0.4
+    assert metrics.wql(actual, off, (0.1, 0.5, 0.9)) == pytest.approx((2 * 0.4 / 30 + 0 + 2 * 0.4 / 30) / 3)
+    y, lo, hi = np.array([5.0, 12.0]), np.array([4.0, 4.0]), np.array([10.0, 10.0])
+    # width 6 each step; the second actual is 2 above: 2/0.05 * 2 = 80; mean (6 + 86) / 2 = 46, over scale 2
+    assert metrics.msis(y, lo, hi, 2.0) == pytest.approx(23.0)
