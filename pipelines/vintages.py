@@ -19,6 +19,7 @@ from db.engine import read_session, write_session
 from db.forecasts import upsert_forecast
 from forecaster import metrics as m
 from forecaster.config import PEERS, ForecastConfig
+from forecaster.intervals import LEVELS
 from forecaster.predict import Ask, Row, Version, fallback_serve, network_forecasts, served_forecasts
 from forecaster.scores import NETWORK
 from forecaster.search import CONFIDENCE, count_methods
@@ -34,7 +35,7 @@ class PredictOptions:
 
     horizon: int | None = None
     version: int | None = None
-    levels: tuple[int, ...] = (80, 95)
+    levels: tuple[int, ...] = LEVELS
     season: int = 0
     as_of: str | None = None
     replace: bool = False
@@ -83,7 +84,8 @@ def _issue(settings: Settings, subject: Subject, rows: list[Row], vid: int | Non
 def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:
     out = []
     with write_session(settings) as session:
-        for i, (label, point, limits) in enumerate((r.label, r.point, r.bounds) for r in rows):
+        for i, row in enumerate(rows):
+            label, point, limits = row.label, row.point, row.bounds
             last = int(subject.ts[i][-1])
             stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(point))
             intervals = [
