@@ -14,7 +14,7 @@ import numpy as np
 from core.errors import InputError
 from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
-from forecaster.intervals import LEVELS
+from forecaster.intervals import LEVELS, Calibration
 from forecaster.scores import METRICS, Scoreboard
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
@@ -163,20 +163,23 @@ def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) ->
     return Scoreboard(overall, per_series, by_step, season=sp.season)
 
 
-def bounds(windows: Windows, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, tuple]:
-    """Interval bounds in the series' own units: the normalised forecast ± the conformal width, mapped
-    back (multiplicative intervals on the log scale)."""
-    out = {}
-    for level, q in widths.items():
-        half = np.asarray(q)[None, : normalised.shape[1]]
-        out[level] = (windows.denormalise(normalised - half), windows.denormalise(normalised + half))
-    return out
+def bounds(windows: Windows, normalised: np.ndarray, calibration: Calibration, levels) -> dict[str, tuple]:
+    """Interval bounds in the series' own units at each level the calibration has: the normalised forecast
+    ± each window's conformal half-width, mapped back (multiplicative intervals on the log scale)."""
+    steps = normalised.shape[1]
+    half = calibration.half_widths(windows.x[:, :, 0], levels)
+    return {
+        level: (
+            windows.denormalise(normalised - h[:, :steps]),
+            windows.denormalise(normalised + h[:, :steps]),
+        )
+        for level, h in half.items()
+    }
 
 
-def interval_coverage(sp: Split, normalised: np.ndarray, widths: dict[str, list[float]]) -> dict[str, float]:
+def interval_coverage(sp: Split, normalised: np.ndarray, calibration: Calibration) -> dict[str, float]:
     """How often the backtest actuals fell inside the 80% and 95% intervals (calibrated on other windows)."""
-    reported = {str(level): widths[str(level)] for level in LEVELS if str(level) in widths}
     return {
         level: metrics.coverage(sp.test_actual, lo, hi)
-        for level, (lo, hi) in bounds(sp.test, normalised, reported).items()
+        for level, (lo, hi) in bounds(sp.test, normalised, calibration, LEVELS).items()
     }

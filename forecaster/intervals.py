@@ -1,7 +1,14 @@
 """Split-conformal interval widths (quantiles of past absolute errors, per horizon step), and the quantiles a
-forecast's central intervals give."""
+forecast's central intervals give.
+
+A network's errors are measured on its normalised scale relative to each window's spread (the standard
+deviation of its normalised lookback), so that a volatile series gets wide intervals and a calm one narrow
+ones from the same pooled widths: on the log scale a window is not divided by its spread, and without this
+one width served a flat series and a wild one alike."""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -17,6 +24,55 @@ def conformal(residuals: np.ndarray, levels=LEVELS) -> dict[str, list[float]]:
         q = min(np.ceil((n + 1) * level / 100) / n, 1.0)
         out[str(level)] = np.quantile(np.abs(residuals), q, axis=0).tolist()
     return out
+
+
+SPREAD_FLOOR = 0.1  # a window's spread is at least this share of the calibration windows' median
+MIN_CALIBRATION = 100  # recent (backtest) windows enough to calibrate on alone; fewer: pooled with validation
+
+
+def spread(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
+    """Each window's spread: the standard deviation of its normalised lookback target, `x` (w, lookback),
+    at least `floor`."""
+    return np.maximum(np.std(np.asarray(x, dtype=np.float64), axis=1), floor)
+
+
+@dataclass(frozen=True)
+class Calibration:
+    """Widths per level and step in units of a window's spread (a window's half-width is width × its
+    spread), the spread's floor, and how many windows they were measured on."""
+
+    widths: dict[str, list[float]]
+    floor: float
+    windows: int
+    scaled: bool = True  # False: a version stored before widths were relative to the spread
+
+    @classmethod
+    def of(cls, residuals: np.ndarray, lookbacks: np.ndarray, levels=LEVEL_GRID) -> Calibration:
+        """From normalised residuals (w, horizon) and the lookbacks (w, lookback) they were forecast from."""
+        raw = spread(lookbacks)
+        floor = float(SPREAD_FLOOR * np.median(raw)) if len(raw) else 0.0
+        scaled = residuals / np.maximum(raw, max(floor, 1e-12))[:, None]
+        return cls(conformal(scaled, levels), floor, len(residuals))
+
+    def half_widths(self, x: np.ndarray, levels) -> dict[str, np.ndarray]:
+        """(windows, steps) half-widths at each level the calibration has, for windows of lookbacks `x`."""
+        s = spread(x, self.floor)[:, None] if self.scaled else np.ones((len(x), 1))
+        return {
+            str(lv): np.asarray(self.widths[str(lv)])[None, :] * s for lv in levels if str(lv) in self.widths
+        }
+
+    def to_json(self) -> dict:
+        """What a version stores beside the widths (its metrics' `intervals`)."""
+        return {"by": "lookback spread", "floor": self.floor, "windows": self.windows}
+
+    @classmethod
+    def stored(cls, metrics: dict) -> Calibration:
+        """A stored version's calibration: its `intervals` widths and `interval_scale`."""
+        scale = metrics.get("interval_scale")
+        widths = metrics.get("intervals") or {}
+        if scale is None:
+            return cls(widths, 0.0, 0, scaled=False)
+        return cls(widths, float(scale["floor"]), int(scale.get("windows", 0)))
 
 
 QUANTILES = tuple(round(0.1 * k, 1) for k in range(1, 10))  # 0.1 ... 0.9, as GIFT-Eval and Chronos score

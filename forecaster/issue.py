@@ -86,8 +86,9 @@ def issue(
     progress(f"refit ({cand.cfg.refit}) on all the data: {result.epochs_run} epochs")
     metrics = {
         "backtest": board.to_json(),
-        "intervals": cand.widths,
-        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.widths),
+        "intervals": cand.issued.widths,
+        "interval_scale": cand.issued.to_json(),
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.calibration),
         "gate": gate,
         "decision": reason,
         "champion_before": champion_id,
@@ -217,7 +218,7 @@ def backtest(subject: Subject, cfg: ForecastConfig, req: Request, progress: Prog
     windows."""
     tried = search(cfg, subject, req, progress)
     prep, cand, board, _losses = tried[0]
-    coverage = ev.interval_coverage(prep.sp, cand.normalised, cand.widths)
+    coverage = ev.interval_coverage(prep.sp, cand.normalised, cand.calibration)
     auto = {label(c): b.score() for _p, c, b, _l in tried} if cfg.searching else None
     return Backtested(cand.model, board, coverage, auto=auto)
 

@@ -11,7 +11,7 @@ import numpy as np
 from forecaster import methods
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import bounds, floors_for
-from forecaster.intervals import LEVELS
+from forecaster.intervals import LEVELS, Calibration
 from forecaster.methods import COMBINATION
 from forecaster.scores import NETWORK
 from forecaster.subject import Subject, full_panels
@@ -82,9 +82,7 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
     floors = np.asarray(version.config.get("floors") or floors_for(panels, [len(p) for p in panels]))
     w = make_windows(panels, cfg, starts, floors, with_target=False)
     normalised = predict_normalised(cfg, version.model, w)[:, : ask.horizon]
-    stored = version.metrics.get("intervals", {})
-    widths = {str(lv): stored.get(str(lv)) for lv in ask.levels}
-    limits = bounds(w, normalised, {lv: q for lv, q in widths.items() if q is not None})
+    limits = bounds(w, normalised, Calibration.stored(version.metrics), ask.levels)
     point = w.denormalise(normalised)
     for k, i in enumerate(chosen):
         out.forecasts[i] = (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()})

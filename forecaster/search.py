@@ -15,7 +15,7 @@ from forecaster import evaluate as ev
 from forecaster import methods
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.evaluate import floors_for, training_starts
-from forecaster.intervals import LEVEL_GRID, conformal
+from forecaster.intervals import MIN_CALIBRATION, Calibration
 from forecaster.methods import COMBINATION
 from forecaster.schedule import Clock, rung_sizes
 from forecaster.scores import NETWORK, Scoreboard
@@ -78,7 +78,8 @@ class Candidate:
     result: TrainResult
     pred: np.ndarray  # backtest forecasts in the series' own units
     normalised: np.ndarray  # the same, on the normalised scale
-    widths: dict  # conformal widths per level (1..99), normalised, per step
+    calibration: Calibration  # from the validation windows: the backtest's intervals
+    issued: Calibration  # from the backtest windows (with validation's where few): the issued intervals
     seconds: float
 
 
@@ -120,11 +121,32 @@ def resume_candidate(prep: Prepared, cand: Candidate, seconds: float) -> Candida
 def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Candidate:
     sp = prep.sp
     normalised = predict_normalised(cfg, result.model, sp.test)
-    calibration = sp.val if len(sp.val) else sp.train
-    residuals = calibration.y - predict_normalised(cfg, result.model, calibration)
-    widths = conformal(residuals, LEVEL_GRID)
+    held = sp.val if len(sp.val) else sp.train
+    residuals = held.y - predict_normalised(cfg, result.model, held)
+    calibration = Calibration.of(residuals, held.x[:, :, 0])
     pred = sp.test.denormalise(normalised)
-    return Candidate(cfg.model, cfg, result, pred, normalised, widths, seconds)
+    return Candidate(
+        cfg.model,
+        cfg,
+        result,
+        pred,
+        normalised,
+        calibration,
+        issued_calibration(sp, normalised, held, residuals),
+        seconds,
+    )
+
+
+def issued_calibration(sp: ev.Split, normalised: np.ndarray, held, residuals: np.ndarray) -> Calibration:
+    """The issued intervals' calibration: the errors of the latest out-of-sample forecasts, the backtest
+    windows' (on M4 Weekly's test part the validation windows' under-covered: 76% at 80%), pooled with
+    the validation windows' where the backtest has fewer than MIN_CALIBRATION."""
+    recent = sp.test.y - normalised
+    lookbacks = sp.test.x[:, :, 0]
+    if len(recent) < MIN_CALIBRATION:
+        recent = np.concatenate([recent, residuals])
+        lookbacks = np.concatenate([lookbacks, held.x[:, :, 0]])
+    return Calibration.of(recent, lookbacks)
 
 
 def evidence(prep: Prepared, cand: Candidate) -> tuple[Scoreboard, dict[str, np.ndarray]]:

@@ -11,7 +11,7 @@ from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, se
 from forecaster.choose import compare, gate, per_series
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import check_length, origins_for
-from forecaster.intervals import conformal
+from forecaster.intervals import Calibration, conformal
 from forecaster.windows import Panel, calendar_features, make_windows, window_starts
 
 
@@ -174,3 +174,25 @@ def test_wql_and_msis_by_their_definitions():
     y, lo, hi = np.array([5.0, 12.0]), np.array([4.0, 4.0]), np.array([10.0, 10.0])
     # width 6 each step; the second actual is 2 above: 2/0.05 * 2 = 80; mean (6 + 86) / 2 = 46, over scale 2
     assert metrics.msis(y, lo, hi, 2.0) == pytest.approx(23.0)
+
+
+def test_calibrated_widths_follow_each_window_spread():
+    """Errors pooled over calm and volatile windows: each gets widths in proportion to its own spread,
+    covering about what it promises in both, where one pooled width over-covers the calm and under-covers
+    the volatile."""
+    rng = np.random.default_rng(3)
+    spreads = np.repeat([0.1, 1.0], 2000)
+    lookbacks = rng.normal(size=(4000, 24)) * spreads[:, None]
+    residuals = rng.normal(size=(4000, 4)) * spreads[:, None]
+    cal = Calibration.of(residuals, lookbacks)
+    fresh = rng.normal(size=(4000, 24)) * spreads[:, None]
+    errors = rng.normal(size=(4000, 4)) * spreads[:, None]
+    half = cal.half_widths(fresh, (80,))["80"]
+    calm, wild = np.abs(errors[:2000]) <= half[:2000], np.abs(errors[2000:]) <= half[2000:]
+    assert abs(calm.mean() - 0.8) < 0.03 and abs(wild.mean() - 0.8) < 0.03
+    pooled = conformal(residuals, (80,))["80"]
+    assert np.mean(np.abs(errors[:2000]) <= pooled) > 0.95 and np.mean(np.abs(errors[2000:]) <= pooled) < 0.7
+    # a version stored before the widths were relative: the same width for every window
+    old = Calibration.stored({"intervals": {"80": pooled}})
+    assert np.allclose(old.half_widths(fresh, (80, 95))["80"], np.asarray(pooled)[None, :])
+    assert Calibration.stored({"intervals": cal.widths, "interval_scale": cal.to_json()}) == cal
