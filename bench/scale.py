@@ -114,7 +114,7 @@ def store_throughput(label: str, url: str | None, home: Path) -> None:
     from core.settings import Settings
     from db import registry
     from db.engine import write_session
-    from db.forecasts import upsert_forecast
+    from db.forecasts import Points, upsert_forecast
     from db.series import list_series
     from pipelines.ingest import ingest_series
     from readers.csvread import IngestOptions
@@ -146,7 +146,9 @@ def store_throughput(label: str, url: str | None, home: Path) -> None:
         with write_session(settings) as session:
             stamps = list(range(10_000, 10_013))
             bounds = [{"80": [0.0, 2.0], "95": [-1.0, 3.0]}] * 13
-            upsert_forecast(session, sid, None, "naive", 9_999, stamps, [1.0] * 13, bounds)
+            quantiles = [{"0.1": 0.0, "0.5": 1.0, "0.9": 2.0}] * 13
+            points = Points(stamps, [1.0] * 13, bounds, quantiles)
+            upsert_forecast(session, sid, None, "naive", 9_999, points)
     vintage_s = time.perf_counter() - started
     print(
         f"  {label:10s} ingest {n_rows} rows in {ingest_s:5.2f} s ({n_rows / ingest_s:7.0f} rows/s)"

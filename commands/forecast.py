@@ -13,21 +13,20 @@ from commands.options import config_options
 from core.params import params_of
 from core.settings import Settings
 from core.terminal import interactive
-from forecaster.config import BacktestConfig, ForecastConfig
+from forecaster.config import GATE_OPTIONS, BacktestConfig, ForecastConfig
 from reports.text import keyvalues, table
 
-METRICS = ["mae", "rmse", "smape", "mase"]
-
 MODEL_PARAMS = params_of(ForecastConfig)
-WINDOW_PARAMS = params_of(BacktestConfig, skip=("confidence",))
+WINDOW_PARAMS = params_of(BacktestConfig, skip=GATE_OPTIONS)
+GATE_PARAMS = [p for p in params_of(BacktestConfig) if p.name in GATE_OPTIONS]
 model_options = config_options(MODEL_PARAMS + WINDOW_PARAMS)
-confidence_option = config_options(params_of(BacktestConfig, skip=("windows", "stride", "budget")))
+gate_options = config_options(GATE_PARAMS)
 
 
 def backtest_config(options: dict) -> BacktestConfig:
     """The backtest's settings, taken out of a command's options (the rest configure the model)."""
-    values = {k: options.pop(k) for k in ("windows", "stride", "budget", "confidence") if k in options}
-    return BacktestConfig(**values)
+    names = [p.name for p in params_of(BacktestConfig)]
+    return BacktestConfig(**{k: options.pop(k) for k in names if k in options})
 
 
 RUN_OPTIONS = ("force", "tensorboard", "device", "precision", "until")
@@ -63,9 +62,9 @@ def progress_printer(settings: Settings):
 
 
 def backtest_table(board: dict) -> str:
-    from pipelines.forecast import scoreboard_rows
+    from pipelines.forecast import SCOREBOARD_COLUMNS, scoreboard_rows
 
-    return table(scoreboard_rows(board), ["series", "method", *METRICS])
+    return table(scoreboard_rows(board), SCOREBOARD_COLUMNS)
 
 
 @click.group()
@@ -82,7 +81,7 @@ def forecast() -> None:
 @click.option(
     "--force", is_flag=True, help="Promote even if it does not beat the best baseline and the champion."
 )
-@confidence_option
+@gate_options
 @click.option("--until", help="Train on the data up to this time only (what would have been known then).")
 @click.option(
     "--tensorboard", type=click.Path(file_okay=False), help="Write TensorBoard logs to this directory."
@@ -173,7 +172,7 @@ def forecast_backtest(settings: Settings, subject: str, champion: bool, **option
     "--holdout", type=click.IntRange(min=1), required=True, help="Hidden points at the end of every series."
 )
 @model_options
-@confidence_option
+@gate_options
 @click.option(
     "--out", type=click.Path(), help="Write every method's forecast of the hidden points (.csv or .json)."
 )
@@ -295,6 +294,9 @@ def forecast_score(settings: Settings, subject: str) -> None:
         "horizon",
         "mae",
         "smape",
+        "mase",
+        "wql",
+        "msis",
         "coverage80",
         "coverage95",
     ]

@@ -4,18 +4,16 @@
 from __future__ import annotations
 
 from classifier.config import ClassifyConfig
-from commands.forecast import MODEL_PARAMS, WINDOW_PARAMS
+from commands.forecast import GATE_PARAMS, MODEL_PARAMS, WINDOW_PARAMS
 from core.params import markdown_table, params_of
-from forecaster.config import BacktestConfig
 from service.config import ServeOptions
 from textgen.config import PRESETS, SampleRequest, TextGenConfig
 
 
 def readme_tables() -> dict[str, str]:
     """The README's option tables, one per training command, from the same definitions as the options."""
-    confidence = params_of(BacktestConfig, skip=("windows", "stride", "budget"))
     return {
-        "forecast train": markdown_table(MODEL_PARAMS + WINDOW_PARAMS + confidence),
+        "forecast train": markdown_table(MODEL_PARAMS + WINDOW_PARAMS + GATE_PARAMS),
         "textgen train": markdown_table(params_of(TextGenConfig, base=PRESETS["cpu"])),
         "textgen sample": markdown_table(params_of(SampleRequest)),
         "classify train": markdown_table(params_of(ClassifyConfig)),

@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from core.errors import ConflictError
 from db.tables import Forecast, ForecastPoint, Observation
+
+
+@dataclass
+class Points:
+    """A vintage's points: time stamps, values, and per point the interval bounds ({"80": [lo, hi]}) and
+    the quantiles ({"0.1": v, ...})."""
+
+    stamps: list[int]
+    values: list[float]
+    intervals: list[dict]
+    quantiles: list[dict] | None = None
 
 
 def upsert_forecast(
@@ -15,14 +29,13 @@ def upsert_forecast(
     version_id: int | None,
     method: str,
     origin: int,
-    stamps: list[int],
-    values: list[float],
-    intervals: list[dict],
+    points: Points,
     replace: bool = False,
 ) -> int:
     """Insert or replace one vintage. Its issue time is kept from the first run, so a re-run with the same
     data, model and options leaves identical rows; a vintage of the same origin with another horizon or
     other interval levels is replaced only with `replace` (never silently)."""
+    stamps, intervals = points.stamps, points.intervals
     found = session.scalar(
         select(Forecast).where(
             Forecast.series_id == series_id,
@@ -48,9 +61,10 @@ def upsert_forecast(
             _same_options(session, found, len(stamps), sorted(intervals[0] if intervals else {}, key=int))
         found.horizon = len(stamps)
         session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
+    quantiles = points.quantiles or [None] * len(stamps)
     session.add_all(
-        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv)
-        for k, (t, v, iv) in enumerate(zip(stamps, values, intervals, strict=True))
+        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv, quantiles=qs)
+        for k, (t, v, iv, qs) in enumerate(zip(stamps, points.values, intervals, quantiles, strict=True))
     )
     session.flush()
     return found.id
@@ -74,13 +88,14 @@ def points(session: Session, forecast_id: int) -> list[ForecastPoint]:
     )
 
 
-def actuals(session: Session, series_id: int, stamps: list[int]) -> dict[int, float]:
+def observations(session: Session, series_id: int) -> tuple[np.ndarray, np.ndarray]:
+    """A series' time stamps and values, in time order."""
     rows = session.execute(
-        select(Observation.ts, Observation.value).where(
-            Observation.series_id == series_id, Observation.ts.in_(stamps)
-        )
-    )
-    return {t: v for t, v in rows}
+        select(Observation.ts, Observation.value)
+        .where(Observation.series_id == series_id)
+        .order_by(Observation.ts)
+    ).all()
+    return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float)
 
 
 def _same_options(session: Session, found: Forecast, horizon: int, levels: list[str]) -> None:

@@ -203,6 +203,7 @@ class ForecastPoint(Base):
     step: Mapped[int] = mapped_column(Integer)
     value: Mapped[float] = mapped_column(Float)
     intervals: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"80": [lo, hi], "95": [lo, hi]}
+    quantiles: Mapped[dict[str, float] | None] = mapped_column(JSON)  # {"0.1": v, ..., "0.9": v}
 
 
 class Sample(Base):

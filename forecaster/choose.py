@@ -1,8 +1,9 @@
 """Choosing what to issue from backtest evidence: how sure a method beats another (a paired bootstrap over
 the backtest's series, or its windows for one series), the gate, and which method serves each series.
 
-Losses are per backtest window: the window's MAE divided by its series' MASE scale, so a window's loss is
-its MASE. The overall score of a method is the mean over series of each series' mean window loss."""
+Losses are per backtest window: by default the window's MAE divided by its series' MASE scale, so a
+window's loss is its MASE (or its sMAPE, or its scaled CRPS: `--metric`). The overall score of a method is
+the mean over series of each series' mean window loss."""
 
 from __future__ import annotations
 
@@ -11,16 +12,18 @@ from dataclasses import dataclass
 import numpy as np
 
 DRAWS = 2000
+LABELS = {"mase": "MASE", "smape": "sMAPE", "crps": "CRPS"}  # each loss as a decision names it
 
 
 @dataclass(frozen=True)
 class Comparison:
     """`candidate` against `reference` on the same windows."""
 
-    candidate: float  # overall MASE
+    candidate: float  # overall loss (MASE unless `metric` says otherwise)
     reference: float
     improvement: float  # 1 - candidate / reference: the share of the reference's error removed
-    sure: float  # the share of bootstrap resamples in which the candidate's MASE is the lower
+    sure: float  # the share of bootstrap resamples in which the candidate's loss is the lower
+    metric: str = "mase"
 
     def beats(self, confidence: float) -> bool:
         return self.candidate < self.reference and self.sure >= confidence
@@ -28,7 +31,7 @@ class Comparison:
     def describe(self, label: str) -> str:
         verb = "beats" if self.candidate < self.reference else "does not beat"
         return (
-            f"MASE {self.candidate:.4f} {verb} {label} ({self.reference:.4f}) "
+            f"{LABELS[self.metric]} {self.candidate:.4f} {verb} {label} ({self.reference:.4f}) "
             f"by {100 * self.improvement:.1f}%, lower in {100 * self.sure:.1f}% of bootstrap resamples"
         )
 
@@ -42,7 +45,9 @@ def cluster_means(losses: np.ndarray, series: np.ndarray) -> np.ndarray:
     return np.array([losses[series == s].mean() for s in present])
 
 
-def compare(candidate: np.ndarray, reference: np.ndarray, series: np.ndarray, seed: int = 0) -> Comparison:
+def compare(
+    candidate: np.ndarray, reference: np.ndarray, series: np.ndarray, seed: int = 0, metric: str = "mase"
+) -> Comparison:
     """Paired bootstrap of the mean loss difference over clusters (series, or windows for one series)."""
     a, b = cluster_means(candidate, series), cluster_means(reference, series)
     mean_a, mean_b = float(a.mean()), float(b.mean())
@@ -51,11 +56,11 @@ def compare(candidate: np.ndarray, reference: np.ndarray, series: np.ndarray, se
     diff = (b - a)[picks].mean(axis=1)
     sure = float(np.mean(diff > 0))
     improvement = 1 - mean_a / mean_b if mean_b > 0 else 0.0
-    return Comparison(mean_a, mean_b, improvement, sure)
+    return Comparison(mean_a, mean_b, improvement, sure, metric)
 
 
 def best_overall(losses: dict[str, np.ndarray], series: np.ndarray) -> str:
-    """The method with the lowest overall MASE."""
+    """The method with the lowest overall loss."""
     return min(losses, key=lambda m: cluster_means(losses[m], series).mean())
 
 
@@ -113,18 +118,21 @@ def gate(
     series: np.ndarray,
     confidence: float,
     force: bool,
+    metric: str = "mase",
 ) -> tuple[bool, str, dict]:
-    """Promote only when the new model beats the best baseline and the champion by more than noise: lower
-    MASE in at least `confidence` of the bootstrap resamples. The champion is re-scored on the same
-    windows (per-window losses) where it has not seen them; a champion refit on data that covers them
-    gives its own backtest MASE instead (a float), which the new MASE must beat."""
+    """Promote only when the new model beats the best baseline and the champion by more than noise: a
+    lower loss (MASE unless `metric` says otherwise) in at least `confidence` of the bootstrap resamples.
+    The champion is re-scored on the same windows (per-window losses) where it has not seen them; a
+    champion refit on data that covers them gives its own backtest score instead (a float), which the
+    new one must beat."""
     name, base_losses = baseline
-    vs_base = compare(new, base_losses, series)
-    evidence = {"baseline": name, "vs_baseline": vs_base.__dict__, "confidence": confidence}
+    shown = LABELS[metric]
+    vs_base = compare(new, base_losses, series, metric=metric)
+    evidence = {"baseline": name, "vs_baseline": vs_base.__dict__, "confidence": confidence, "metric": metric}
     lines = [vs_base.describe(f"the best baseline, {name},")]
     champion_ok = True
     if isinstance(champion, np.ndarray):
-        vs_champion = compare(new, champion, series)
+        vs_champion = compare(new, champion, series, metric=metric)
         evidence["vs_champion"] = vs_champion.__dict__
         lines.append(vs_champion.describe("the champion"))
         champion_ok = vs_champion.beats(confidence)
@@ -134,12 +142,12 @@ def gate(
         evidence["vs_champion_backtest"] = {"candidate": mine, "champion": champion}
         verb = "beats" if champion_ok else "does not beat"
         lines.append(
-            f"MASE {mine:.4f} {verb} the champion's own backtest MASE ({champion:.4f}; it has been refit on "
-            "these windows, so it is judged by its score from before it saw them)"
+            f"{shown} {mine:.4f} {verb} the champion's own backtest {shown} ({champion:.4f}; it has been "
+            "refit on these windows, so it is judged by its score from before it saw them)"
         )
     text = "; ".join(lines)
     if force:
         return True, f"promoted with --force ({text})", evidence
     ok = vs_base.beats(confidence) and champion_ok
-    need = f"needs lower MASE in at least {100 * confidence:.0f}% of resamples"
+    need = f"needs lower {shown} in at least {100 * confidence:.0f}% of resamples"
     return ok, (text if ok else f"{text}: not promoted ({need})"), evidence

@@ -153,6 +153,10 @@ class ForecastConfig:
         )
 
 
+GATE_METRICS = ("mase", "smape", "crps")
+GATE_OPTIONS = ("confidence", "metric")  # how the gate decides, beside where the windows are
+
+
 @dataclass(frozen=True)
 class BacktestConfig:
     """Where the backtest puts its windows, and how sure the gate must be."""
@@ -169,6 +173,12 @@ class BacktestConfig:
         "Minutes the backtest may spend training networks; with auto, candidates that trail are stopped "
         "early (successive halving). 0: no limit.",
     )
+    metric: str = param(
+        "mase",
+        "What the gate and each series' choice compare: MASE, sMAPE, or CRPS (each method's backtest "
+        "quantiles, scaled as MASE is).",
+        choices=GATE_METRICS,
+    )
 
     def __post_init__(self) -> None:
         check_options(
@@ -179,3 +189,4 @@ class BacktestConfig:
                 ("--budget", self.budget, 0 <= self.budget <= MAX_BUDGET, f"in [0, {MAX_BUDGET}] minutes"),
             ]
         )
+        check_choices(self)

@@ -14,7 +14,15 @@ import numpy as np
 from core.errors import InputError
 from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
-from forecaster.intervals import LEVELS, Calibration
+from forecaster.intervals import (
+    LEVELS,
+    QUANTILES,
+    SPREAD_FLOOR,
+    Calibration,
+    central_levels,
+    conformal,
+    quantiles_of,
+)
 from forecaster.scores import METRICS, Scoreboard
 from forecaster.windows import Panel, Windows, make_windows, window_starts
 
@@ -139,20 +147,63 @@ def floors_for(panels: list[Panel], cutoffs: list[int]) -> np.ndarray:
     return np.array([1e-3 * np.std(p.target[:c]) for p, c in zip(panels, cutoffs, strict=True)])
 
 
-def window_losses(sp: Split, pred: np.ndarray) -> np.ndarray:
-    """Each backtest window's MAE over its series' scale: its MASE."""
-    return np.mean(np.abs(sp.test_actual - pred), axis=1) / sp.scales[sp.test.series]
+def window_losses(sp: Split, pred: np.ndarray, metric: str = "mase") -> np.ndarray:
+    """Each backtest window's loss by `metric`: its MASE (MAE over its series' scale), its sMAPE, or its
+    scaled CRPS (backtest_quantiles: MASE where a forecast claims no spread)."""
+    scale = sp.scales[sp.test.series]
+    if metric == "smape":
+        return np.array([metrics.smape(a, p) for a, p in zip(sp.test_actual, pred, strict=True)])
+    if metric == "crps":
+        return _spread_scores(sp, pred)["crps"]
+    return np.mean(np.abs(sp.test_actual - pred), axis=1) / scale
+
+
+CALIBRATION_FOLDS = 5  # where each series has one backtest window, windows are calibrated in 5 folds
+
+
+def backtest_quantiles(sp: Split, pred: np.ndarray) -> tuple[np.ndarray, tuple[np.ndarray, np.ndarray]]:
+    """Any method's quantiles (intervals.QUANTILES, windows, horizon) and 95% interval in the backtest,
+    made the same way for every method so that they compare: split-conformal from its own errors at the
+    *other* origins (cross-conformal; folds of windows where each series has one), relative to each
+    window's spread (the standard deviation of its lookback). A method's backtest CRPS and MSIS score
+    these, not the intervals it issues (the network's are calibrated the same way, statistical peers issue
+    their own)."""
+    spread = np.std(sp.test.history, axis=1)
+    spread = np.maximum(spread, SPREAD_FLOOR * np.median(spread) + 1e-12)[:, None]
+    scaled = (sp.test_actual - pred) / spread
+    folds = _folds(sp)
+    levels = (*central_levels(), 95)
+    half = {str(lv): np.zeros_like(pred) for lv in levels}
+    for k in np.unique(folds):
+        rest = folds != k
+        widths = conformal(scaled[rest] if rest.any() else scaled, levels)
+        for lv in half:
+            half[lv][folds == k] = np.asarray(widths[lv])[None, :] * spread[folds == k]
+    limits = {lv: (pred - h, pred + h) for lv, h in half.items()}
+    return quantiles_of(pred, limits), limits["95"]
+
+
+def _folds(sp: Split) -> np.ndarray:
+    """Each test window's fold: its origin's rank within its series, or 5 folds where every series has
+    one window."""
+    ranks = np.concatenate([np.arange(len(o)) for o in sp.origins]) if sp.origins else np.empty(0)
+    if len(np.unique(ranks)) > 1:
+        return ranks
+    return np.arange(len(ranks)) % CALIBRATION_FOLDS
 
 
 def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) -> Scoreboard:
     """Every method, every metric, per backtested series and overall (the mean over those series); MAE by
-    horizon step."""
+    horizon step. The points by MAE, RMSE, sMAPE and MASE; the distributions (backtest_quantiles) by
+    scaled CRPS and MSIS at 95%."""
     series_idx = sp.test.series
+    spreads = {method: _spread_scores(sp, pred) for method, pred in forecasts.items()}
     per_series: dict[str, dict] = {}
     for i in sp.backtested:
         rows = series_idx == i
         per_series[names[i]] = {
             method: metrics.score(sp.test_actual[rows], pred[rows], sp.scales[i])
+            | {m: float(np.mean(v[rows])) for m, v in spreads[method].items()}
             for method, pred in forecasts.items()
         }
     overall = {
@@ -161,6 +212,14 @@ def scoreboard(sp: Split, names: list[str], forecasts: dict[str, np.ndarray]) ->
     }
     by_step = {method: metrics.by_step(sp.test_actual, pred) for method, pred in forecasts.items()}
     return Scoreboard(overall, per_series, by_step, season=sp.season)
+
+
+def _spread_scores(sp: Split, pred: np.ndarray) -> dict[str, np.ndarray]:
+    """Each window's scaled CRPS and MSIS of the method's backtest quantiles."""
+    quantiles, (lo, hi) = backtest_quantiles(sp, pred)
+    scale = sp.scales[sp.test.series]
+    msis = np.mean(metrics.interval_score(sp.test_actual, lo, hi), axis=1) / scale
+    return {"crps": metrics.quantile_loss(sp.test_actual, quantiles, QUANTILES) / scale, "msis": msis}
 
 
 def bounds(windows: Windows, normalised: np.ndarray, calibration: Calibration, levels) -> dict[str, tuple]:

@@ -11,7 +11,7 @@ import numpy as np
 from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
 from forecaster.intervals import LEVELS, QUANTILES, central_levels, quantiles_of
-from forecaster.predict import Ask, Row, combined_forecast
+from forecaster.predict import Ask, Networked, Row, combined_forecast
 
 ASKED = tuple(sorted({*LEVELS, *central_levels()}))  # the levels every method is asked for
 MSIS_LEVEL = "95"
@@ -20,19 +20,21 @@ Forecast = tuple[np.ndarray, dict]  # (point, {level: (lower, upper)})
 
 
 def every_forecast(
-    values: list, issued: list[Row], network: dict, used: ForecastConfig, holdout: int
+    values: list, issued: list[Row], network: Networked, used: ForecastConfig, holdout: int
 ) -> dict:
     """{method: [(point, bounds) per series]}: what was issued, the network alone (what was issued where
-    it could not forecast), every method it was compared with (naive2 too) and the combination."""
+    it could not forecast), every method it was compared with (naive2 too) and the combination (the
+    issued forecast where the network could not forecast)."""
     season, n, ask = used.season, len(values), Ask(holdout, used.season, ASKED)
     out = {"issued": [(r.point, r.bounds) for r in issued]}
-    out["network"] = [network.get(i, (issued[i].point, issued[i].bounds)) for i in range(n)]
+    out["network"] = [network.forecasts.get(i, out["issued"][i]) for i in range(n)]
     methods.prefetch(values, used.peers, holdout, season, ASKED)
     for b in (*methods.names_for(season, used.peers), *(() if season > 1 else ("naive2",))):
         out[b] = [methods.forecast(v, b, holdout, season, ASKED) for v in values]
     if used.peers:
         out[methods.COMBINATION] = [
-            combined_forecast(out["network"][i], values[i], ask, used.peers) for i in range(n)
+            combined_forecast(network, i, values[i], ask) if i in network.forecasts else out["issued"][i]
+            for i in range(n)
         ]
     return out
 
@@ -74,4 +76,22 @@ def coverage(actual: list, issued: list[Row]) -> dict[str, float]:
         ]
         if inside:
             out[level] = float(np.mean(np.concatenate(inside)))
+    return out
+
+
+def arrived_scores(
+    actual: np.ndarray, point: np.ndarray, past: np.ndarray, season: int, quantiles=None, interval=None
+) -> dict[str, float]:
+    """A stored forecast's scores over the points whose actuals arrived: MAE, sMAPE, MASE (scaled by the
+    in-sample seasonal naive of `past`, the series up to the forecast's origin), WQL over its stored
+    quantiles ((quantiles, points), intervals.QUANTILES) and MSIS of its 95% interval ((lower, upper))
+    where stored."""
+    out = {"mae": metrics.mae(actual, point), "smape": metrics.smape(actual, point)}
+    if len(past) > 1:
+        scale = metrics.naive_scale(past, season)
+        out["mase"] = metrics.mase(actual, point, scale)
+        if interval is not None:
+            out["msis"] = metrics.msis(actual, *interval, scale)
+    if quantiles is not None:
+        out["wql"] = metrics.wql([actual], [quantiles], QUANTILES)
     return out

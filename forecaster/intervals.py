@@ -65,6 +65,16 @@ class Calibration:
         """What a version stores beside the widths (its metrics' `intervals`)."""
         return {"by": "lookback spread", "floor": self.floor, "windows": self.windows}
 
+    @staticmethod
+    def dump(calibration: Calibration | None) -> dict | None:
+        """A calibration whole (widths too) as stored, or None."""
+        return None if calibration is None else {"widths": calibration.widths} | calibration.to_json()
+
+    @classmethod
+    def load(cls, data: dict | None) -> Calibration | None:
+        """`dump`'s inverse."""
+        return None if not data else cls(data["widths"], float(data["floor"]), int(data["windows"]))
+
     @classmethod
     def stored(cls, metrics: dict) -> Calibration:
         """A stored version's calibration: its `intervals` widths and `interval_scale`."""
@@ -86,9 +96,9 @@ def central_levels(quantiles: tuple[float, ...] = QUANTILES) -> tuple[int, ...]:
 def quantiles_of(
     point: np.ndarray, bounds: dict[str, tuple], quantiles: tuple[float, ...] = QUANTILES
 ) -> np.ndarray:
-    """(quantiles, horizon): the median is the point forecast; q below it the lower bound of the central
-    interval at level 100(1 - 2q), above it the upper bound at 100(2q - 1). A level without bounds gives
-    the point (no spread claimed). Sorted step by step, so quantiles never cross."""
+    """(quantiles, *point's shape): the median is the point forecast; q below it the lower bound of the
+    central interval at level 100(1 - 2q), above it the upper bound at 100(2q - 1). A level without bounds
+    gives the point (no spread claimed). Sorted step by step, so quantiles never cross."""
     rows = []
     for q in quantiles:
         level = str(round(abs(2 * q - 1) * 100))

@@ -16,6 +16,7 @@ from forecaster import evaluate as ev
 from forecaster.choose import per_series
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import floors_for
+from forecaster.intervals import Calibration
 from forecaster.methods import COMBINATION
 from forecaster.predict import Version
 from forecaster.scores import NETWORK, Scoreboard, lead_of
@@ -23,9 +24,12 @@ from forecaster.search import (
     Prepared,
     Progress,
     Request,
+    combination_calibration,
+    compared,
     count_methods,
     data_config,
     label,
+    losses_of,
     prepare,
     quiet,
     refit_issued,
@@ -69,13 +73,15 @@ def issue(
     it passes the gate, and what serves each series."""
     tried = search(cfg, subject, req, progress)
     prep, cand, board, losses = tried[0]
+    if req.metric != "mase":
+        losses = losses_of(prep, compared(prep, cand), req.metric)
     series = prep.sp.test.series
     baseline_losses = {m: v for m, v in losses.items() if m not in (NETWORK, COMBINATION)}
     best = choose.best_overall(baseline_losses, series)
     lead = choose.best_overall({m: losses[m] for m in (NETWORK, COMBINATION) if m in losses}, series)
-    champion_id, champion_l, note = champion_losses(champion, prep)
+    champion_id, champion_l, note = champion_losses(champion, prep, req.metric)
     promote, reason, gate = choose.gate(
-        losses[lead], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force
+        losses[lead], (best, baseline_losses[best]), champion_l, series, req.confidence, req.force, req.metric
     )
     if lead == COMBINATION:
         reason = f"the combination of the network with {' and '.join(cand.cfg.peers)}: {reason}"
@@ -88,6 +94,7 @@ def issue(
         "backtest": board.to_json(),
         "intervals": cand.issued.widths,
         "interval_scale": cand.issued.to_json(),
+        "combination_intervals": Calibration.dump(combination_calibration(prep, cand)),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.calibration),
         "gate": gate,
         "decision": reason,
@@ -145,17 +152,25 @@ def served_counts(serve: dict[str, str], architecture: str) -> dict[str, int]:
 
 
 def champion_losses(
-    champion: Champion | None, prep: Prepared
+    champion: Champion | None, prep: Prepared, metric: str = "mase"
 ) -> tuple[int | None, np.ndarray | float | None, str]:
-    """The champion's per-window losses on the same backtest windows; its own backtest MASE where it was
-    refit on data that covers those windows (re-scoring it there would flatter it); or why neither."""
+    """The champion's per-window losses by `metric` on the same backtest windows; its own backtest score
+    where it was refit on data that covers those windows (re-scoring it there would flatter it); or why
+    neither."""
     if champion is None:
         return None, None, ""
     version_id, config = champion.id, champion.config
     cfg = ForecastConfig.from_json(config)
     lead = lead_of(champion.metrics)
     if _has_seen(config, prep):
-        return version_id, Scoreboard.of(champion.metrics).score(lead), ""
+        own = Scoreboard.of(champion.metrics).score(lead, metric)
+        if own is None:
+            return (
+                version_id,
+                None,
+                f"the champion (version {version_id}) has no backtest {metric} to compare",
+            )
+        return version_id, own, ""
     try:
         if champion.subject is None:
             raise RecurError(champion.note)
@@ -169,7 +184,7 @@ def champion_losses(
             pred = methods.combination(pred, prep.sp.baselines, cfg.peers)
     except (RecurError, ValueError) as exc:
         return version_id, None, f"the champion (version {version_id}) was not re-scored: {exc}"
-    return version_id, ev.window_losses(prep.sp, pred), ""
+    return version_id, ev.window_losses(prep.sp, pred, metric), ""
 
 
 def _has_seen(config: dict, prep: Prepared) -> bool:

@@ -44,9 +44,16 @@ def msis(
     """Mean scaled interval score, as the M4 competition defines it for the 95% interval (alpha 0.05): the
     interval's width plus 2/alpha times how far each actual falls outside it, averaged over the horizon and
     divided by MASE's scale."""
+    return float(np.mean(interval_score(actual, lower, upper, alpha)) / scale)
+
+
+def interval_score(
+    actual: np.ndarray, lower: np.ndarray, upper: np.ndarray, alpha: float = 0.05
+) -> np.ndarray:
+    """Each point's interval score (Gneiting & Raftery): the width plus 2/alpha times the miss."""
     below = np.maximum(lower - actual, 0)
     above = np.maximum(actual - upper, 0)
-    return float(np.mean((upper - lower) + 2 / alpha * (below + above)) / scale)
+    return (upper - lower) + 2 / alpha * (below + above)
 
 
 def wql(actual: list[np.ndarray], quantiles: list[np.ndarray], levels: tuple[float, ...]) -> float:
@@ -74,3 +81,12 @@ def score(actual: np.ndarray, pred: np.ndarray, scale: float) -> dict[str, float
         "smape": smape(actual, pred),
         "mase": mase(actual, pred, scale),
     }
+
+
+def quantile_loss(actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
+    """Each window's CRPS as the mean quantile loss: twice the pinball loss at each level in `levels`,
+    averaged over the levels and the steps; `actual` (windows, horizon), `quantiles` (levels, windows,
+    horizon). For a forecast with no spread it is the MAE."""
+    q = np.asarray(levels, dtype=float)[:, None, None]
+    error = np.asarray(actual, dtype=float)[None] - quantiles
+    return np.mean(2 * np.maximum(q * error, (q - 1) * error), axis=(0, 2))

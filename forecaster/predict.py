@@ -4,19 +4,19 @@ pipelines load the subject and the stored version and store what comes back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from forecaster import methods
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import bounds, floors_for
-from forecaster.intervals import LEVELS, Calibration
+from forecaster.intervals import LEVELS, Calibration, central_levels, quantiles_of
 from forecaster.methods import COMBINATION
 from forecaster.scores import NETWORK
 from forecaster.subject import Subject, full_panels
 from forecaster.train import predict_normalised
-from forecaster.windows import make_windows
+from forecaster.windows import Windows, make_windows
 
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (lower, upper)
 
@@ -28,6 +28,11 @@ class Ask:
     horizon: int
     season: int
     levels: tuple[int, ...] = LEVELS
+
+    @property
+    def needed(self) -> tuple[int, ...]:
+        """The levels computed: those asked and those the quantiles are read off."""
+        return tuple(sorted({*self.levels, *central_levels()}))
 
 
 @dataclass
@@ -46,20 +51,41 @@ class Version:
 
 @dataclass
 class Networked:
-    """A stored network's forecasts of the series it can serve, ready to issue or combine."""
+    """A stored network's forecasts of the series it can serve, ready to issue or combine: with the
+    windows they were made from and the combination's calibration, where the version has one."""
 
     architecture: str
     peers: tuple[str, ...]  # the statistical peers its combination takes
     forecasts: dict[int, tuple[np.ndarray, Bounds]]  # series index -> (point, bounds)
+    windows: Windows | None = None
+    window_of: dict[int, int] = field(default_factory=dict)  # series index -> its window
+    combination: Calibration | None = None
+
+    def around(self, i: int, point: np.ndarray, levels) -> Bounds | None:
+        """Bounds of series i's combined forecast `point` from the combination's own calibration (None
+        without one)."""
+        if self.combination is None or self.windows is None or i not in self.window_of:
+            return None
+        w = self.windows.rows([self.window_of[i]])
+        limits = bounds(w, w.normalise(point[None, :]), self.combination, levels)
+        return {lv: (lo[0], hi[0]) for lv, (lo, hi) in limits.items()}
 
 
 @dataclass
 class Row:
-    """One series' issued forecast: what made it, the points, the interval bounds per level."""
+    """One series' issued forecast: what made it, the points, the interval bounds per level asked, and
+    the quantiles (intervals.QUANTILES, (quantiles, horizon)) read off the central intervals."""
 
     label: str
     point: np.ndarray
     bounds: Bounds
+    quantiles: np.ndarray
+
+    @classmethod
+    def of(cls, label: str, point: np.ndarray, limits: Bounds, ask: Ask) -> Row:
+        """From a forecast with intervals at `ask.needed`: the asked ones kept, the quantiles read off."""
+        asked = {lv: limits[lv] for lv in map(str, ask.levels) if lv in limits}
+        return cls(label, point, asked, quantiles_of(point, limits))
 
 
 def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[str, str]) -> Networked:
@@ -71,7 +97,8 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
         for i, n in enumerate(subject.names)
         if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
     ]
-    out = Networked(cfg.model, cfg.peers, {})
+    combination = Calibration.load(version.metrics.get("combination_intervals"))
+    out = Networked(cfg.model, cfg.peers, {}, combination=combination)
     if not chosen:
         return out
     panels = full_panels(subject, cfg.calendar, version.config.get("scalers"))
@@ -82,10 +109,11 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
     floors = np.asarray(version.config.get("floors") or floors_for(panels, [len(p) for p in panels]))
     w = make_windows(panels, cfg, starts, floors, with_target=False)
     normalised = predict_normalised(cfg, version.model, w)[:, : ask.horizon]
-    limits = bounds(w, normalised, Calibration.stored(version.metrics), ask.levels)
+    limits = bounds(w, normalised, Calibration.stored(version.metrics), ask.needed)
     point = w.denormalise(normalised)
     for k, i in enumerate(chosen):
         out.forecasts[i] = (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()})
+    out.windows, out.window_of = w, {i: k for k, i in enumerate(chosen)}
     return out
 
 
@@ -101,12 +129,13 @@ def served_forecasts(
         method = serve.get(subject.names[i], "naive")
         networked = method in (NETWORK, COMBINATION) and network is not None and i in network.forecasts
         if networked and method == NETWORK:
-            rows.append(Row(network.architecture, *network.forecasts[i]))
+            rows.append(Row.of(network.architecture, *network.forecasts[i], ask))
         elif networked:
-            rows.append(Row(COMBINATION, *combined_forecast(network.forecasts[i], values, ask, peers)))
+            rows.append(Row.of(COMBINATION, *combined_forecast(network, i, values, ask), ask))
         else:
             method = "naive" if method in (NETWORK, COMBINATION) else method
-            rows.append(Row(method, *methods.forecast(values, method, ask.horizon, ask.season, ask.levels)))
+            made = methods.forecast(values, method, ask.horizon, ask.season, ask.needed)
+            rows.append(Row.of(method, *made, ask))
     return rows
 
 
@@ -118,16 +147,21 @@ def _prefetch(subject: Subject, serve: dict[str, str], ask: Ask, peers: tuple[st
             for n, v in zip(subject.names, subject.values, strict=True)
             if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
         ]
-        methods.prefetch(needs, (peer,), ask.horizon, ask.season, ask.levels)
+        methods.prefetch(needs, (peer,), ask.horizon, ask.season, ask.needed)
 
 
-def combined_forecast(network: tuple, values: np.ndarray, ask: Ask, peers: tuple[str, ...]) -> tuple:
-    """The median of the network's forecast and each peer's; each interval bound the median of theirs
-    (where every member has that level)."""
-    members = [network] + [methods.forecast(values, p, ask.horizon, ask.season, ask.levels) for p in peers]
+def combined_forecast(network: Networked, i: int, values: np.ndarray, ask: Ask) -> tuple:
+    """The median of the network's forecast of series i and each peer's, with the combination's own
+    calibrated intervals where the version has them, else each bound the median of the members' (where
+    every member has that level)."""
+    peers = [methods.forecast(values, p, ask.horizon, ask.season, ask.needed) for p in network.peers]
+    members = [network.forecasts[i], *peers]
     point = np.median([m[0] for m in members], axis=0)
+    own = network.around(i, point, ask.needed)
+    if own is not None:
+        return point, own
     limits = {}
-    for level in map(str, ask.levels):
+    for level in map(str, ask.needed):
         if all(level in m[1] for m in members):
             lo = np.median([m[1][level][0] for m in members], axis=0)
             hi = np.median([m[1][level][1] for m in members], axis=0)

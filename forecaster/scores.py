@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 NETWORK = "model"  # the network's own forecast, in every table of methods
-METRICS = ("mae", "rmse", "smape", "mase")
+METRICS = ("mae", "rmse", "smape", "mase", "crps", "msis")  # crps: scaled, as MASE; msis at 95%
 
 
 @dataclass(frozen=True)

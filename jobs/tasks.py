@@ -64,7 +64,7 @@ def _ingest(settings: Settings, p: dict) -> dict:
 def _forecast_config(p: dict) -> tuple[ForecastConfig, BacktestConfig]:
     """(configuration, backtest settings) of a forecasting task's parameters."""
     values = parsed(FORECAST_PARAMS, p)
-    windows = {k: values.pop(k) for k in ("windows", "stride", "confidence", "budget") if k in values}
+    windows = {p.name: values.pop(p.name) for p in params_of(BacktestConfig) if p.name in values}
     return ForecastConfig(**values), BacktestConfig(**windows)
 
 

@@ -46,7 +46,7 @@ def evaluate_holdout(
         serve = fallback_serve(known, ask, bt.confidence, used.peers)
     issued = served_forecasts(known, serve, ask, network)
     seconds = time.monotonic() - start
-    forecasts = holdout_scores.every_forecast(known.values, issued, network.forecasts, used, holdout)
+    forecasts = holdout_scores.every_forecast(known.values, issued, network, used, holdout)
     actual = [v[-holdout:] for v in full.values]
     scales = [metrics.naive_scale(v, used.season) for v in known.values]
     scores = {m: holdout_scores.scores(actual, f, scales) for m, f in forecasts.items()}

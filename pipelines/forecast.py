@@ -12,7 +12,7 @@ from core.settings import Settings
 from forecaster.config import BacktestConfig, ForecastConfig
 from forecaster.issue import Champion, issue, rescore
 from forecaster.issue import backtest as backtest_subject
-from forecaster.scores import Scoreboard
+from forecaster.scores import METRICS, Scoreboard
 from forecaster.search import Progress, Request, quiet
 from forecaster.subject import Subject
 from nn.cells import recurrent_cell
@@ -48,6 +48,7 @@ class Run:
 
 PLAIN_RUN = Run()
 DEFAULT_BACKTEST = BacktestConfig()
+SCOREBOARD_COLUMNS = ["series", "method", *METRICS]  # a backtest table's columns
 
 
 def scoreboard_rows(board: dict) -> list[dict]:

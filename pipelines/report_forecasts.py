@@ -11,12 +11,11 @@ from core.timefmt import format_ts
 from db import activity
 from db import series as q
 from db.engine import read_session
-from forecaster.scores import Scoreboard, lead_of
+from forecaster.scores import METRICS, Scoreboard, lead_of
 from pipelines.vintages import score_vintages
 from reports import plots
 from reports.document import Plot, Section, Table
 
-METRICS = ["mae", "rmse", "smape", "mase"]
 FANS_PER_FIGURE = 12  # small multiples: three columns, up to four rows
 FANS_SHOWN = 48  # a group's first members drawn; the rest are in the exported data
 TOLERANCE = 3.0  # points of coverage either side of the nominal level that still count as calibrated
@@ -236,11 +235,18 @@ def _vintage_blocks(settings: Settings, name: str) -> list:
         r | {"coverage 95%": f"{100 * r['coverage95']:.1f}%" if "coverage95" in r else None}
         for r in scored[-20:]
     ]
-    cols = ["series", "method", "model_version", "origin", "arrived", "horizon", "mae", "coverage 95%"]
+    cols = ["series", "method", "model_version", "origin", "arrived", "mae", "mase", "wql", "coverage 95%"]
     return [
         Plot(f"{name} vintages", draw, (7.5, 2.6), "MAE of each stored forecast"),
         Table(cols, rows, f"Stored forecasts with actuals ({len(scored)} of {len(scores)})"),
     ]
+
+
+def _quantiles(points: list) -> dict[float, list[float]]:
+    """The stored quantiles of a forecast's points by level (none where a point has none)."""
+    if not points or not all(p.quantiles for p in points):
+        return {}
+    return {float(q): [p.quantiles[q] for p in points] for q in points[0].quantiles}
 
 
 def _axis(ts, kind: str):
@@ -270,5 +276,6 @@ def _fan_data(latest: dict | None, s) -> dict | None:
         "intervals": {
             lv: ([p.intervals[lv][0] for p in points], [p.intervals[lv][1] for p in points]) for lv in levels
         },
+        "quantiles": _quantiles(points),
         "actual": (_axis(ts[after], s.time_kind), values[after]),
     }

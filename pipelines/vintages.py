@@ -16,10 +16,12 @@ from core.timefmt import format_ts
 from db import forecasts as fq
 from db import series as q
 from db.engine import read_session, write_session
-from db.forecasts import upsert_forecast
+from db.forecasts import Points, upsert_forecast
 from forecaster import metrics as m
+from forecaster.baselines import season_for
 from forecaster.config import PEERS, ForecastConfig
-from forecaster.intervals import LEVELS
+from forecaster.holdout import arrived_scores
+from forecaster.intervals import LEVELS, QUANTILES
 from forecaster.predict import Ask, Row, Version, fallback_serve, network_forecasts, served_forecasts
 from forecaster.scores import NETWORK
 from forecaster.search import CONFIDENCE, count_methods
@@ -85,73 +87,98 @@ def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -
     out = []
     with write_session(settings) as session:
         for i, row in enumerate(rows):
-            label, point, limits = row.label, row.point, row.bounds
             last = int(subject.ts[i][-1])
-            stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(point))
-            intervals = [
-                {lv: [float(lo[k]), float(hi[k])] for lv, (lo, hi) in limits.items()}
-                for k in range(len(point))
-            ]
-            fid = upsert_forecast(
-                session,
-                subject.ids[i],
-                version_id,
-                label,
-                last,
-                stamps.tolist(),
-                [float(v) for v in point],
-                intervals,
-                replace,
-            )
+            stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(row.point))
+            points = _points(stamps.tolist(), row)
+            fid = upsert_forecast(session, subject.ids[i], version_id, row.label, last, points, replace)
             out.append(
                 {
                     "series": subject.names[i],
-                    "method": label,
+                    "method": row.label,
                     "forecast_id": fid,
                     "origin": format_ts(last, subject.time_kind, subject.freq),
                     "points": len(stamps),
-                    "intervals": sorted(limits, key=int),
+                    "intervals": sorted(row.bounds, key=int),
                     "values": [
-                        {"time": format_ts(int(t), subject.time_kind, subject.freq), "value": float(v)}
-                        | {f"{side}{lv}": b[lv][j] for lv in b for j, side in enumerate(("lower", "upper"))}
-                        for t, v, b in zip(stamps, point, intervals, strict=True)
+                        {"time": format_ts(int(t), subject.time_kind, subject.freq), "value": v}
+                        | _columns(b, qs)
+                        for t, v, b, qs in zip(
+                            stamps, points.values, points.intervals, points.quantiles, strict=True
+                        )
                     ],
                 }
             )
     return {"forecasts": out}
 
 
+def _points(stamps: list[int], row: Row) -> Points:
+    """A row's points as stored: bounds per level, quantiles by their level ("0.1")."""
+    steps = range(len(row.point))
+    return Points(
+        stamps,
+        [float(v) for v in row.point],
+        [{lv: [float(lo[k]), float(hi[k])] for lv, (lo, hi) in row.bounds.items()} for k in steps],
+        [{str(q): float(row.quantiles[j, k]) for j, q in enumerate(QUANTILES)} for k in steps],
+    )
+
+
+def _columns(intervals: dict | None, quantiles: dict | None) -> dict:
+    """A point's interval and quantile columns: lower80, upper80, ..., q10 ... q90."""
+    out = {}
+    for level, (lo, hi) in sorted((intervals or {}).items(), key=lambda kv: int(kv[0])):
+        out |= {f"lower{level}": lo, f"upper{level}": hi}
+    for level, v in sorted((quantiles or {}).items(), key=lambda kv: float(kv[0])):
+        out[f"q{round(100 * float(level))}"] = v
+    return out
+
+
 def score_vintages(settings: Settings, name: str) -> list[dict]:
-    """How each stored vintage did against the actuals ingested since it was issued."""
+    """How each stored vintage did against the actuals ingested since it was issued: MAE, sMAPE, MASE,
+    WQL over its quantiles, MSIS at 95% and each interval's coverage."""
     rows = []
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         by_id = {s.id: s for s in subject.series}
+        observed = {sid: fq.observations(session, sid) for sid in by_id}
         for f in fq.vintages(session, list(by_id)):
-            pts = fq.points(session, f.id)
-            actual = fq.actuals(session, f.series_id, [p.ts for p in pts])
-            seen = [p for p in pts if p.ts in actual]
+            series = by_id[f.series_id]
             row = {
-                "series": by_id[f.series_id].name,
+                "series": series.name,
                 "forecast_id": f.id,
                 "method": f.method,
                 "model_version": f.model_version_id,
-                "origin": format_ts(f.origin_ts, by_id[f.series_id].time_kind),
+                "origin": format_ts(f.origin_ts, series.time_kind),
                 "issued": f.issued_at.isoformat(sep=" ", timespec="seconds"),
-                "arrived": len(seen),
-                "horizon": len(pts),
+                "horizon": 0,
+                "arrived": 0,
             }
-            if seen:
-                a = np.array([actual[p.ts] for p in seen])
-                p_ = np.array([p.value for p in seen])
-                row |= {"mae": m.mae(a, p_), "smape": m.smape(a, p_)}
-                for level in ("80", "95"):
-                    bounds = [p.intervals.get(level) for p in seen if p.intervals and level in p.intervals]
-                    if len(bounds) == len(seen):
-                        lo, hi = np.array(bounds).T
-                        row[f"coverage{level}"] = m.coverage(a, lo, hi)
-            rows.append(row)
+            rows.append(row | _arrived(fq.points(session, f.id), observed[f.series_id], f.origin_ts, series))
     return rows
+
+
+def _arrived(points: list, observed: tuple[np.ndarray, np.ndarray], origin: int, series) -> dict:
+    """One vintage's scores over its points whose actuals have arrived (`observed`: the series' time
+    stamps and values in time order)."""
+    ts, values = observed
+    at = np.searchsorted(ts, [p.ts for p in points])
+    hit = [k < len(ts) and ts[k] == p.ts for k, p in zip(at, points, strict=True)]
+    seen = [p for p, h in zip(points, hit, strict=True) if h]
+    out = {"horizon": len(points), "arrived": len(seen)}
+    if not seen:
+        return out
+    a = values[[k for k, h in zip(at, hit, strict=True) if h]]
+    point = np.array([p.value for p in seen])
+    season = series.season or season_for(series.freq, series.time_kind)
+    quantiles = None
+    if all(p.quantiles for p in seen):
+        quantiles = np.array([[p.quantiles[str(q)] for p in seen] for q in QUANTILES])
+    bounds = {}
+    for level in map(str, LEVELS):
+        if all(p.intervals and level in p.intervals for p in seen):
+            bounds[level] = tuple(np.array([p.intervals[level] for p in seen]).T)
+    past = values[ts <= origin]
+    out |= arrived_scores(a, point, past, season, quantiles, bounds.get("95"))
+    return out | {f"coverage{lv}": m.coverage(a, lo, hi) for lv, (lo, hi) in bounds.items()}
 
 
 def export_forecasts(settings: Settings, name: str, out, latest_only: bool = True) -> dict:
@@ -200,9 +227,7 @@ def forecast_records(
                     "step": p.step,
                     "value": p.value,
                 }
-                for level, (lo, hi) in sorted((p.intervals or {}).items()):
-                    rec |= {f"lower{level}": lo, f"upper{level}": hi}
-                records.append(rec)
+                records.append(rec | _columns(p.intervals, p.quantiles))
     return records
 
 

@@ -49,13 +49,22 @@ def fan_chart(
     title: str = "",
     ylabel: str = "value",
     legend: bool = True,
+    quantiles: dict[float, Sequence] | None = None,
 ):
-    """History, the forecast with its 80/95% bands, and the actuals that have arrived since."""
+    """History, the forecast with its 95% band and its fan of quantiles (q10-q90 darkening inwards; the
+    80% band where no quantiles were stored), and the actuals that have arrived since."""
     ax.plot(history[0], history[1], color=PALETTE["history"], lw=1, label="history")
-    for level, color in (("95", PALETTE["band95"]), ("80", PALETTE["band80"])):
-        if level in intervals:
-            lo, hi = intervals[level]
-            ax.fill_between(forecast[0], lo, hi, color=color, label=f"{level}% interval", lw=0)
+    if "95" in intervals:
+        lo, hi = intervals["95"]
+        ax.fill_between(forecast[0], lo, hi, color=PALETTE["band95"], label="95% interval", lw=0)
+    pairs = _quantile_pairs(quantiles or {})
+    if pairs:
+        for k, (lo, hi) in enumerate(pairs):
+            label = "quantiles 10-90%" if k == 0 else None
+            ax.fill_between(forecast[0], lo, hi, color=PALETTE["band80"], alpha=0.45, label=label, lw=0)
+    elif "80" in intervals:
+        lo, hi = intervals["80"]
+        ax.fill_between(forecast[0], lo, hi, color=PALETTE["band80"], label="80% interval", lw=0)
     ax.plot(forecast[0], forecast[1], color=PALETTE["forecast"], lw=1.6, label="forecast")
     if actual is not None and len(actual[0]):
         ax.plot(actual[0], actual[1], "o", ms=3, color=PALETTE["actual"], label="actual since")
@@ -66,10 +75,27 @@ def fan_chart(
     return ax
 
 
+def _quantile_pairs(quantiles: dict[float, Sequence]) -> list[tuple[Sequence, Sequence]]:
+    """The fan's bands, outermost first: (q, 1 - q) for each stored q below the median."""
+    return [
+        (quantiles[q], quantiles[round(1 - q, 6)])
+        for q in sorted(quantiles)
+        if q < 0.5 and round(1 - q, 6) in quantiles
+    ]
+
+
 def fan(ax, data: dict, title: str, legend: bool = True):
-    """A fan chart from the report's fan data (history, forecast, intervals, actuals, unit)."""
+    """A fan chart from the report's fan data (history, forecast, intervals, quantiles, actuals, unit)."""
     return fan_chart(
-        ax, data["history"], data["forecast"], data["intervals"], data["actual"], title, data["unit"], legend
+        ax,
+        data["history"],
+        data["forecast"],
+        data["intervals"],
+        data["actual"],
+        title,
+        data["unit"],
+        legend,
+        data.get("quantiles"),
     )
 
 

@@ -51,7 +51,10 @@ def _flat(row: dict) -> dict:
     }
 
 
-@router.get("/subjects/{name:path}/forecast", summary="The latest forecast (or one vintage) with intervals")
+@router.get(
+    "/subjects/{name:path}/forecast",
+    summary="The latest forecast (or one vintage) with intervals and quantiles",
+)
 async def forecast(request: Request, name: str, vintage: int | None = None, format: Format = None):
     rows = await call(api.forecast, settings_of(request), name, vintage)
     if not rows:

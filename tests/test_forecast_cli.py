@@ -7,6 +7,8 @@ import json
 import numpy as np
 import pytest
 
+from forecaster import metrics
+from forecaster.intervals import QUANTILES
 from tests.conftest import DATA, Recur, daily_csv
 
 TINY = [
@@ -95,6 +97,12 @@ def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path
     first = lines[1].split(",")
     assert first[3] == "auto_theta" and first[5:7] == ["1961-01-01", "1"]
     assert 417.0 < float(first[7]) < 480  # January 1960 (417) carried up by the trend, not repeated
+    quantiles = [f"q{q}" for q in range(10, 100, 10)]
+    assert lines[0].endswith(",lower80,upper80,lower95,upper95," + ",".join(quantiles))
+    row = dict(zip(lines[0].split(","), first, strict=True))
+    fan = [float(row[q]) for q in quantiles]
+    assert fan == sorted(fan) and fan[0] < fan[-1] and fan[4] == float(row["value"])
+    assert float(row["lower80"]) == fan[0] and float(row["upper80"]) == fan[-1]  # read off the same bounds
 
 
 def test_the_fallback_uses_the_season_given_at_train_for_integer_time(recur, write):
@@ -128,6 +136,15 @@ def test_score_vintages_after_actuals_arrive(recur, write):
     recur("series", "ingest", write("b.csv", full), "--name", "s")
     [row] = recur.json("forecast", "score", "s")
     assert row["arrived"] == 12 and row["mae"] >= 0 and "coverage95" in row
+    # WQL from the stored quantiles, MSIS from the 95% interval, both scaled as defined
+    [points] = [recur.json("forecast", "predict", "s", "--as-of", "99", "--horizon", "12")["forecasts"][0]]
+    actual = np.round(values[100:112], 4)
+    q = np.array([[p[f"q{k}"] for p in points["values"]] for k in range(10, 100, 10)])
+    assert row["wql"] == pytest.approx(metrics.wql([actual], [q], QUANTILES), rel=1e-6)
+    lo, hi = (np.array([p[side] for p in points["values"]]) for side in ("lower95", "upper95"))
+    scale = metrics.naive_scale(np.round(values[:100], 4), 1)  # integer time, no season given
+    assert row["msis"] == pytest.approx(metrics.msis(actual, lo, hi, scale), rel=1e-4)
+    assert row["mase"] == pytest.approx(row["mae"] / scale, rel=1e-6)
 
 
 def wide_file(write, n: int = 300) -> str:
@@ -157,13 +174,29 @@ def test_covariates_from_the_group(recur, write):
     recur("series", "ingest", wide_file(write))
     first = recur.json("forecast", "train", "plant/c", "--model", "gru", "--force", *SMALL)
     out = recur.json(
-        "forecast", "train", "plant/c", "--model", "gru", "--covariates", "group", "--force", *SMALL
+        "forecast",
+        "train",
+        "plant/c",
+        "--model",
+        "gru",
+        "--covariates",
+        "group",
+        "--force",
+        "--metric",
+        "crps",
+        *SMALL,
     )
     shown = recur.json("models", "show", str(out["version"]))
     assert shown["metrics"]["champion_before"] == first["version"]
+    # the gate weighed each method's backtest CRPS, and says so
+    assert (
+        shown["metrics"]["gate"]["metric"] == "crps"
+        and "promoted with --force (CRPS" in (shown["metrics"]["decision"])
+    )
+    assert "CRPS" in shown["metrics"]["decision"] and "MASE" not in shown["metrics"]["decision"]
     # the champion was refit on these windows: judged by its own earlier backtest, not re-scored on them
     assert shown["metrics"]["gate"]["vs_champion_backtest"]["champion"] == pytest.approx(
-        first["metrics"]["backtest"]["overall"][first["metrics"]["lead"]]["mase"]
+        first["metrics"]["backtest"]["overall"][first["metrics"]["lead"]]["crps"]
     )
     assert shown["metrics"]["backtest"]["per_series"].keys() == {"plant/c"}
     assert shown["config"]["lookback"] == 24

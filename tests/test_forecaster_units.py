@@ -11,7 +11,7 @@ from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, se
 from forecaster.choose import compare, gate, per_series
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import check_length, origins_for
-from forecaster.intervals import Calibration, conformal
+from forecaster.intervals import QUANTILES, Calibration, conformal
 from forecaster.windows import Panel, calendar_features, make_windows, window_starts
 
 
@@ -196,3 +196,58 @@ def test_calibrated_widths_follow_each_window_spread():
     old = Calibration.stored({"intervals": {"80": pooled}})
     assert np.allclose(old.half_widths(fresh, (80, 95))["80"], np.asarray(pooled)[None, :])
     assert Calibration.stored({"intervals": cal.widths, "interval_scale": cal.to_json()}) == cal
+
+
+def test_every_method_gets_backtest_quantiles_scored_by_crps_and_msis():
+    """Random walks: each method's backtest quantiles come from its own errors at the other origins, so
+    they cover about what they promise; CRPS is MASE where a forecast claims no spread, and lower for a
+    calibrated spread around the same point."""
+    from forecaster import evaluate as ev
+    from forecaster.search import prepare
+    from forecaster.subject import Subject
+
+    rng = np.random.default_rng(5)
+    values = [100 + np.cumsum(rng.normal(0, 1 + i % 3, 200)) for i in range(40)]
+    names = [f"s{i}" for i in range(40)]
+    subject = Subject(
+        "walks", names, list(range(40)), [np.arange(200)] * 40, values, "int", None, [], None, 1
+    )
+    prep = prepare(ForecastConfig(model="gru", horizon=6, lookback=24), subject, 5, None)
+    sp, naive = prep.sp, prep.sp.baselines["naive"]
+    quantiles, (lo, hi) = ev.backtest_quantiles(sp, naive)
+    assert quantiles.shape == (9, *naive.shape) and np.all(np.diff(quantiles, axis=0) >= 0)
+    assert abs(metrics.coverage(sp.test_actual, quantiles[0], quantiles[-1]) - 0.8) < 0.05
+    assert abs(metrics.coverage(sp.test_actual, lo, hi) - 0.95) < 0.03
+    flat = metrics.quantile_loss(sp.test_actual, np.repeat(naive[None], 9, axis=0), QUANTILES)
+    assert np.allclose(flat, np.mean(np.abs(sp.test_actual - naive), axis=1))  # no spread: the MAE
+    board = ev.scoreboard(sp, names, sp.baselines)
+    for method, scores in board.overall.items():
+        assert scores["crps"] < scores["mase"] and scores["msis"] > 0, method
+    # a forecast made worse gets a worse CRPS, window by window on average
+    worse = ev.window_losses(sp, naive + 3.0, "crps")
+    assert worse.mean() > ev.window_losses(sp, naive, "crps").mean()
+    assert np.allclose(ev.window_losses(sp, naive), ev.window_losses(sp, naive, "mase"))
+
+
+def test_a_combination_with_its_own_calibration_gets_intervals_around_its_point():
+    """A version that stored the combination's calibration issues it bounds from it (relative to the
+    series' lookback, multiplicative on the log scale); one without, the median of the members' bounds."""
+    from forecaster.predict import Ask, Networked, combined_forecast
+
+    values = 100 + 10 * np.sin(np.arange(120) / 3) + np.arange(120)
+    cfg = ForecastConfig(model="gru", horizon=4, lookback=24, scaling="log")
+    w = make_windows([Panel(values)], cfg, [np.array([96])], np.zeros(1), with_target=False)
+    own = Calibration({"80": [0.5] * 4, "95": [1.0] * 4}, 0.0, 200)
+    point = np.full(4, 230.0)
+    net = Networked("gru", ("naive",), {0: (point, {"80": (point - 1, point + 1)})}, w, {0: 0}, own)
+    ask = Ask(4, 1, (80,))
+    combined, limits = combined_forecast(net, 0, values, ask)
+    assert np.allclose(combined, np.median([point, np.full(4, values[-1])], axis=0))
+    spread = np.std(w.x[0, :, 0])
+    expected = combined * np.exp(0.5 * spread)
+    assert np.allclose(limits["80"][1], expected) and np.allclose(
+        limits["80"][0], combined * np.exp(-0.5 * spread)
+    )
+    plain = Networked("gru", ("naive",), net.forecasts)
+    _, medians = combined_forecast(plain, 0, values, ask)
+    assert not np.allclose(medians["80"][1], expected)

@@ -82,3 +82,11 @@ def test_fan_chart_has_a_unit_and_a_legend_of_every_layer():
         "forecast",
         "actual since",
     ]
+    # with stored quantiles: a fan of four bands (10-90 ... 40-60) inside the 95% interval, one legend entry
+    fan = Figure().add_subplot()
+    qs = {round(0.1 * k, 1): t + (k - 5) * 0.2 for k in range(1, 10)}
+    plots.fan_chart(
+        fan, (t, t), (t + 10, t), {"80": (t - 1, t + 1), "95": (t - 2, t + 2)}, None, "s", quantiles=qs
+    )
+    labels = [x.get_text() for x in fan.get_legend().get_texts()]
+    assert labels == ["history", "95% interval", "quantiles 10-90%", "forecast"] and len(fan.collections) == 5

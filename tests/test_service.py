@@ -195,6 +195,9 @@ def test_the_data_api_pages_tags_and_speaks_csv(server):
     assert detail["series"] == ["airline"] and "model" in detail["backtest"]["overall"]
     points = httpx.get(f"{url}/api/subjects/airline/forecast").json()["points"]
     assert len(points) == 6 and all(p["lower80"] <= p["value"] <= p["upper80"] for p in points)
+    assert all(
+        p["q10"] == p["lower80"] and p["q50"] == p["value"] and p["q90"] == p["upper80"] for p in points
+    )
     csv = httpx.get(f"{url}/api/subjects/airline/forecast", params={"format": "csv"})
     assert csv.headers["content-type"].startswith("text/csv")
     assert (
