@@ -65,16 +65,6 @@ class Calibration:
         """What a version stores beside the widths (its metrics' `intervals`)."""
         return {"by": "lookback spread", "floor": self.floor, "windows": self.windows}
 
-    @staticmethod
-    def dump(calibration: Calibration | None) -> dict | None:
-        """A calibration whole (widths too) as stored, or None."""
-        return None if calibration is None else {"widths": calibration.widths} | calibration.to_json()
-
-    @classmethod
-    def load(cls, data: dict | None) -> Calibration | None:
-        """`dump`'s inverse."""
-        return None if not data else cls(data["widths"], float(data["floor"]), int(data["windows"]))
-
     @classmethod
     def stored(cls, metrics: dict) -> Calibration:
         """A stored version's calibration: its `intervals` widths and `interval_scale`."""

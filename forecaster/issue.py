@@ -16,7 +16,6 @@ from forecaster import evaluate as ev
 from forecaster.choose import per_series
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import floors_for
-from forecaster.intervals import Calibration
 from forecaster.methods import COMBINATION
 from forecaster.predict import Version
 from forecaster.scores import NETWORK, Scoreboard, lead_of
@@ -24,7 +23,6 @@ from forecaster.search import (
     Prepared,
     Progress,
     Request,
-    combination_calibration,
     compared,
     count_methods,
     data_config,
@@ -94,7 +92,6 @@ def issue(
         "backtest": board.to_json(),
         "intervals": cand.issued.widths,
         "interval_scale": cand.issued.to_json(),
-        "combination_intervals": Calibration.dump(combination_calibration(prep, cand)),
         "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.calibration),
         "gate": gate,
         "decision": reason,

@@ -4,7 +4,7 @@ pipelines load the subject and the stored version and store what comes back."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -16,7 +16,7 @@ from forecaster.methods import COMBINATION
 from forecaster.scores import NETWORK
 from forecaster.subject import Subject, full_panels
 from forecaster.train import predict_normalised
-from forecaster.windows import Windows, make_windows
+from forecaster.windows import make_windows
 
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (lower, upper)
 
@@ -51,24 +51,11 @@ class Version:
 
 @dataclass
 class Networked:
-    """A stored network's forecasts of the series it can serve, ready to issue or combine: with the
-    windows they were made from and the combination's calibration, where the version has one."""
+    """A stored network's forecasts of the series it can serve, ready to issue or combine."""
 
     architecture: str
     peers: tuple[str, ...]  # the statistical peers its combination takes
     forecasts: dict[int, tuple[np.ndarray, Bounds]]  # series index -> (point, bounds)
-    windows: Windows | None = None
-    window_of: dict[int, int] = field(default_factory=dict)  # series index -> its window
-    combination: Calibration | None = None
-
-    def around(self, i: int, point: np.ndarray, levels) -> Bounds | None:
-        """Bounds of series i's combined forecast `point` from the combination's own calibration (None
-        without one)."""
-        if self.combination is None or self.windows is None or i not in self.window_of:
-            return None
-        w = self.windows.rows([self.window_of[i]])
-        limits = bounds(w, w.normalise(point[None, :]), self.combination, levels)
-        return {lv: (lo[0], hi[0]) for lv, (lo, hi) in limits.items()}
 
 
 @dataclass
@@ -97,8 +84,7 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
         for i, n in enumerate(subject.names)
         if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
     ]
-    combination = Calibration.load(version.metrics.get("combination_intervals"))
-    out = Networked(cfg.model, cfg.peers, {}, combination=combination)
+    out = Networked(cfg.model, cfg.peers, {})
     if not chosen:
         return out
     panels = full_panels(subject, cfg.calendar, version.config.get("scalers"))
@@ -113,7 +99,6 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
     point = w.denormalise(normalised)
     for k, i in enumerate(chosen):
         out.forecasts[i] = (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()})
-    out.windows, out.window_of = w, {i: k for k, i in enumerate(chosen)}
     return out
 
 
@@ -151,15 +136,13 @@ def _prefetch(subject: Subject, serve: dict[str, str], ask: Ask, peers: tuple[st
 
 
 def combined_forecast(network: Networked, i: int, values: np.ndarray, ask: Ask) -> tuple:
-    """The median of the network's forecast of series i and each peer's, with the combination's own
-    calibrated intervals where the version has them, else each bound the median of the members' (where
-    every member has that level)."""
+    """The median of the network's forecast of series i and each peer's; each interval bound the median
+    of the members' (where every member has that level). Calibrating the combination's own widths on the
+    backtest windows, as the network's are, covered M3 Monthly's test part as promised but scored worse
+    (bench/RESULTS.md): the members' bounds carry each series' own volatility."""
     peers = [methods.forecast(values, p, ask.horizon, ask.season, ask.needed) for p in network.peers]
     members = [network.forecasts[i], *peers]
     point = np.median([m[0] for m in members], axis=0)
-    own = network.around(i, point, ask.needed)
-    if own is not None:
-        return point, own
     limits = {}
     for level in map(str, ask.needed):
         if all(level in m[1] for m in members):

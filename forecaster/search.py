@@ -139,18 +139,6 @@ def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Cand
     )
 
 
-def combination_calibration(prep: Prepared, cand: Candidate) -> Calibration | None:
-    """The combination's own intervals, calibrated as the network's are on the backtest windows' errors
-    (relative to each window's spread), where there are at least MIN_CALIBRATION windows; None otherwise
-    (its bounds are then the median of its members'). On M3 Monthly's test part the median of the
-    members' bounds covered 77% / 92% at 80% / 95%."""
-    sp = prep.sp
-    if not cand.cfg.peers or len(sp.test) < MIN_CALIBRATION:
-        return None
-    combined = methods.combination(cand.pred, sp.baselines, cand.cfg.peers)
-    return Calibration.of(sp.test.y - sp.test.normalise(combined), sp.test.x[:, :, 0])
-
-
 def issued_calibration(sp: ev.Split, normalised: np.ndarray, held, residuals: np.ndarray) -> Calibration:
     """The issued intervals' calibration: the errors of the latest out-of-sample forecasts, the backtest
     windows' (on M4 Weekly's test part the validation windows' under-covered: 76% at 80%), pooled with

@@ -46,27 +46,6 @@ class Windows:
         out = pred * self.scale[:, None] + self.loc[:, None]
         return np.exp(out) if self.log else out
 
-    def normalise(self, values: np.ndarray) -> np.ndarray:
-        """Forecasts in the series' own units on this windows' normalised scale (`denormalise`'s inverse;
-        on the log scale a value at or below zero is taken as a millionth of the lookback's level)."""
-        if self.log:
-            level = np.exp(self.loc)[:, None]
-            return np.log(np.maximum(values, 1e-6 * level)) - self.loc[:, None]
-        return (values - self.loc[:, None]) / self.scale[:, None]
-
-    def rows(self, index) -> Windows:
-        """The windows at `index` (a list of positions)."""
-        y = None if self.y is None else self.y[index]
-        return Windows(
-            self.x[index],
-            y,
-            self.loc[index],
-            self.scale[index],
-            self.history[index],
-            self.series[index],
-            self.log,
-        )
-
     def __len__(self) -> int:
         return len(self.x)
 

@@ -227,27 +227,3 @@ def test_every_method_gets_backtest_quantiles_scored_by_crps_and_msis():
     worse = ev.window_losses(sp, naive + 3.0, "crps")
     assert worse.mean() > ev.window_losses(sp, naive, "crps").mean()
     assert np.allclose(ev.window_losses(sp, naive), ev.window_losses(sp, naive, "mase"))
-
-
-def test_a_combination_with_its_own_calibration_gets_intervals_around_its_point():
-    """A version that stored the combination's calibration issues it bounds from it (relative to the
-    series' lookback, multiplicative on the log scale); one without, the median of the members' bounds."""
-    from forecaster.predict import Ask, Networked, combined_forecast
-
-    values = 100 + 10 * np.sin(np.arange(120) / 3) + np.arange(120)
-    cfg = ForecastConfig(model="gru", horizon=4, lookback=24, scaling="log")
-    w = make_windows([Panel(values)], cfg, [np.array([96])], np.zeros(1), with_target=False)
-    own = Calibration({"80": [0.5] * 4, "95": [1.0] * 4}, 0.0, 200)
-    point = np.full(4, 230.0)
-    net = Networked("gru", ("naive",), {0: (point, {"80": (point - 1, point + 1)})}, w, {0: 0}, own)
-    ask = Ask(4, 1, (80,))
-    combined, limits = combined_forecast(net, 0, values, ask)
-    assert np.allclose(combined, np.median([point, np.full(4, values[-1])], axis=0))
-    spread = np.std(w.x[0, :, 0])
-    expected = combined * np.exp(0.5 * spread)
-    assert np.allclose(limits["80"][1], expected) and np.allclose(
-        limits["80"][0], combined * np.exp(-0.5 * spread)
-    )
-    plain = Networked("gru", ("naive",), net.forecasts)
-    _, medians = combined_forecast(plain, 0, values, ask)
-    assert not np.allclose(medians["80"][1], expected)
