@@ -75,6 +75,32 @@ class Calibration:
         return cls(widths, float(scale["floor"]), int(scale.get("windows", 0)))
 
 
+BAND_LEVEL = 80  # the interval whose shape a combination keeps: each member's own, at every backtest origin
+
+
+def band_factors(point, lower, upper, actual, levels=LEVEL_GRID) -> dict[str, list[float]] | None:
+    """Conformalised bands: per level and step, the factor by which a band's half-widths (each on its own
+    side of the point) must be scaled to cover that share of the actuals, from windows (w, horizon) where
+    the band has both sides; None where fewer than MIN_CALIBRATION windows have."""
+    side = np.where(actual >= point, upper - point, point - lower)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(actual - point) / side
+    usable = np.all(np.isfinite(ratio) & (side > 0), axis=1)
+    if usable.sum() < MIN_CALIBRATION:
+        return None
+    return conformal(ratio[usable], levels)
+
+
+def widened(point, lower, upper, factors: dict[str, list[float]], levels) -> dict[str, tuple]:
+    """The band (lower, upper) around `point` scaled by `band_factors` to each level they have."""
+    out = {}
+    for level in map(str, levels):
+        if level in factors:
+            f = np.asarray(factors[level])[: len(point)]
+            out[level] = (point - f * (point - lower), point + f * (upper - point))
+    return out
+
+
 QUANTILES = tuple(round(0.1 * k, 1) for k in range(1, 10))  # 0.1 ... 0.9, as GIFT-Eval and Chronos score
 
 

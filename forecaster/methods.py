@@ -50,6 +50,18 @@ def prefetch(values: list[np.ndarray], names: tuple[str, ...], horizon: int, sea
             statistical.remember_many(values, name, horizon, season, tuple(levels))
 
 
+def peer_bands(
+    values: list[np.ndarray], origins: list[np.ndarray], horizon: int, season: int, peers: tuple[str, ...]
+) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each peer's own interval (intervals.BAND_LEVEL) from every backtest origin, (test windows, horizon)
+    per side, aligned with the backtest's windows; NaN where a peer gives none."""
+    out = {}
+    for peer in peers:
+        got = statistical.bands_many(values, origins, horizon, season, peer)
+        out[peer] = (np.concatenate([lo for lo, _ in got]), np.concatenate([hi for _, hi in got]))
+    return out
+
+
 def combination(network: np.ndarray, forecasts: dict[str, np.ndarray], peers: tuple[str, ...]) -> np.ndarray:
     """The median of the network's forecast and each peer's (the mean where there is one peer)."""
     return np.median(np.stack([network, *(forecasts[p] for p in peers)]), axis=0)

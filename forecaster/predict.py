@@ -11,7 +11,7 @@ import numpy as np
 from forecaster import methods
 from forecaster.config import ForecastConfig
 from forecaster.evaluate import bounds, floors_for
-from forecaster.intervals import LEVELS, Calibration, central_levels, quantiles_of
+from forecaster.intervals import BAND_LEVEL, LEVELS, Calibration, central_levels, quantiles_of, widened
 from forecaster.methods import COMBINATION
 from forecaster.scores import NETWORK
 from forecaster.subject import Subject, full_panels
@@ -56,6 +56,7 @@ class Networked:
     architecture: str
     peers: tuple[str, ...]  # the statistical peers its combination takes
     forecasts: dict[int, tuple[np.ndarray, Bounds]]  # series index -> (point, bounds)
+    factors: dict | None = None  # the combination's conformal factors (search.combination_factors)
 
 
 @dataclass
@@ -84,7 +85,7 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
         for i, n in enumerate(subject.names)
         if serve.get(n) in (NETWORK, COMBINATION) and len(subject.values[i]) >= cfg.lookback
     ]
-    out = Networked(cfg.model, cfg.peers, {})
+    out = Networked(cfg.model, cfg.peers, {}, version.metrics.get("combination_factors"))
     if not chosen:
         return out
     panels = full_panels(subject, cfg.calendar, version.config.get("scalers"))
@@ -137,9 +138,8 @@ def _prefetch(subject: Subject, serve: dict[str, str], ask: Ask, peers: tuple[st
 
 def combined_forecast(network: Networked, i: int, values: np.ndarray, ask: Ask) -> tuple:
     """The median of the network's forecast of series i and each peer's; each interval bound the median
-    of the members' (where every member has that level). Calibrating the combination's own widths on the
-    backtest windows, as the network's are, covered M3 Monthly's test part as promised but scored worse
-    (bench/RESULTS.md): the members' bounds carry each series' own volatility."""
+    of the members' (where every member has that level), or, where the version conformalised them, the
+    members' median BAND_LEVEL band scaled to each level by the factors its backtest fitted."""
     peers = [methods.forecast(values, p, ask.horizon, ask.season, ask.needed) for p in network.peers]
     members = [network.forecasts[i], *peers]
     point = np.median([m[0] for m in members], axis=0)
@@ -149,6 +149,9 @@ def combined_forecast(network: Networked, i: int, values: np.ndarray, ask: Ask) 
             lo = np.median([m[1][level][0] for m in members], axis=0)
             hi = np.median([m[1][level][1] for m in members], axis=0)
             limits[level] = (np.minimum(lo, point), np.maximum(hi, point))
+    band = limits.get(str(BAND_LEVEL))
+    if network.factors and band is not None:
+        return point, widened(point, *band, network.factors, ask.needed)
     return point, limits
 
 

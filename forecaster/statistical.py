@@ -20,6 +20,7 @@ import numpy as np
 
 from core.smoke import smoke_points
 from forecaster.baselines import LONGER
+from forecaster.intervals import BAND_LEVEL
 
 STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")
 ETS_MAX_SEASON = 24  # statsforecast's ETS models no longer season; longer ones fit without it
@@ -77,28 +78,37 @@ def _finite(out: dict, key: str, fallback: np.ndarray) -> np.ndarray:
     return values if np.all(np.isfinite(values)) else fallback
 
 
-def from_origins(
-    values: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str
-) -> np.ndarray:
-    """`method`'s forecast from each origin (origins, horizon): fitted before the first origin, carried
-    forward to the others."""
+Banded = tuple[np.ndarray, np.ndarray, np.ndarray]  # (points, lower, upper), each (origins, horizon)
+
+
+def from_origins(values: np.ndarray, origins: np.ndarray, horizon: int, season: int, method: str) -> Banded:
+    """`method`'s forecast from each origin with its own BAND_LEVEL interval (NaN where it gives none):
+    fitted before the first origin, carried forward to the others."""
     out = np.empty((len(origins), horizon))
+    lo, hi = np.full_like(out, np.nan), np.full_like(out, np.nan)
     if len(origins) == 0:
-        return out
+        return out, lo, hi
     model = _fitted(method, values[: int(origins[0])], season)
+    level = [BAND_LEVEL]
     for j, origin in enumerate(origins):
         history = values[: int(origin)]
         naive = _naive(history, horizon)
+        out[j] = naive
         if model is None:
-            out[j] = naive
             continue
         try:
             with _quiet():
-                step = model.predict(horizon) if j == 0 else model.forward(history, h=horizon)
+                step = (
+                    model.predict(horizon, level=level)
+                    if j == 0
+                    else model.forward(history, h=horizon, level=level)
+                )
             out[j] = _finite(step, "mean", naive)
+            lo[j] = _finite(step, f"lo-{BAND_LEVEL}", lo[j])
+            hi[j] = _finite(step, f"hi-{BAND_LEVEL}", hi[j])
         except Exception:
             out[j] = naive
-    return out
+    return out, lo, hi
 
 
 def forecast(
@@ -120,9 +130,14 @@ MEMORY_SIZE = 8192  # forecasts kept: a nightly's subjects one at a time, each f
 
 
 def _remember(data: bytes, method: str, horizon: int, season: int, levels: tuple, out: tuple) -> None:
-    while len(_MEMORY) >= MEMORY_SIZE:
-        _MEMORY.pop(next(iter(_MEMORY)))  # the oldest first
-    _MEMORY[(data, method, horizon, season, levels)] = out
+    _keep(_MEMORY, (data, method, horizon, season, levels), out)
+
+
+def _keep(memory: dict, key: tuple, value) -> None:
+    """`value` kept under `key`, the oldest entry dropped where MEMORY_SIZE are kept."""
+    while len(memory) >= MEMORY_SIZE:
+        memory.pop(next(iter(memory)))
+    memory[key] = value
 
 
 def _forecast(values: np.ndarray, method: str, horizon: int, season: int, levels: tuple[int, ...]):
@@ -187,9 +202,48 @@ _SERIAL: list[bool] = []  # set once worker processes have failed to start in th
 def from_origins_many(
     values: list[np.ndarray], origins: list[np.ndarray], horizon: int, season: int, method: str
 ) -> list[np.ndarray]:
-    """`from_origins` for many series at once, over worker processes where there are many."""
-    n = len(values)
-    return _map(from_origins, values, origins, [horizon] * n, [season] * n, [method] * n)
+    """`from_origins`' points for many series at once, over worker processes where there are many; the
+    bands are kept for `bands_many`."""
+    return [points for points, _lo, _hi in _banded_many(values, origins, horizon, season, method)]
+
+
+def bands_many(
+    values: list[np.ndarray], origins: list[np.ndarray], horizon: int, season: int, method: str
+) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Each series' BAND_LEVEL interval from each origin (lower, upper): from the backtest that made the
+    points where it ran in this process, else fitted again."""
+    return [(lo, hi) for _points, lo, hi in _banded_many(values, origins, horizon, season, method)]
+
+
+_BANDED: dict[tuple, Banded] = {}  # the backtests run in this process, by their inputs
+
+
+def _banded_many(values, origins, horizon: int, season: int, method: str) -> list[Banded]:
+    keys = [
+        (
+            np.ascontiguousarray(v, dtype=np.float64).tobytes(),
+            np.asarray(o).tobytes(),
+            horizon,
+            season,
+            method,
+        )
+        for v, o in zip(values, origins, strict=True)
+    ]
+    found = {key: _BANDED[key] for key in keys if key in _BANDED}
+    todo = [k for k, key in enumerate(keys) if key not in found]
+    n = len(todo)
+    done = _map(
+        from_origins,
+        [values[k] for k in todo],
+        [origins[k] for k in todo],
+        [horizon] * n,
+        [season] * n,
+        [method] * n,
+    )
+    for k, out in zip(todo, done, strict=True):
+        found[keys[k]] = out
+        _keep(_BANDED, keys[k], out)
+    return [found[key] for key in keys]
 
 
 def remember_many(values: list[np.ndarray], method: str, horizon: int, season: int, levels: tuple) -> None:

@@ -227,3 +227,23 @@ def test_every_method_gets_backtest_quantiles_scored_by_crps_and_msis():
     worse = ev.window_losses(sp, naive + 3.0, "crps")
     assert worse.mean() > ev.window_losses(sp, naive, "crps").mean()
     assert np.allclose(ev.window_losses(sp, naive), ev.window_losses(sp, naive, "mase"))
+
+
+def test_conformalised_bands_keep_each_series_shape_and_cover_what_they_promise():
+    """Bands half as wide as they should be, on series of different volatility: the fitted factors widen
+    every band by the same ratio, so calm series keep narrow intervals and each level covers its share."""
+    from forecaster.intervals import band_factors, widened
+
+    rng = np.random.default_rng(7)
+    sigma = np.repeat([0.5, 5.0], 600)[:, None] * np.ones((1, 3))
+    point = np.zeros((1200, 3))
+    lower, upper = point - 0.64 * sigma, point + 0.64 * sigma  # the 80% band of N(0, sigma) would be ±1.28
+    factors = band_factors(point, lower, upper, rng.normal(size=(1200, 3)) * sigma, (80, 95))
+    assert np.allclose(factors["80"], 2.0, atol=0.15) and np.allclose(factors["95"], 1.96 / 0.64, atol=0.25)
+    fresh = rng.normal(size=(1200, 3)) * sigma
+    bands = widened(point, lower, upper, factors, (80, 95))
+    for level, share in (("80", 0.8), ("95", 0.95)):
+        lo, hi = bands[level]
+        assert abs(metrics.coverage(fresh, lo, hi) - share) < 0.03
+        assert np.allclose((hi - lo)[600:], 10 * (hi - lo)[:600])  # each series' own width, scaled
+    assert band_factors(point[:50], lower[:50], upper[:50], fresh[:50]) is None  # too few windows
