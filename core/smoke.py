@@ -1,5 +1,7 @@
 """`RECUR_SMOKE_STEPS=N`: every training run stops after N batches (one partial epoch, still validated and
-registered as usual), and the statistical peers fit on each series' last SMOKE_POINTS points. It makes the
+registered as usual; a text generator validates on its first N batches of validation windows and does not
+time a validation batch ahead for its time limit), and the
+statistical peers fit on each series' last SMOKE_POINTS points. It makes the
 README's examples runnable as written in a test, in seconds; a real run never sets it."""
 
 from __future__ import annotations
@@ -17,6 +19,12 @@ def _steps() -> int:
 def smoke_points() -> int | None:
     """None normally; under RECUR_SMOKE_STEPS, how many of a series' last points a statistical fit sees."""
     return SMOKE_POINTS if _steps() > 0 else None
+
+
+def smoke_rows(batch_size: int) -> int | None:
+    """None normally; under RECUR_SMOKE_STEPS, how many validation rows a run scores: that many batches."""
+    steps = _steps()
+    return steps * batch_size if steps > 0 else None
 
 
 def smoke_callbacks() -> list:

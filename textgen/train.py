@@ -8,11 +8,11 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from core.smoke import smoke_callbacks
+from core.smoke import smoke_callbacks, smoke_rows
 from textgen.config import TextGenConfig
 from textgen.data import Arrays, windows
 
@@ -63,9 +63,12 @@ def train(
         optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    rows = smoke_rows(cfg.batch_size)
+    if rows:
+        arrays = replace(arrays, x_val=arrays.x_val[:rows], y_val=arrays.y_val[:rows])
     batches = shifted_windows(arrays.train_ids, cfg.seq_len, cfg.batch_size, cfg.seed)
     val_batches = -(-len(arrays.x_val) // cfg.batch_size)
-    per_val_batch = _validation_cost(model, arrays, cfg.batch_size) if cfg.time_limit else 0.0
+    per_val_batch = _validation_cost(model, arrays, cfg.batch_size) if cfg.time_limit and not rows else 0.0
     clock = _Clock(cfg, batches, val_batches * per_val_batch, on_epoch, on_progress)
     callbacks = [keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True), clock]
     if not cfg.time_limit:
