@@ -17,11 +17,11 @@ from forecaster.config import ForecastConfig
 from forecaster.intervals import (
     LEVELS,
     QUANTILES,
-    SPREAD_FLOOR,
     Calibration,
     central_levels,
     conformal,
     quantiles_of,
+    spread_floor,
 )
 from forecaster.scores import METRICS, Scoreboard
 from forecaster.windows import Panel, Windows, make_windows, window_starts
@@ -150,12 +150,11 @@ def floors_for(panels: list[Panel], cutoffs: list[int]) -> np.ndarray:
 def window_losses(sp: Split, pred: np.ndarray, metric: str = "mase") -> np.ndarray:
     """Each backtest window's loss by `metric`: its MASE (MAE over its series' scale), its sMAPE, or its
     scaled CRPS (backtest_quantiles: MASE where a forecast claims no spread)."""
-    scale = sp.scales[sp.test.series]
     if metric == "smape":
         return np.array([metrics.smape(a, p) for a, p in zip(sp.test_actual, pred, strict=True)])
     if metric == "crps":
         return _spread_scores(sp, pred)["crps"]
-    return np.mean(np.abs(sp.test_actual - pred), axis=1) / scale
+    return np.mean(np.abs(sp.test_actual - pred), axis=1) / sp.scales[sp.test.series]
 
 
 CALIBRATION_FOLDS = 5  # where each series has one backtest window, windows are calibrated in 5 folds
@@ -168,8 +167,8 @@ def backtest_quantiles(sp: Split, pred: np.ndarray) -> tuple[np.ndarray, tuple[n
     window's spread (the standard deviation of its lookback). A method's backtest CRPS and MSIS score
     these, not the intervals it issues (the network's are calibrated the same way, statistical peers issue
     their own)."""
-    spread = np.std(sp.test.history, axis=1)
-    spread = np.maximum(spread, SPREAD_FLOOR * np.median(spread) + 1e-12)[:, None]
+    raw = np.std(sp.test.history, axis=1)
+    spread = np.maximum(raw, spread_floor(raw) + 1e-12)[:, None]
     scaled = (sp.test_actual - pred) / spread
     folds = _folds(sp)
     levels = (*central_levels(), 95)

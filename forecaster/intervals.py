@@ -30,6 +30,11 @@ SPREAD_FLOOR = 0.1  # a window's spread is at least this share of the calibratio
 MIN_CALIBRATION = 100  # recent (backtest) windows enough to calibrate on alone; fewer: pooled with validation
 
 
+def spread_floor(raw: np.ndarray) -> float:
+    """The least spread a window is given: SPREAD_FLOOR of the median of these windows' spreads."""
+    return float(SPREAD_FLOOR * np.median(raw)) if len(raw) else 0.0
+
+
 def spread(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
     """Each window's spread: the standard deviation of its normalised lookback target, `x` (w, lookback),
     at least `floor`."""
@@ -50,7 +55,7 @@ class Calibration:
     def of(cls, residuals: np.ndarray, lookbacks: np.ndarray, levels=LEVEL_GRID) -> Calibration:
         """From normalised residuals (w, horizon) and the lookbacks (w, lookback) they were forecast from."""
         raw = spread(lookbacks)
-        floor = float(SPREAD_FLOOR * np.median(raw)) if len(raw) else 0.0
+        floor = spread_floor(raw)
         scaled = residuals / np.maximum(raw, max(floor, 1e-12))[:, None]
         return cls(conformal(scaled, levels), floor, len(residuals))
 

@@ -62,11 +62,15 @@ def wql(actual: list[np.ndarray], quantiles: list[np.ndarray], levels: tuple[flo
     then the mean over the levels. `quantiles` holds each series' (levels, horizon) forecast."""
     y = np.concatenate([np.asarray(a, dtype=float) for a in actual])
     pred = np.concatenate([np.asarray(q, dtype=float) for q in quantiles], axis=1)
-    q = np.asarray(levels, dtype=float)[:, None]
-    error = y[None, :] - pred
-    pinball = np.maximum(q * error, (q - 1) * error)
     total = np.sum(np.abs(y))
-    return float(np.mean(2 * pinball.sum(axis=1) / total)) if total > 0 else float("nan")
+    return float(np.mean(_pinball(y, pred, levels).sum(axis=1) / total)) if total > 0 else float("nan")
+
+
+def _pinball(actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float, ...]) -> np.ndarray:
+    """Twice the pinball loss of each quantile forecast, (levels, *actual's shape)."""
+    q = np.asarray(levels, dtype=float).reshape(-1, *([1] * np.ndim(actual)))
+    error = np.asarray(actual, dtype=float)[None] - quantiles
+    return 2 * np.maximum(q * error, (q - 1) * error)
 
 
 def by_step(actual: np.ndarray, pred: np.ndarray) -> list[float]:
@@ -87,6 +91,4 @@ def quantile_loss(actual: np.ndarray, quantiles: np.ndarray, levels: tuple[float
     """Each window's CRPS as the mean quantile loss: twice the pinball loss at each level in `levels`,
     averaged over the levels and the steps; `actual` (windows, horizon), `quantiles` (levels, windows,
     horizon). For a forecast with no spread it is the MAE."""
-    q = np.asarray(levels, dtype=float)[:, None, None]
-    error = np.asarray(actual, dtype=float)[None] - quantiles
-    return np.mean(2 * np.maximum(q * error, (q - 1) * error), axis=(0, 2))
+    return np.mean(_pinball(actual, quantiles, levels), axis=(0, 2))
