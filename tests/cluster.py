@@ -79,7 +79,7 @@ class Cluster:
 
         connect(Settings.resolve(self.tmp, "sqlite://", executor="ray", ray_address=self.address))
 
-    def wait_for(self, predicate, what: str, timeout: float = 120.0) -> None:
+    def wait_for(self, predicate, what: str, timeout: float = 240.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             try:
