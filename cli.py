@@ -105,7 +105,14 @@ def demo(ctx: click.Context, settings: Settings, quick: bool) -> None:
 
     if not ctx.meta["home_given"]:
         settings = Settings.resolve(demo_home(), json=settings.json)
-    result = run_demo(settings, say=(lambda _m: None) if settings.json else click.echo, quick=quick)
+    quiet = lambda _m: None  # noqa: E731
+    to_stderr = lambda m: click.echo(m, err=True)  # noqa: E731
+    result = run_demo(
+        settings,
+        say=quiet if settings.json else click.echo,
+        quick=quick,
+        progress=quiet if settings.json else to_stderr,
+    )
     home = shlex.quote(str(result["home"]))
     text = "\n\n".join(
         [

@@ -1,7 +1,8 @@
 """What recur issues, scored the M4 way on held-out data it never trained on, beside every baseline.
 
     python bench/accuracy.py [--sets m4,m3,etth1-cut,airline,sunspots,melbourne] [--model auto]
-                             [--ensemble 1] [--budget MINUTES] [--tune] [--statsforecast] [--json F]
+                             [--ensemble 1] [--loss mae] [--budget MINUTES] [--tune] [--statsforecast]
+                             [--json F]
 
 Each set runs `recur forecast evaluate` (pipelines.evaluation.evaluate_holdout): the last `holdout` points of
 every series are hidden, the whole training pipeline (backtest, gate, per-series choice, refit) runs on the
@@ -87,7 +88,7 @@ def etth1_cut(path: Path) -> Path:
     return path
 
 
-def run(name: str, home: Path, model: str, ensemble: int, tune: bool, budget: float, reference: bool) -> dict:
+def run(name: str, home: Path, args: argparse.Namespace) -> dict:
     from core.settings import Settings
     from forecaster.config import BacktestConfig, ForecastConfig
     from pipelines.evaluation import evaluate_holdout
@@ -97,19 +98,19 @@ def run(name: str, home: Path, model: str, ensemble: int, tune: bool, budget: fl
 
     files, opts, subject, holdout, extra = SETS[name]
     settings = Settings.resolve(home)
-    for file in files[:1] if tune else files:
+    for file in files[:1] if args.tune else files:
         path = SHARED / file if (SHARED / file).exists() and not (DATA / file).exists() else DATA / file
         if file == "etth1_cut.csv":
             path = etth1_cut(home / file)
         ingest_series(settings, path, IngestOptions(**opts))
-    cfg = ForecastConfig(model=model, horizon=holdout, ensemble=ensemble, **extra)
+    cfg = ForecastConfig(model=args.model, horizon=holdout, ensemble=args.ensemble, loss=args.loss, **extra)
     start, wall = cpu_seconds(), time.monotonic()
     run = Run(progress=lambda line: print(line, flush=True))
-    out = evaluate_holdout(settings, subject, cfg, holdout, BacktestConfig(budget=budget), run)
+    out = evaluate_holdout(settings, subject, cfg, holdout, BacktestConfig(budget=args.budget), run)
     out["cpu_seconds"] = round(cpu_seconds() - start, 1)
     out["wall_seconds"] = round(time.monotonic() - wall, 1)
     out.pop("forecasts")
-    if reference:
+    if args.statsforecast:
         out["statsforecast"] = statsforecast_reference(settings, subject, holdout, out["season"])
     return out
 
@@ -165,6 +166,7 @@ def main() -> None:
     parser.add_argument("--sets", default="m4,m3,airline,sunspots,melbourne")
     parser.add_argument("--model", default="auto")
     parser.add_argument("--ensemble", type=int, default=1)
+    parser.add_argument("--loss", default="mae", help="mae, mse, or pinball (quantile heads).")
     parser.add_argument("--budget", type=float, default=6.0, help="Minutes of network training (0: none).")
     parser.add_argument("--tune", action="store_true", help="M4: hold out the training part's last 13")
     parser.add_argument("--json", type=Path, help="Also write the results here.")
@@ -178,9 +180,7 @@ def main() -> None:
     for name in args.sets.split(","):
         home = Path(tempfile.mkdtemp(prefix=f"recur-acc-{name}-"))
         try:
-            results[name] = run(
-                name, home, args.model, args.ensemble, args.tune, args.budget, args.statsforecast
-            )
+            results[name] = run(name, home, args)
         finally:
             shutil.rmtree(home, ignore_errors=True)
         r = results[name]

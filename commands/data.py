@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import click
 
 from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
@@ -137,7 +135,7 @@ def series_export(settings: Settings, name: str, out: str) -> None:
 
     Example: recur series export airline --out airline.csv
     """
-    emit(settings, export_series(settings, name, Path(out)))
+    emit(settings, export_series(settings, name, out))
 
 
 CASCADE = click.option(

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import shlex
-from pathlib import Path
 
 import click
 
@@ -200,7 +199,7 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
     if out:
         from pipelines.vintages import write_records
 
-        result["written"] = write_records(settings, result["forecasts"], Path(out), f"{subject}-holdout")
+        result["written"] = write_records(settings, result["forecasts"], out, f"{subject}-holdout")
     shown = {k: v for k, v in result.items() if k != "forecasts"}
     rows = [{"method": m} | v for m, v in result["scores"].items()]
     head = keyvalues(
@@ -218,7 +217,13 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
 @click.option("--all", "every", is_flag=True, help="Every subject: each group and each series of its own.")
 @click.option("--horizon", type=click.IntRange(min=1), help="Steps ahead (at most the model's horizon).")
 @click.option("--version", type=int, help="Model version; default: the champion.")
-@click.option("--level", default="80,95", show_default=True, help="Interval levels in percent.")
+@click.option(
+    "--level",
+    multiple=True,
+    default=["80,95"],
+    show_default=True,
+    help="Interval levels in percent (comma-separated, or the option repeated).",
+)
 @click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")
 @click.option("--as-of", help="Forecast from this time, with the data known then.")
 @click.option(
@@ -238,7 +243,7 @@ def forecast_predict(settings: Settings, subject: str | None, every: bool, **opt
     from pipelines.vintages import PredictOptions, predict_forecast
 
     one_subject(subject, every)
-    levels = parse_levels(options.pop("level"))
+    levels = parse_levels(",".join(options.pop("level")))
     asked = PredictOptions(**options, levels=levels)
     if every:
         if asked.version is not None:
@@ -318,4 +323,4 @@ def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bo
     """
     from pipelines.vintages import export_forecasts
 
-    emit(settings, export_forecasts(settings, subject, Path(out), latest_only=not all_vintages))
+    emit(settings, export_forecasts(settings, subject, out, latest_only=not all_vintages))

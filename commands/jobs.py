@@ -13,6 +13,7 @@ from jobs.schedules import (
     ScheduleSpec,
     add_schedule,
     backfill,
+    backfill_dates,
     history,
     list_schedules,
     remove_schedule,
@@ -119,9 +120,26 @@ def jobs_run(settings: Settings, name: str) -> None:
     Example: recur jobs run ett-nightly
     """
     out = run_now(settings, name)
-    emit(settings, out)
+    lines = flattened(out.get("outputs") or {})
+    width = max((len(k) for k, _v in lines), default=0)
+    made = "\n".join(f"  {k.ljust(width)}  {v}" for k, v in lines)
+    emit(settings, out, keyvalues(out) + (f"\nmade:\n{made}" if made else ""))
     if out["status"] != "succeeded":
         sys.exit(1)
+
+
+def flattened(data: dict, prefix: str = "") -> list[tuple[str, str]]:
+    """What a run made, one line a value: nested steps as `retrain.version`, lists comma-separated."""
+    lines = []
+    for key, value in data.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            lines += flattened(value, f"{name}.")
+        elif isinstance(value, list) and not any(isinstance(v, dict | list) for v in value):
+            lines.append((name, ", ".join(map(str, value))))
+        elif not isinstance(value, list):
+            lines.append((name, str(value)))
+    return lines
 
 
 @jobs.command("history")
@@ -144,13 +162,20 @@ def jobs_history(settings: Settings, name: str | None, limit: int) -> None:
 @click.option("--missing", "mode", flag_value="missing", default=True, help="Dates never run (default).")
 @click.option("--failed", "mode", flag_value="failed", help="Dates whose last attempt failed.")
 @click.option("--all", "mode", flag_value="all", help="Every date again.")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
 @pass_settings
-def jobs_backfill(settings: Settings, name: str, start: str, end: str, mode: str) -> None:
-    """Run a schedule for past logical dates, in the foreground.
+def jobs_backfill(settings: Settings, name: str, start: str, end: str, mode: str, yes: bool) -> None:
+    """Run a schedule for past logical dates (at most 1,000), in the foreground, after saying how many.
 
-    Example: recur jobs backfill ett-nightly --from 2026-11-01 --to 2026-11-07 --failed
+    Example: recur jobs backfill ett-nightly --from 2026-11-01 --to 2026-11-07 --failed --yes
     """
-    rows = backfill(settings, name, start, end, mode)
+    keys = backfill_dates(settings, name, start, end, mode)
+    if keys and not yes:
+        span = keys[0] if len(keys) == 1 else f"{keys[0]} to {keys[-1]}"
+        click.confirm(
+            f"Start {len(keys)} run{'s' if len(keys) > 1 else ''} of {name!r} ({span})?", abort=True
+        )
+    rows = backfill(settings, name, keys)
     emit(
         settings, rows, table(rows, ["run", "logical_date", "attempt", "status"], empty="nothing to backfill")
     )

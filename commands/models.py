@@ -19,7 +19,8 @@ def models() -> None:
 @click.option("--subject", help="Only this series, group or corpus.")
 @pass_settings
 def models_list(settings: Settings, kind: str | None, subject: str | None) -> None:
-    """Every model version with its status, alias and backtest score.
+    """Every model version with its status, alias and score: a forecaster's backtest MASE, a text
+    generator's validation loss (nats), a classifier's test macro F1.
 
     Example: recur models list --kind forecaster
     """

@@ -48,7 +48,7 @@ def report_export(settings: Settings, subjects, groups, **options) -> None:
     from pipelines.report import ReportRequest, export
     from reports.text import keyvalues
 
-    options |= {"out": Path(options["out"]), "corpora": tuple(options["corpora"])}
+    options |= {"corpora": tuple(options["corpora"])}
     result = export(settings, ReportRequest(**options, subjects=(*subjects, *groups)))
     lines = [keyvalues(result)]
     data = result.get("data") or {}

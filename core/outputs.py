@@ -27,15 +27,21 @@ def check_output(settings: Settings, path: Path, option: str = "--out") -> Path:
     return Path(path)
 
 
+def names_folder(out: str | Path) -> bool:
+    """Whether `out` names a directory: one that exists, or a path written with a trailing slash (a new
+    directory, created when written into)."""
+    return str(out).endswith(("/", os.sep)) or Path(out).is_dir()
+
+
 def output_format(
-    settings: Settings, out: Path, fmt: str | None, formats: dict[str, str], default: str
+    settings: Settings, out: str | Path, fmt: str | None, formats: dict[str, str], default: str
 ) -> str:
     """The format `out`'s extension names (`formats`: suffix -> format), checked against `--format` when
     both are given; a directory, or a name without an extension, gets `fmt` or `default`. `out` must not
     be the store or inside the home's managed folders."""
     check_output(settings, Path(out))
     suffix = Path(out).suffix.lower()
-    if Path(out).is_dir() or not suffix:
+    if names_folder(out) or not suffix:
         return fmt or default
     known = formats.get(suffix)
     if known is None:
@@ -46,12 +52,13 @@ def output_format(
     return known
 
 
-def output_path(settings: Settings, out: Path, name: str, suffix: str) -> Path:
-    """`out` itself when it names a file; a slug of `name` inside it when it is a directory (never the
-    store or the home's managed folders)."""
+def output_path(settings: Settings, out: str | Path, name: str, suffix: str) -> Path:
+    """`out` itself when it names a file; a slug of `name` inside it when it names a directory (created
+    where it was written with a trailing slash; never the store or the home's managed folders)."""
+    folder = names_folder(out)
     out = check_output(settings, Path(out))
-    if out.is_dir() or str(out).endswith(os.sep):
-        out.mkdir(parents=True, exist_ok=True)
+    if folder:
+        out.mkdir(parents=True, exist_ok=True, mode=0o700)
         target = (out / f"{slugify(name)}{suffix}").resolve()
         if target.parent != out.resolve():
             raise InputError(f"refusing to write {target}: outside {out}")

@@ -35,8 +35,41 @@ def upsert_forecast(
     """Insert or replace one vintage. Its issue time is kept from the first run, so a re-run with the same
     data, model and options leaves identical rows; a vintage of the same origin with another horizon or
     other interval levels is replaced only with `replace` (never silently)."""
-    stamps, intervals = points.stamps, points.intervals
-    found = session.scalar(
+    found = stored_vintage(session, series_id, version_id, method, origin)
+    if found is None:
+        found = Forecast(
+            series_id=series_id,
+            model_version_id=version_id,
+            method=method,
+            origin_ts=origin,
+            horizon=len(points.stamps),
+        )
+        session.add(found)
+        session.flush()
+    else:
+        differs = other_options(session, found, points)
+        if differs and not replace:
+            raise ConflictError(
+                f"{differs}. Pass --replace to replace it, or export it first (recur forecast export)"
+            )
+        found.horizon = len(points.stamps)
+        session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
+    quantiles = points.quantiles or [None] * len(points.stamps)
+    session.add_all(
+        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv, quantiles=qs)
+        for k, (t, v, iv, qs) in enumerate(
+            zip(points.stamps, points.values, points.intervals, quantiles, strict=True)
+        )
+    )
+    session.flush()
+    return found.id
+
+
+def stored_vintage(
+    session: Session, series_id: int, version_id: int | None, method: str, origin: int
+) -> Forecast | None:
+    """The vintage of this series, origin, method and model version, if one is stored."""
+    return session.scalar(
         select(Forecast).where(
             Forecast.series_id == series_id,
             Forecast.origin_ts == origin,
@@ -46,28 +79,23 @@ def upsert_forecast(
             else Forecast.model_version_id == version_id,
         )
     )
-    if found is None:
-        found = Forecast(
-            series_id=series_id,
-            model_version_id=version_id,
-            method=method,
-            origin_ts=origin,
-            horizon=len(stamps),
-        )
-        session.add(found)
-        session.flush()
-    else:
-        if not replace:
-            _same_options(session, found, len(stamps), sorted(intervals[0] if intervals else {}, key=int))
-        found.horizon = len(stamps)
-        session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
-    quantiles = points.quantiles or [None] * len(stamps)
-    session.add_all(
-        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv, quantiles=qs)
-        for k, (t, v, iv, qs) in enumerate(zip(stamps, points.values, intervals, quantiles, strict=True))
+
+
+def other_options(session: Session, found: Forecast, points: Points) -> str | None:
+    """How a stored vintage differs from `points` in horizon or interval levels (None: it does not)."""
+    first = session.scalar(select(ForecastPoint).where(ForecastPoint.forecast_id == found.id).limit(1))
+    stored = sorted((first.intervals or {}) if first else {}, key=int)
+    levels = sorted(points.intervals[0] if points.intervals else {}, key=int)
+    if found.horizon == len(points.stamps) and stored == levels:
+        return None
+
+    def shown(h: int, lv: list[str]) -> str:
+        return f"horizon {h}, " + (f"levels {','.join(lv)}" if lv else "no intervals")
+
+    return (
+        f"forecast {found.id} from the same origin by {found.method} is stored with "
+        f"{shown(found.horizon, stored)}; this one has {shown(len(points.stamps), levels)}"
     )
-    session.flush()
-    return found.id
 
 
 def vintages(session: Session, series_ids: list[int]) -> list[Forecast]:
@@ -96,18 +124,3 @@ def observations(session: Session, series_id: int) -> tuple[np.ndarray, np.ndarr
         .order_by(Observation.ts)
     ).all()
     return np.array([r[0] for r in rows], dtype=np.int64), np.array([r[1] for r in rows], dtype=float)
-
-
-def _same_options(session: Session, found: Forecast, horizon: int, levels: list[str]) -> None:
-    first = session.scalar(select(ForecastPoint).where(ForecastPoint.forecast_id == found.id).limit(1))
-    stored = sorted((first.intervals or {}) if first else {}, key=int)
-    if found.horizon != horizon or stored != levels:
-
-        def shown(h: int, lv: list[str]) -> str:
-            return f"horizon {h}, " + (f"levels {','.join(lv)}" if lv else "no intervals")
-
-        raise ConflictError(
-            f"forecast {found.id} from the same origin by {found.method} is stored with "
-            f"{shown(found.horizon, stored)}; this one has {shown(horizon, levels)}. Pass --replace to "
-            "replace it, or export it first (recur forecast export)"
-        )

@@ -120,7 +120,7 @@ def abandon_stale(session: Session, older_than: timedelta) -> list[JobRun]:
     )
     for run in stale:
         run.status, run.finished_at = "abandoned", utcnow()
-        run.error = (run.error or "") + "heartbeat stopped: the scheduler running it died"
+        run.error = (run.error or "") + "heartbeat stopped: the process running it died"
     return stale
 
 

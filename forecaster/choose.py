@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from core.numbers import apart
+
 DRAWS = 2000
 LABELS = {"mase": "MASE", "smape": "sMAPE", "crps": "CRPS"}  # each loss as a decision names it
 
@@ -29,11 +31,16 @@ class Comparison:
         return self.candidate < self.reference and self.sure >= confidence
 
     def describe(self, label: str) -> str:
-        verb = "beats" if self.candidate < self.reference else "does not beat"
-        return (
-            f"{LABELS[self.metric]} {self.candidate:.4f} {verb} {label} ({self.reference:.4f}) "
-            f"by {100 * self.improvement:.1f}%, lower in {100 * self.sure:.1f}% of bootstrap resamples"
-        )
+        """ "MASE 0.9 beats the best baseline, naive, (1.0) by 10.0%, ...": or "ties with" it, or "is 9.3%
+        worse than" it; with the digits that tell the two apart."""
+        mine, theirs = apart(self.candidate, self.reference)
+        if self.candidate < self.reference:
+            how = f"beats {label} ({theirs}) by {100 * self.improvement:.1f}%"
+        elif self.candidate == self.reference:
+            how = f"ties with {label} ({theirs})"
+        else:
+            how = f"is {-100 * self.improvement:.1f}% worse than {label} ({theirs})"
+        return f"{LABELS[self.metric]} {mine} {how}, lower in {100 * self.sure:.1f}% of bootstrap resamples"
 
 
 def cluster_means(losses: np.ndarray, series: np.ndarray) -> np.ndarray:

@@ -14,7 +14,7 @@ AUTO_CANDIDATES = ("gru", "lstm", "attention")
 MODELS = (*ARCHITECTURES, AUTO)
 NORMS = ("none", "batch", "layer")
 SCALINGS = ("auto", "standard", "log")
-LOSSES = ("mae", "mse")
+LOSSES = ("mae", "mse", "pinball")
 REFITS = ("full", "tune")
 STATISTICAL = ("auto_ets", "auto_theta", "auto_arima", "mstl")  # forecaster.statistical's, not imported
 PEERS = ("auto_ets", "auto_theta")  # the default: AutoARIMA costs ten times their CPU (bench/RESULTS.md)
@@ -60,7 +60,12 @@ class ForecastConfig:
         "spread); auto: log where every value is positive.",
         SCALINGS,
     )
-    loss: str = param("mae", "Training loss.", LOSSES)
+    loss: str = param(
+        "mae",
+        "Training loss; pinball: quantile heads (0.1 ... 0.9) trained by the pinball loss, the median issued "
+        "and the intervals their 80% band, conformalised on the backtest.",
+        LOSSES,
+    )
     history: int = param(
         0, "Latest training windows per series; 0: an even share of 50,000 (at least 10 horizons)."
     )
@@ -96,6 +101,12 @@ class ForecastConfig:
             ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
             ("--recurrent-dropout", self.recurrent_dropout, 0 <= self.recurrent_dropout < 1, "in [0, 1)"),
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
+            (
+                "--loss",
+                self.loss,
+                self.loss != "pinball" or self.model != "seq2seq",
+                "mae or mse for seq2seq",
+            ),
         ]
         check_options(checks)
 

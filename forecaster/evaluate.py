@@ -221,23 +221,21 @@ def _spread_scores(sp: Split, pred: np.ndarray) -> dict[str, np.ndarray]:
     return {"crps": metrics.quantile_loss(sp.test_actual, quantiles, QUANTILES) / scale, "msis": msis}
 
 
-def bounds(windows: Windows, normalised: np.ndarray, calibration: Calibration, levels) -> dict[str, tuple]:
+def bounds(
+    windows: Windows, normalised: np.ndarray, calibration: Calibration, levels, band: tuple | None = None
+) -> dict[str, tuple]:
     """Interval bounds in the series' own units at each level the calibration has: the normalised forecast
-    ± each window's conformal half-width, mapped back (multiplicative intervals on the log scale)."""
-    steps = normalised.shape[1]
-    half = calibration.half_widths(windows.x[:, :, 0], levels)
-    return {
-        level: (
-            windows.denormalise(normalised - h[:, :steps]),
-            windows.denormalise(normalised + h[:, :steps]),
-        )
-        for level, h in half.items()
-    }
+    ± each window's conformal half-width (or its heads' `band` scaled), mapped back (multiplicative
+    intervals on the log scale)."""
+    limits = calibration.limits(normalised, windows.x[:, :, 0], band, levels)
+    return {lv: (windows.denormalise(lo), windows.denormalise(hi)) for lv, (lo, hi) in limits.items()}
 
 
-def interval_coverage(sp: Split, normalised: np.ndarray, calibration: Calibration) -> dict[str, float]:
+def interval_coverage(
+    sp: Split, normalised: np.ndarray, calibration: Calibration, band: tuple | None = None
+) -> dict[str, float]:
     """How often the backtest actuals fell inside the 80% and 95% intervals (calibrated on other windows)."""
     return {
         level: metrics.coverage(sp.test_actual, lo, hi)
-        for level, (lo, hi) in bounds(sp.test, normalised, calibration, LEVELS).items()
+        for level, (lo, hi) in bounds(sp.test, normalised, calibration, LEVELS, band).items()
     }

@@ -41,15 +41,23 @@ def spread(x: np.ndarray, floor: float = 0.0) -> np.ndarray:
     return np.maximum(np.std(np.asarray(x, dtype=np.float64), axis=1), floor)
 
 
+BAND_LEVEL = 80  # the band a combination keeps (each member's own) and a quantile network's heads give
+BY_SPREAD = "lookback spread"  # widths in units of each window's spread
+BY_BAND = "heads' band"  # factors of a quantile network's own 80% band (--loss pinball)
+
+
 @dataclass(frozen=True)
 class Calibration:
-    """Widths per level and step in units of a window's spread (a window's half-width is width × its
-    spread), the spread's floor, and how many windows they were measured on."""
+    """How a network's intervals are made: widths per level and step in units of each window's spread (a
+    window's half-width is width × its spread), or, for a network with quantile heads, factors by which
+    its own BAND_LEVEL band's sides are scaled to each level (`banded`); the spread's floor, and how many
+    windows they were measured on."""
 
     widths: dict[str, list[float]]
     floor: float
     windows: int
     scaled: bool = True  # False: a version stored before widths were relative to the spread
+    by: str = BY_SPREAD
 
     @classmethod
     def of(cls, residuals: np.ndarray, lookbacks: np.ndarray, levels=LEVEL_GRID) -> Calibration:
@@ -58,6 +66,22 @@ class Calibration:
         floor = spread_floor(raw)
         scaled = residuals / np.maximum(raw, max(floor, 1e-12))[:, None]
         return cls(conformal(scaled, levels), floor, len(residuals))
+
+    @classmethod
+    def banded(cls, point, band: tuple, actual, levels=LEVEL_GRID) -> Calibration:
+        """From a quantile network's points, its band (lower, upper) and the actuals, (w, horizon) each: the
+        band's conformal factors (as `band_factors`, from however many windows have a band)."""
+        ratio = _band_ratios(point, *band, actual)
+        return cls(conformal(ratio, levels) if len(ratio) else {}, 0.0, len(ratio), by=BY_BAND)
+
+    def limits(self, point: np.ndarray, x: np.ndarray, band: tuple | None, levels) -> dict[str, tuple]:
+        """(lower, upper) around `point` (windows, steps) at each level the calibration has, for windows of
+        lookbacks `x` and, for a banded calibration, the network's band."""
+        steps = point.shape[1]
+        if self.by == BY_BAND:
+            return widened(point, band[0][:, :steps], band[1][:, :steps], self.widths, levels)
+        half = self.half_widths(x, levels)
+        return {lv: (point - h[:, :steps], point + h[:, :steps]) for lv, h in half.items()}
 
     def half_widths(self, x: np.ndarray, levels) -> dict[str, np.ndarray]:
         """(windows, steps) half-widths at each level the calibration has, for windows of lookbacks `x`."""
@@ -68,7 +92,7 @@ class Calibration:
 
     def to_json(self) -> dict:
         """What a version stores beside the widths (its metrics' `intervals`)."""
-        return {"by": "lookback spread", "floor": self.floor, "windows": self.windows}
+        return {"by": self.by, "floor": self.floor, "windows": self.windows}
 
     @classmethod
     def stored(cls, metrics: dict) -> Calibration:
@@ -77,23 +101,24 @@ class Calibration:
         widths = metrics.get("intervals") or {}
         if scale is None:
             return cls(widths, 0.0, 0, scaled=False)
-        return cls(widths, float(scale["floor"]), int(scale.get("windows", 0)))
+        by = BY_BAND if scale.get("by") == BY_BAND else BY_SPREAD
+        return cls(widths, float(scale["floor"]), int(scale.get("windows", 0)), by=by)
 
 
-BAND_LEVEL = 80  # the interval whose shape a combination keeps: each member's own, at every backtest origin
+def _band_ratios(point, lower, upper, actual) -> np.ndarray:
+    """Per window (w, horizon) where the band has both sides: each error over the band's side it fell on."""
+    side = np.where(actual >= point, upper - point, point - lower)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.abs(actual - point) / side
+    return ratio[np.all(np.isfinite(ratio) & (side > 0), axis=1)]
 
 
 def band_factors(point, lower, upper, actual, levels=LEVEL_GRID) -> dict[str, list[float]] | None:
     """Conformalised bands: per level and step, the factor by which a band's half-widths (each on its own
     side of the point) must be scaled to cover that share of the actuals, from windows (w, horizon) where
     the band has both sides; None where fewer than MIN_CALIBRATION windows have."""
-    side = np.where(actual >= point, upper - point, point - lower)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        ratio = np.abs(actual - point) / side
-    usable = np.all(np.isfinite(ratio) & (side > 0), axis=1)
-    if usable.sum() < MIN_CALIBRATION:
-        return None
-    return conformal(ratio[usable], levels)
+    ratio = _band_ratios(point, lower, upper, actual)
+    return conformal(ratio, levels) if len(ratio) >= MIN_CALIBRATION else None
 
 
 def widened(point, lower, upper, factors: dict[str, list[float]], levels) -> dict[str, tuple]:
@@ -101,7 +126,7 @@ def widened(point, lower, upper, factors: dict[str, list[float]], levels) -> dic
     out = {}
     for level in map(str, levels):
         if level in factors:
-            f = np.asarray(factors[level])[: len(point)]
+            f = np.asarray(factors[level])[: np.shape(point)[-1]]
             out[level] = (point - f * (point - lower), point + f * (upper - point))
     return out
 
@@ -128,3 +153,18 @@ def quantiles_of(
         else:
             rows.append(np.asarray(bounds[level][0 if q < 0.5 else 1], dtype=float))
     return np.sort(np.stack(rows), axis=0)
+
+
+HEAD_QUANTILES = QUANTILES  # what a network trained by --loss pinball forecasts, one head each
+MEDIAN_HEAD = HEAD_QUANTILES.index(0.5)
+BAND_HEADS = tuple(HEAD_QUANTILES.index(round(0.5 + s * BAND_LEVEL / 200, 1)) for s in (-1, 1))
+
+
+def heads_of(out: np.ndarray) -> tuple[np.ndarray, tuple | None]:
+    """A network's output as (point, band): a quantile network's (windows, quantiles, horizon) sorted so
+    heads never cross, its median and its BAND_LEVEL band (lower, upper); a point network's as it is."""
+    out = np.asarray(out, dtype=np.float64)
+    if out.ndim == 2:
+        return out, None
+    out = np.sort(out, axis=1)
+    return out[:, MEDIAN_HEAD], (out[:, BAND_HEADS[0]], out[:, BAND_HEADS[1]])

@@ -94,7 +94,7 @@ def issue(
         "intervals": cand.issued.widths,
         "interval_scale": cand.issued.to_json(),
         "combination_factors": combination_factors(prep, cand),
-        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.calibration),
+        "coverage": ev.interval_coverage(prep.sp, cand.normalised, cand.calibration, cand.band),
         "gate": gate,
         "decision": reason,
         "champion_before": champion_id,
@@ -232,7 +232,7 @@ def backtest(subject: Subject, cfg: ForecastConfig, req: Request, progress: Prog
     windows."""
     tried = search(cfg, subject, req, progress)
     prep, cand, board, _losses = tried[0]
-    coverage = ev.interval_coverage(prep.sp, cand.normalised, cand.calibration)
+    coverage = ev.interval_coverage(prep.sp, cand.normalised, cand.calibration, cand.band)
     auto = {label(c): b.score() for _p, c, b, _l in tried} if cfg.searching else None
     return Backtested(cand.model, board, coverage, auto=auto)
 

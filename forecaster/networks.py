@@ -11,6 +11,7 @@ from keras import layers, ops
 
 from forecaster.baselines import LONGER
 from forecaster.config import ForecastConfig
+from forecaster.intervals import HEAD_QUANTILES, QUANTILES
 from nn.layers import CELLS, AttentionPooling
 
 
@@ -53,13 +54,41 @@ class EnsembleMedian(layers.Layer):
         return ops.median(ops.stack(forecasts, axis=0), axis=0)
 
 
+@keras.saving.register_keras_serializable(package="recur")
+class Pinball(keras.losses.Loss):
+    """The mean pinball loss of quantile forecasts (batch, quantiles, horizon) against the actuals (batch,
+    horizon), over every quantile of `quantiles` and every step."""
+
+    def __init__(self, quantiles=QUANTILES, name: str = "pinball", **kwargs):
+        super().__init__(name=name, **kwargs)
+        self.quantiles = tuple(float(q) for q in quantiles)
+
+    def call(self, y_true, y_pred):
+        q = ops.reshape(ops.convert_to_tensor(self.quantiles, dtype=y_pred.dtype), (1, -1, 1))
+        error = ops.expand_dims(ops.cast(y_true, y_pred.dtype), 1) - y_pred
+        return ops.mean(ops.maximum(q * error, (q - 1) * error), axis=(1, 2))
+
+    def get_config(self):
+        return super().get_config() | {"quantiles": list(self.quantiles)}
+
+
 def _head(cfg: ForecastConfig, inputs, x, season: int):
-    """Dense(horizon), plus the seasonal-naive skip when the config asks for it (zero-initialised, so the
-    untrained network is exactly the baseline)."""
-    if cfg.skip == "none":
+    """Dense(horizon) — with --loss pinball, one per quantile of HEAD_QUANTILES, (quantiles, horizon) —
+    plus the seasonal-naive skip when the config asks for it (zero-initialised, so the untrained network is
+    exactly the baseline, at every quantile)."""
+    heads = len(HEAD_QUANTILES) if cfg.loss == "pinball" else 1
+    if cfg.skip == "none" and heads == 1:
         return layers.Dense(cfg.horizon, name="forecast", dtype="float32")(x)
-    correction = layers.Dense(cfg.horizon, kernel_initializer="zeros", name="correction", dtype="float32")(x)
-    return layers.Add(name="forecast", dtype="float32")([_skip(cfg, inputs, season), correction])
+    init = "glorot_uniform" if cfg.skip == "none" else "zeros"
+    out = layers.Dense(heads * cfg.horizon, kernel_initializer=init, name="correction", dtype="float32")(x)
+    if heads > 1:
+        out = layers.Reshape((heads, cfg.horizon), name="quantiles", dtype="float32")(out)
+    if cfg.skip == "none":
+        return layers.Identity(name="forecast", dtype="float32")(out)
+    skip = _skip(cfg, inputs, season)
+    if heads > 1:
+        skip = layers.Reshape((1, cfg.horizon), name="skip_per_quantile", dtype="float32")(skip)
+    return layers.Add(name="forecast", dtype="float32")([skip, out])
 
 
 def _skip(cfg: ForecastConfig, inputs, season: int):

@@ -15,7 +15,7 @@ from forecaster.intervals import BAND_LEVEL, LEVELS, Calibration, central_levels
 from forecaster.methods import COMBINATION
 from forecaster.scores import NETWORK
 from forecaster.subject import Subject, full_panels
-from forecaster.train import predict_normalised
+from forecaster.train import predict_heads
 from forecaster.windows import make_windows
 
 Bounds = dict[str, tuple[np.ndarray, np.ndarray]]  # level -> (lower, upper)
@@ -95,8 +95,9 @@ def network_forecasts(version: Version, subject: Subject, ask: Ask, serve: dict[
     ]
     floors = np.asarray(version.config.get("floors") or floors_for(panels, [len(p) for p in panels]))
     w = make_windows(panels, cfg, starts, floors, with_target=False)
-    normalised = predict_normalised(cfg, version.model, w)[:, : ask.horizon]
-    limits = bounds(w, normalised, Calibration.stored(version.metrics), ask.needed)
+    normalised, band = predict_heads(cfg, version.model, w)
+    normalised = normalised[:, : ask.horizon]
+    limits = bounds(w, normalised, Calibration.stored(version.metrics), ask.needed, band)
     point = w.denormalise(normalised)
     for k, i in enumerate(chosen):
         out.forecasts[i] = (point[k], {lv: (lo[k], hi[k]) for lv, (lo, hi) in limits.items()})

@@ -20,7 +20,7 @@ from forecaster.methods import COMBINATION
 from forecaster.schedule import Clock, rung_sizes
 from forecaster.scores import NETWORK, Scoreboard
 from forecaster.subject import Subject, full_panels, panels, season_of
-from forecaster.train import TrainResult, predict_normalised, refit, resume, train
+from forecaster.train import TrainResult, predict_heads, refit, resume, train
 from forecaster.windows import Panel, make_windows
 
 CONFIDENCE = BacktestConfig.confidence  # the gate's default
@@ -83,6 +83,7 @@ class Candidate:
     calibration: Calibration  # from the validation windows: the backtest's intervals
     issued: Calibration  # from the backtest windows (with validation's where few): the issued intervals
     seconds: float
+    band: tuple | None = None  # a quantile network's band on the backtest windows, normalised
 
 
 def prepare(
@@ -122,10 +123,12 @@ def resume_candidate(prep: Prepared, cand: Candidate, seconds: float) -> Candida
 
 def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Candidate:
     sp = prep.sp
-    normalised = predict_normalised(cfg, result.model, sp.test)
+    normalised, band = predict_heads(cfg, result.model, sp.test)
     held = sp.val if len(sp.val) else sp.train
-    residuals = held.y - predict_normalised(cfg, result.model, held)
-    calibration = Calibration.of(residuals, held.x[:, :, 0])
+    recent, validation = (
+        Errors.on(sp.test, normalised, band),
+        Errors.on(held, *predict_heads(cfg, result.model, held)),
+    )
     pred = sp.test.denormalise(normalised)
     return Candidate(
         cfg.model,
@@ -133,10 +136,58 @@ def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Cand
         result,
         pred,
         normalised,
-        calibration,
-        issued_calibration(sp, normalised, held, residuals),
+        validation.calibration(),
+        issued_calibration(recent, validation),
         seconds,
+        band,
     )
+
+
+@dataclass(frozen=True)
+class Errors:
+    """A network's forecasts of some windows beside what happened, on the normalised scale: the actuals,
+    the lookbacks' target, the points, and a quantile network's band (lower, upper)."""
+
+    actual: np.ndarray
+    lookbacks: np.ndarray
+    point: np.ndarray
+    band: tuple | None
+
+    @classmethod
+    def on(cls, windows, point: np.ndarray, band: tuple | None) -> Errors:
+        return cls(windows.y, windows.x[:, :, 0], point, band)
+
+    def __len__(self) -> int:
+        return len(self.actual)
+
+    def pooled(self, other: Errors) -> Errors:
+        band = (
+            None
+            if self.band is None
+            else tuple(np.concatenate(p) for p in zip(self.band, other.band, strict=True))
+        )
+        join = [
+            np.concatenate([a, b])
+            for a, b in (
+                (self.actual, other.actual),
+                (self.lookbacks, other.lookbacks),
+                (self.point, other.point),
+            )
+        ]
+        return Errors(*join, band)
+
+    def calibration(self) -> Calibration:
+        """Widths relative to each window's spread, or factors of the heads' band."""
+        if self.band is None:
+            return Calibration.of(self.actual - self.point, self.lookbacks)
+        return Calibration.banded(self.point, self.band, self.actual)
+
+
+def issued_calibration(recent: Errors, validation: Errors) -> Calibration:
+    """The issued intervals' calibration: the errors of the latest out-of-sample forecasts, the backtest
+    windows' (on M4 Weekly's test part the validation windows' under-covered: 76% at 80%), pooled with
+    the validation windows' where the backtest has fewer than MIN_CALIBRATION."""
+    return (recent if len(recent) >= MIN_CALIBRATION else recent.pooled(validation)).calibration()
 
 
 def combination_factors(prep: Prepared, cand: Candidate) -> dict[str, list[float]] | None:
@@ -148,24 +199,12 @@ def combination_factors(prep: Prepared, cand: Candidate) -> dict[str, list[float
     sp, peers = prep.sp, cand.cfg.peers
     if not peers or len(sp.test) < MIN_CALIBRATION:
         return None
-    network = ev.bounds(sp.test, cand.normalised, cand.issued, (BAND_LEVEL,))[str(BAND_LEVEL)]
+    network = ev.bounds(sp.test, cand.normalised, cand.issued, (BAND_LEVEL,), cand.band)[str(BAND_LEVEL)]
     bands = methods.peer_bands(prep.subject.values, sp.origins, prep.cfg.horizon, sp.season, peers)
     point = methods.combination(cand.pred, sp.baselines, peers)
     lower = np.minimum(np.median([network[0], *(bands[p][0] for p in peers)], axis=0), point)
     upper = np.maximum(np.median([network[1], *(bands[p][1] for p in peers)], axis=0), point)
     return band_factors(point, lower, upper, sp.test_actual)
-
-
-def issued_calibration(sp: ev.Split, normalised: np.ndarray, held, residuals: np.ndarray) -> Calibration:
-    """The issued intervals' calibration: the errors of the latest out-of-sample forecasts, the backtest
-    windows' (on M4 Weekly's test part the validation windows' under-covered: 76% at 80%), pooled with
-    the validation windows' where the backtest has fewer than MIN_CALIBRATION."""
-    recent = sp.test.y - normalised
-    lookbacks = sp.test.x[:, :, 0]
-    if len(recent) < MIN_CALIBRATION:
-        recent = np.concatenate([recent, residuals])
-        lookbacks = np.concatenate([lookbacks, held.x[:, :, 0]])
-    return Calibration.of(recent, lookbacks)
 
 
 def evidence(prep: Prepared, cand: Candidate) -> tuple[Scoreboard, dict[str, np.ndarray]]:

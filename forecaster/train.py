@@ -8,6 +8,7 @@ import numpy as np
 
 from core.smoke import smoke_callbacks
 from forecaster.config import ForecastConfig
+from forecaster.intervals import heads_of
 from forecaster.windows import Windows
 
 PREDICT_BATCH = 256  # one predict shape per model: batches of this size, the last padded
@@ -136,9 +137,7 @@ def refit(cfg: ForecastConfig, windows: Windows, season: int, backtested: TrainR
     for j, best in enumerate(backtested.best_epochs):
         if cfg.refit == "tune":
             model, epochs = backtested.members[j], max(1, -(-best // 10))
-            model.compile(
-                optimizer=keras.optimizers.Adam(cfg.learning_rate / 10), loss=cfg.loss, metrics=["mae"]
-            )
+            compile_for(cfg, model, cfg.learning_rate / 10)
         else:
             model, epochs = _compiled(cfg, windows.x.shape[-1], season, cfg.seed + j), best
         plateau = keras.callbacks.ReduceLROnPlateau(
@@ -166,8 +165,21 @@ def _compiled(cfg: ForecastConfig, features: int, season: int, seed: int):
 
     keras.utils.set_random_seed(seed)
     model = build(cfg, features, season)
-    model.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate), loss=cfg.loss, metrics=["mae"])
+    compile_for(cfg, model, cfg.learning_rate)
     return model
+
+
+def compile_for(cfg: ForecastConfig, model, learning_rate: float) -> None:
+    """Adam on `cfg.loss`: mae or mse (MAE tracked beside), or the quantile heads' pinball loss."""
+    import keras
+
+    if cfg.loss == "pinball":
+        from forecaster.networks import Pinball
+
+        loss, tracked = Pinball(), []
+    else:
+        loss, tracked = cfg.loss, ["mae"]
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=loss, metrics=tracked)
 
 
 def combine(cfg: ForecastConfig, members: list):
@@ -189,12 +201,20 @@ def combine(cfg: ForecastConfig, members: list):
 def predict_normalised(
     cfg: ForecastConfig, model, windows: Windows, batch_size: int = PREDICT_BATCH
 ) -> np.ndarray:
-    """Forecasts for every window at once, on the normalised scale (float64)."""
+    """Forecasts for every window at once, on the normalised scale (float64): a quantile network's median."""
+    return predict_heads(cfg, model, windows, batch_size)[0]
+
+
+def predict_heads(
+    cfg: ForecastConfig, model, windows: Windows, batch_size: int = PREDICT_BATCH
+) -> tuple[np.ndarray, tuple | None]:
+    """(point, band) for every window at once, on the normalised scale: the band (lower, upper) a quantile
+    network's heads give (intervals.heads_of), None for a point network."""
     if cfg.model == "seq2seq":
         out = decode_seq2seq(cfg, model, windows.x)
     else:
         out = padded_predict(model, [windows.x], batch_size)
-    return np.asarray(out, dtype=np.float64)
+    return heads_of(out)
 
 
 def padded_predict(model, inputs: list[np.ndarray], batch_size: int = PREDICT_BATCH) -> np.ndarray:

@@ -40,13 +40,14 @@ def logical_key(wall: datetime) -> str:
     return wall.strftime("%Y-%m-%dT%H:%M")
 
 
-def due(cron: str, tz: str, since: datetime, now: datetime, limit: int = 1000) -> list[str]:
-    """Logical dates of the occurrences after `since` and at or before `now` (both aware), oldest first."""
+def due(cron: str, tz: str, since: datetime, now: datetime, limit: int | None = 1000) -> list[str]:
+    """Logical dates of the occurrences after `since` and at or before `now` (both aware), oldest first;
+    at most `limit` (None: every one)."""
     t = trigger(cron)
     start, end = local_naive(since, tz).replace(tzinfo=UTC), local_naive(now, tz).replace(tzinfo=UTC)
     out, previous = [], None
     moment = t.get_next_fire_time(None, start + timedelta(microseconds=1))
-    while moment is not None and moment <= end and len(out) < limit:
+    while moment is not None and moment <= end and (limit is None or len(out) < limit):
         out.append(logical_key(moment))
         previous = moment
         moment = t.get_next_fire_time(previous, previous + timedelta(seconds=1))

@@ -18,6 +18,7 @@ from db import schedules as sq
 from db.engine import write_session
 from db.tables import JobRun, utcnow
 from jobs.execution import HEARTBEAT_S
+from jobs.lease import LEASE_S
 
 ROOT = Path(__file__).resolve().parent.parent
 BACKOFF = timedelta(minutes=1)
@@ -33,6 +34,7 @@ def execute(
     fence: sq.Fence | None = None,
 ) -> dict | None:
     """Run the schedule's task for `key`; None when the ledger says there is nothing to do."""
+    abandon_dead(settings)
     with write_session(settings) as session:
         schedule = sq.get(session, schedule_name)
         run = sq.claim(session, schedule, key, force=force, backoff=backoff, fence=fence)
@@ -46,6 +48,13 @@ def execute(
     except Exception as exc:  # it could not be dispatched (no cluster, no process): failed, retried later
         _settle(settings, run_id, "failed", f"could not be started: {' '.join(str(exc).split())[:300]}")
         raise
+
+
+def abandon_dead(settings: Settings) -> None:
+    """Runs whose heart stopped beating (a killed `jobs run` or `jobs backfill`, a dead scheduler) become
+    `abandoned`, as the scheduler marks them: they are not `running` forever."""
+    with write_session(settings) as session:
+        sq.abandon_stale(session, timedelta(seconds=LEASE_S))
 
 
 def _in_child(settings: Settings, run_id: int, timeout: int | None) -> tuple[str, str]:

@@ -148,9 +148,12 @@ def remove_schedule(settings: Settings, name: str) -> dict:
 
 
 def history(settings: Settings, name: str | None = None, limit: int = 50) -> list[dict]:
+    """The latest runs, newest first; runs whose process died (no heartbeat) shown as abandoned."""
     from db import schedules as sq
     from db.engine import read_session
+    from jobs.runner import abandon_dead
 
+    abandon_dead(settings)
     with read_session(settings) as session:
         return sq.history(session, name, limit)
 
@@ -170,12 +173,15 @@ def run_now(settings: Settings, name: str) -> dict:
     return outcome
 
 
-def backfill(settings: Settings, name: str, start: str, end: str, mode: str = "missing") -> list[dict]:
-    """Run every logical date of the schedule between two dates: the ones never run (missing), the ones
-    whose last attempt failed (failed), or all of them again (all)."""
+MAX_BACKFILL = 1000  # logical dates one backfill may cover
+
+
+def backfill_dates(settings: Settings, name: str, start: str, end: str, mode: str = "missing") -> list[str]:
+    """The logical dates of the schedule between two dates that a backfill would run: the ones never run
+    (missing), the ones whose last attempt failed (failed), or all of them again (all), out of at most
+    MAX_BACKFILL dates."""
     from db import schedules as sq
     from db.engine import read_session
-    from jobs.runner import execute
 
     with read_session(settings) as session:
         s = sq.get(session, name)
@@ -183,11 +189,21 @@ def backfill(settings: Settings, name: str, start: str, end: str, mode: str = "m
         first, last = _date(start, "--from"), _date(end, "--to") + timedelta(days=1)
         if last <= first:
             raise InputError(f"--from {start} is after --to {end}; give the earlier date first")
-        keys = due(
-            cron, tz, first.replace(tzinfo=zone(tz)) - timedelta(seconds=1), last.replace(tzinfo=zone(tz))
-        )
-        chosen = [k for k in keys if _wanted([r.status for r in sq.attempts(session, s.id, k)], mode)]
-    return [o for k in chosen if (o := execute(settings, name, k, force=True)) is not None]
+        since, until = first.replace(tzinfo=zone(tz)) - timedelta(seconds=1), last.replace(tzinfo=zone(tz))
+        keys = due(cron, tz, since, until, limit=MAX_BACKFILL + 1)
+        if len(keys) > MAX_BACKFILL:
+            raise InputError(
+                f"--from {start} --to {end}: more than {MAX_BACKFILL:,} logical dates of {name!r} from "
+                f"{keys[0]}; a backfill covers at most {MAX_BACKFILL:,}: narrow the dates"
+            )
+        return [k for k in keys if _wanted([r.status for r in sq.attempts(session, s.id, k)], mode)]
+
+
+def backfill(settings: Settings, name: str, keys: list[str]) -> list[dict]:
+    """Run the schedule for each of these logical dates (`backfill_dates`), one after another."""
+    from jobs.runner import execute
+
+    return [o for k in keys if (o := execute(settings, name, k, force=True)) is not None]
 
 
 def _wanted(statuses: list[str], mode: str) -> bool:

@@ -80,12 +80,13 @@ def _forecast(settings: Settings, p: dict) -> dict:
     from pipelines.vintages import PredictOptions, predict_forecast
 
     horizon = parsed(FORECAST_PARAMS, p).get("horizon")
-    out = predict_forecast(settings, p["subject"], PredictOptions(horizon))
+    out = predict_forecast(settings, p["subject"], PredictOptions(horizon, keep=True))
+    kept = [f["kept"] for f in out["forecasts"] if "kept" in f]
     return {
         "forecast_ids": [f["forecast_id"] for f in out["forecasts"]],
         "method": out["method"],
         "model_version": out["model_version"],
-    }
+    } | ({"kept": kept} if kept else {})
 
 
 def _score(settings: Settings, p: dict) -> dict:

@@ -58,7 +58,7 @@ def show_series(settings: Settings, name: str) -> dict:
         out = []
         for s in subject.series:
             ts, values = q.load_points(session, s.id)
-            row = _orm_series_row(s, groups) | _stats(np.asarray(values, dtype=np.float64))
+            row = _orm_series_row(s, groups) | {"unit": s.unit} | _stats(np.asarray(values, dtype=np.float64))
             row["gap_list"] = _gap_list(np.asarray(ts, dtype=np.int64), s)
             out.append(row)
     return {"name": name, "group": subject.group is not None, "series": out}
@@ -99,7 +99,7 @@ def _gap_list(ts, s, limit: int = 10) -> list[dict]:
     return out
 
 
-def export_series(settings: Settings, name: str, out: Path) -> dict:
+def export_series(settings: Settings, name: str, out: str | Path) -> dict:
     """A series (two columns) or a group (one column per member) as CSV, written atomically."""
     import pandas as pd
 

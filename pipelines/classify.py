@@ -16,6 +16,7 @@ from classifier.series import pad
 from classifier.train import fit as fit_model
 from classifier.train import fit_series
 from core.errors import ConflictError, InputError, RecurError
+from core.numbers import apart
 from core.settings import Settings
 from core.timefmt import format_ts
 from db import labels as lq
@@ -171,10 +172,16 @@ def _decide(session, name: str, sc: dict, force: bool) -> tuple[bool, str]:
         bars["the champion"] = (current.metrics or {}).get("test", {}).get("model", {}).get("macro_f1", 0.0)
     if force:
         return True, "promoted with --force"
-    failed = [f"{k} ({v:.4f})" for k, v in bars.items() if new <= v]
+    shown = {k: apart(new, v) for k, v in bars.items()}
+    failed = [
+        f"{'ties with' if new == v else 'does not beat'} {k} ({shown[k][1]})"
+        for k, v in bars.items()
+        if new <= v
+    ]
+    mine = max((s[0] for s in shown.values()), key=len, default=f"{new:.4f}")
     if failed:
-        return False, f"macro F1 {new:.4f} does not beat " + " and ".join(failed)
-    return True, f"macro F1 {new:.4f} beats " + ", ".join(f"{k} ({v:.4f})" for k, v in bars.items())
+        return False, f"macro F1 {mine} " + " and ".join(failed)
+    return True, f"macro F1 {mine} beats " + ", ".join(f"{k} ({shown[k][1]})" for k in bars)
 
 
 def _champion_model(settings: Settings, name: str, version_id: int | None):
@@ -182,9 +189,11 @@ def _champion_model(settings: Settings, name: str, version_id: int | None):
         lq.get_set(session, name)  # a set that does not exist is named as such, not as one without a model
     v = load_champion(settings, "classifier", name, version_id)
     if v is None:
+        quoted = shlex.quote(name)
         raise RecurError(
-            f"{name!r} has no classifier champion; run "
-            f"`recur classify train {shlex.quote(name)}` (or --force)"
+            f"{name!r} has no classifier champion: train one (`recur classify train {quoted}`, with --force "
+            "to promote it whatever its scores), promote a trained version (`recur models list --subject "
+            f"{quoted}`, then `recur models promote VERSION`), or pass --version VERSION"
         )
     return v.id, v.config, v.metrics, v.model
 

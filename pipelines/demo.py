@@ -43,8 +43,14 @@ def demo_home() -> Path:
     return default_home().parent / "recur-demo"
 
 
-def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
+def run_demo(settings: Settings, say=print, quick: bool = False, progress=None) -> dict:
+    """Ingest, train, forecast, sample and report on the bundled data; `say` the steps and `progress` the
+    training's lines (stderr by default, as every command's progress)."""
+    import sys
+
     from pipelines.report import ReportRequest, export
+
+    progress = progress or (lambda line: print(line, file=sys.stderr))
 
     for file, opts in SERIES:
         report = ingest_series(settings, DATA / file, opts)
@@ -64,7 +70,7 @@ def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
         vintage = predict_forecast(settings, subject)
         steps = vintage["forecasts"][0]["points"]
         say(f"forecast {subject}: {steps} steps by {vintage['method']}, with 80/95% intervals")
-    text = _textgen(settings, say, quick)
+    text = _textgen(settings, (say, progress), quick)
     path = settings.subdir("reports") / "demo-report.html"
     export(settings, ReportRequest(path, "html"))
     say(f"report: {path}")
@@ -78,14 +84,15 @@ def run_demo(settings: Settings, say=print, quick: bool = False) -> dict:
     }
 
 
-def _textgen(settings: Settings, say, quick: bool) -> dict:
+def _textgen(settings: Settings, says: tuple, quick: bool) -> dict:
+    say, progress = says
     sizes = (
         {"units": 16, "embedding": 8, "batch_size": 256, "epochs": 1}
         if quick
         else {"units": 128, "epochs": 3}
     )
     cfg = preset("tiny", cell="gru", seq_len=64, **({"embedding": 32, "batch_size": 64} | sizes))
-    out = train_textgen(settings, "shakespeare", cfg, TextgenRun(say=lambda m: say("  " + m)))
+    out = train_textgen(settings, "shakespeare", cfg, TextgenRun(say=lambda m: progress("  " + m)))
     say(
         f"trained a text generator: version {out['version']}, {out['val_bpc']:.2f} bits/char ({out['alias']})"
     )

@@ -100,6 +100,9 @@ def train_forecaster(
         )
 
     def gate(session, fitted: Fitted) -> tuple[bool, str]:  # decided by the backtest, inside `fit`
+        gone = fd.changed(session, subject)
+        if gone:
+            raise RecurError(f"{gone} while this run trained on it; nothing was registered (train again)")
         if cfg.season:
             fd.store_season(session, subject, cfg.season)
         return fitted.extra["issued"].promote, fitted.extra["issued"].reason

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, RecurError
 from core.settings import Settings
 from db import series as q
 from db.engine import read_session
@@ -90,6 +90,24 @@ def store_season(session, subject: Subject, season: int) -> None:
     caller's transaction)."""
     for sid in subject.ids:
         session.get(Series, sid).season = season
+
+
+def changed(session, subject: Subject) -> str | None:
+    """Why the store no longer holds the data `subject` was read from, or None where it still does (points
+    appended since do not count): a run that trained on it registers nothing then."""
+    try:
+        members = q.resolve(session, subject.name).series
+    except RecurError:
+        return f"{subject.name!r} was deleted"
+    if [m.id for m in members] != list(subject.ids):
+        return f"{subject.name!r} was deleted and ingested again, or its series changed"
+    for member, ts, values in zip(members, subject.ts, subject.values, strict=True):
+        now_ts, now_values = q.load_points(session, member.id)
+        n = len(ts)
+        same = len(now_ts) >= n and np.array_equal(np.asarray(now_ts[:n], dtype=np.int64), ts)
+        if not same or not np.array_equal(np.asarray(now_values[:n], dtype=np.float64), values):
+            return f"series {member.name!r} had points replaced"
+    return None
 
 
 def _points(session, s) -> tuple[np.ndarray, np.ndarray]:

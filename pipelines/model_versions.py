@@ -9,8 +9,15 @@ from forecaster.scores import Scoreboard, lead_of
 
 
 def _score(metrics: dict | None) -> float | None:
-    """A forecaster's backtest MASE (of what it issues), or a text generator's validation loss."""
-    return Scoreboard.of(metrics).score(lead_of(metrics)) or (metrics or {}).get("val_loss")
+    """A forecaster's backtest MASE (of what it issues), a text generator's validation loss, or a
+    classifier's macro F1 on its test split."""
+    metrics = metrics or {}
+    classifier = (metrics.get("test") or {}).get("model") or {}
+    return (
+        Scoreboard.of(metrics).score(lead_of(metrics))
+        or metrics.get("val_loss")
+        or classifier.get("macro_f1")
+    )
 
 
 def _row(v) -> dict:

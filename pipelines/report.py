@@ -9,7 +9,7 @@ from pathlib import Path
 
 from core.errors import InputError, RecurError
 from core.files import slugify, write_atomic
-from core.outputs import check_output, output_format
+from core.outputs import check_output, names_folder, output_format, output_path
 from core.settings import Settings
 from db.tables import utcnow
 from pipelines.report_forecasts import forecast_section
@@ -33,7 +33,7 @@ class ReportRequest:
     subjects and corpora (none: all), the period's start (None: since the previous report), and whether
     the forecasts are written beside it as data."""
 
-    out: Path
+    out: str | Path  # a trailing slash names a directory
     fmt: str | None = None
     subjects: tuple[str, ...] = ()
     corpora: tuple[str, ...] = ()
@@ -43,10 +43,11 @@ class ReportRequest:
 
 def export(settings: Settings, request: ReportRequest) -> dict:
     """Write the report (HTML, Markdown + PNGs, or PDF), replacing any existing file atomically."""
-    out, subjects, corpora, since = Path(request.out), request.subjects, request.corpora, request.since
-    fmt = output_format(settings, out, request.fmt, REPORT_FORMATS, "html")
-    if out.is_dir():
-        out = out / f"recur-report-{utcnow():%Y%m%d-%H%M}.{fmt}"
+    subjects, corpora, since = request.subjects, request.corpora, request.since
+    fmt = output_format(settings, request.out, request.fmt, REPORT_FORMATS, "html")
+    out = Path(request.out)
+    if names_folder(request.out):
+        out = output_path(settings, request.out, f"recur-report-{utcnow():%Y%m%d-%H%M}", f".{fmt}")
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
     check_output(settings, out)

@@ -16,7 +16,7 @@ from core.timefmt import format_ts
 from db import forecasts as fq
 from db import series as q
 from db.engine import read_session, write_session
-from db.forecasts import Points, upsert_forecast
+from db.forecasts import Points, other_options, stored_vintage, upsert_forecast
 from forecaster import metrics as m
 from forecaster.baselines import season_for
 from forecaster.config import PEERS, ForecastConfig
@@ -33,7 +33,10 @@ from runtime.artifacts import load_champion
 @dataclass(frozen=True)
 class PredictOptions:
     """How `forecast predict` is asked: steps (the model's own by default), which version (the champion
-    by default), interval levels, a seasonal period for the methods, the origin, whether to replace."""
+    by default), interval levels, a seasonal period for the methods, the origin, and what to do where a
+    vintage of the same origin, method and version is stored with other options: refuse, `replace` it,
+    or `keep` it and store nothing for that series (what a schedule does: a person's earlier forecast
+    never blocks the nightly, and the nightly never overwrites it)."""
 
     horizon: int | None = None
     version: int | None = None
@@ -41,6 +44,7 @@ class PredictOptions:
     season: int = 0
     as_of: str | None = None
     replace: bool = False
+    keep: bool = False
 
 
 def predict_forecast(settings: Settings, name: str, options: PredictOptions = PredictOptions()) -> dict:
@@ -55,7 +59,7 @@ def predict_forecast(settings: Settings, name: str, options: PredictOptions = Pr
         subject = fd.load(settings, name, until=o.as_of, option="--as-of")
         ask = Ask(o.horizon or DEFAULT_HORIZON, season_of(subject, o.season), o.levels)
         serve = fallback_serve(subject, ask, CONFIDENCE, PEERS)
-        return _issue(settings, subject, served_forecasts(subject, serve, ask), None, o.replace)
+        return _issue(settings, subject, served_forecasts(subject, serve, ask), None, o)
     version = Version(stored.id, stored.config, stored.metrics, stored.model)
     cfg = version.cfg
     horizon = o.horizon or cfg.horizon
@@ -69,28 +73,33 @@ def predict_forecast(settings: Settings, name: str, options: PredictOptions = Pr
     serve = version.metrics.get("serve") or dict.fromkeys(subject.names, NETWORK)
     ask = Ask(horizon, o.season or season_of(subject, cfg.season), o.levels)
     rows = served_forecasts(subject, serve, ask, network_forecasts(version, subject, ask, serve))
-    return _issue(settings, subject, rows, version.id, o.replace)
+    return _issue(settings, subject, rows, version.id, o)
 
 
 DEFAULT_HORIZON = ForecastConfig.horizon
 
 
-def _issue(settings: Settings, subject: Subject, rows: list[Row], vid: int | None, replace: bool) -> dict:
+def _issue(settings: Settings, subject: Subject, rows: list[Row], vid: int | None, o: PredictOptions) -> dict:
     """Each series' forecast stored with its method and the version that chose it."""
-    out = _store_vintage(settings, subject, rows, vid, replace)
+    out = _store_vintage(settings, subject, rows, vid, o)
     counts = count_methods(r.label for r in rows)
     method = rows[0].label if len(counts) == 1 else "mixed"
     return {"subject": subject.name, "method": method, "model_version": vid, "served": counts} | out
 
 
-def _store_vintage(settings, subject, rows, version_id, replace: bool = False) -> dict:
+def _store_vintage(settings, subject, rows, version_id, o: PredictOptions) -> dict:
     out = []
     with write_session(settings) as session:
         for i, row in enumerate(rows):
             last = int(subject.ts[i][-1])
             stamps = fd.future_stamps(last, subject.time_kind, subject.freq, len(row.point))
             points = _points(stamps.tolist(), row)
-            fid = upsert_forecast(session, subject.ids[i], version_id, row.label, last, points, replace)
+            held = stored_vintage(session, subject.ids[i], version_id, row.label, last) if o.keep else None
+            kept = held is not None and other_options(session, held, points)
+            if kept:
+                out.append({"series": subject.names[i], "forecast_id": held.id, "kept": f"{kept}; kept"})
+                continue
+            fid = upsert_forecast(session, subject.ids[i], version_id, row.label, last, points, o.replace)
             out.append(
                 {
                     "series": subject.names[i],

@@ -97,9 +97,11 @@ def _check_header(path: Path, encoding: str) -> None:
     """Refuse a header line past the limits before pandas reads it (a million columns took gigabytes)."""
     cap = limit("RECUR_MAX_HEADER_BYTES")
     with open(path, "rb") as fh:
-        line = fh.readline(cap + 1)
-    if len(line) > cap and not line.endswith(b"\n"):
+        head = fh.read(cap + 1)
+    ends = [i for i in (head.find(b"\n"), head.find(b"\r")) if i >= 0]  # old Mac files end lines in CR
+    if not ends and len(head) > cap:
         raise over("RECUR_MAX_HEADER_BYTES", path, f"the header line is longer than {cap:,} bytes")
+    line = head[: min(ends)] if ends else head
     columns = next(csv.reader([line.decode(encoding, errors="replace")]), [])
     if len(columns) > limit("RECUR_MAX_COLUMNS"):
         raise over("RECUR_MAX_COLUMNS", path, f"the header has {len(columns):,} columns")

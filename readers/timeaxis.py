@@ -43,10 +43,11 @@ class TimeParser:
         return micros // 1_000_000, bad | ((micros % 1_000_000 != 0) & ~bad)
 
     def day_first_hint(self, given: bool) -> str:
-        """For a guessed month-first format (01/02/2024 is read as January 2): how to read it day-first."""
+        """For a guessed month-first format (01/02/2024 is read as January 2): how to read it day-first.
+        None for a year-first one (2024-01-02 is ISO 8601; year-day-month is not a convention in use)."""
         if given or self.kind != "datetime" or not self.fmt or "%m" not in self.fmt or "%d" not in self.fmt:
             return ""
-        if self.fmt.index("%m") > self.fmt.index("%d"):
+        if self.fmt.index("%m") > self.fmt.index("%d") or self.fmt.startswith("%Y"):
             return ""
         swapped = self.fmt.replace("%m", "\0").replace("%d", "%m").replace("\0", "%d")
         return (

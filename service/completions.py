@@ -20,7 +20,7 @@ from pipelines.sampling import job_of, prompt_of
 from pipelines.serving import Generators, ModelLoop
 from service.http import ApiError, dumps, from_recur
 from service.outbox import Outbox
-from textgen.config import SampleRequest
+from textgen.config import MAX_TEMPERATURE, SampleRequest
 
 router = APIRouter(tags=["generation"])
 GATHER_S = 0.01  # after an event, characters made within this long go out together in the next one
@@ -40,7 +40,7 @@ class CompletionRequest(BaseModel):
     model: str = Field(description="A corpus (its champion generator) or corpus@version.")
     prompt: str | list[str] = Field("", description="Text the samples continue (one prompt a request).")
     length: int = Field(16, ge=1, alias="max_tokens", description="Characters per sample.")
-    temperature: Number = Field(1.0, ge=0, description="0 is greedy.")
+    temperature: Number = Field(1.0, ge=0, le=MAX_TEMPERATURE, description="0 is greedy.")
     top_p: Number = Field(1.0, gt=0, le=1)
     top_k: int | None = Field(None, ge=1, description="recur's addition: the k likeliest characters only.")
     n: int = Field(1, ge=1, description="Samples for the prompt.")
@@ -94,8 +94,10 @@ class CompletionRequest(BaseModel):
         return prompts[0]
 
     def sample_request(self, prompt: str) -> SampleRequest:
-        """The request as `textgen sample` makes it (max_tokens is its length), seeded."""
-        return SampleRequest(prompt=prompt, **self.model_dump(include=SAMPLED)).seeded()
+        """The request as `textgen sample` makes it (max_tokens is its length), seeded; `check` has held
+        it to this service's caps."""
+        caps = {"max_length": self.length, "max_n": self.n}
+        return SampleRequest(prompt=prompt, **self.model_dump(include=SAMPLED), **caps).seeded()
 
 
 SAMPLED = {"length", "temperature", "top_k", "top_p", "n", "seed", "stop", "unknown"}

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from core.errors import InputError, check_options
 from core.params import param
+from textgen.config import CEILING_LENGTH, CEILING_SAMPLES, MAX_LENGTH, MAX_SAMPLES
 
 
 @dataclass(frozen=True)
@@ -17,8 +18,11 @@ class ServeOptions:
         None, "Bearer token every request must carry (Authorization header) [RECUR_TOKEN].", kind=str
     )
     cors_origin: tuple = param((), "Origins (comma-separated) whose pages may call the API.", kind=tuple)
-    max_tokens: int = param(4000, "Largest max_tokens (characters per sample) a request may ask for.")
-    max_n: int = param(16, "Most samples one request may ask for.")
+    max_tokens: int = param(
+        MAX_LENGTH,
+        f"Largest max_tokens (characters per sample) a request may ask for; at most {CEILING_LENGTH:,}.",
+    )
+    max_n: int = param(MAX_SAMPLES, f"Most samples one request may ask for; at most {CEILING_SAMPLES}.")
     max_body: int = param(65536, "Largest request body, in bytes.")
     page_limit: int = param(1000, "Most rows one page of a listing may hold.")
 
@@ -26,8 +30,13 @@ class ServeOptions:
         check_options(
             [
                 ("--port", self.port, 0 <= self.port <= 65535, "in 0..65535"),
-                ("--max-tokens", self.max_tokens, self.max_tokens >= 1, "at least 1"),
-                ("--max-n", self.max_n, self.max_n >= 1, "at least 1"),
+                (
+                    "--max-tokens",
+                    self.max_tokens,
+                    1 <= self.max_tokens <= CEILING_LENGTH,
+                    f"in [1, {CEILING_LENGTH}]",
+                ),
+                ("--max-n", self.max_n, 1 <= self.max_n <= CEILING_SAMPLES, f"in [1, {CEILING_SAMPLES}]"),
                 ("--max-body", self.max_body, self.max_body >= 1024, "at least 1024"),
                 ("--page-limit", self.page_limit, self.page_limit >= 1, "at least 1"),
             ]

@@ -45,6 +45,8 @@ def test_train_scores_against_baselines_and_predict(sentiment):
     assert set(out["scores"]) == {"model", "majority", "bag_of_words"} and out["alias"] == "champion"
     assert out["metrics"]["test_items"] == 80
     assert len(sentiment.json("models", "show", str(out["version"]))["metrics"]["member_epochs"]) == 2
+    [listed] = sentiment.json("models", "list", "--kind", "classifier")
+    assert listed["score"] == out["metrics"]["test"]["model"]["macro_f1"]
     pred = sentiment.json(
         "classify", "predict", "s", "--text", "great phone, love it", "--text", "awful", "--explain"
     )
@@ -83,7 +85,9 @@ def test_bad_labelled_files(recur, write, content, args, fragment):
 
 
 def test_predict_without_a_champion(sentiment):
-    assert "has no classifier champion" in sentiment.fails("classify", "predict", "s", "--text", "hi")
+    message = sentiment.fails("classify", "predict", "s", "--text", "hi")
+    assert "has no classifier champion: train one (`recur classify train s`" in message
+    assert "`recur models promote VERSION`" in message and "(or --force)" not in message
 
 
 SEASON = {12: "summer", 1: "summer", 2: "summer", 3: "autumn", 4: "autumn", 5: "autumn"}

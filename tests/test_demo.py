@@ -9,7 +9,9 @@ import pytest
 @pytest.mark.slow
 def test_demo_twice(recur, tmp_path):
     home = tmp_path / "demo-home"
-    first = recur("--home", home, "demo", "--quick").output
+    ran = recur("--home", home, "demo", "--quick")
+    first = ran.output
+    assert "nats = " in ran.stderr and "nats = " not in ran.stdout  # training progress: stderr
     assert "ETTh1/OT" in first and "shakespeare" in first and f"recur --home {home}" in first
     assert "trained airline: version 1" in first and "report:" in first and "ROMEO:" in first
     second = recur.json("--home", home, "demo", "--quick")

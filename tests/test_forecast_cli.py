@@ -234,6 +234,7 @@ def test_promote_and_rollback(airline):
         (["--lookback", "200"], "has 144 points; lookback 200 + horizon 12", 1),
         (["--horizon", "0"], "--horizon 0: must be at least 1", 1),
         (["--model", "transformer"], "'transformer' is not one of 'rnn', 'lstm'", 2),
+        (["--model", "seq2seq", "--loss", "pinball"], "--loss pinball: must be mae or mse for seq2seq", 1),
     ],
 )
 def test_bad_training_requests(airline, args, fragment, code):
@@ -371,3 +372,46 @@ def test_without_peers_the_network_faces_the_simple_baselines_alone(airline):
     both = airline.json("forecast", "backtest", "airline", "--model", "gru", *TINY)["backtest"]["overall"]
     assert both["model"] == out["backtest"]["overall"]["model"]  # the same network on the same windows
     assert {"auto_ets", "auto_theta", "combination"} <= set(both)
+
+
+def test_quantile_heads_issue_their_own_band_conformalised(airline):
+    """--loss pinball: the version keeps factors of its heads' band; the issued quantiles never cross, the
+    median is the point and the 80% interval the q10 and q90 read off the band."""
+    out = airline.json(
+        "forecast",
+        "train",
+        "airline",
+        "--model",
+        "gru",
+        "--loss",
+        "pinball",
+        "--peers",
+        "none",
+        "--force",
+        *TINY,
+    )
+    stored = airline.json("models", "show", str(out["version"]))["metrics"]
+    assert stored["interval_scale"]["by"] == "heads' band" and set(stored["intervals"]) >= {"80", "95"}
+    made = airline.json("forecast", "predict", "airline", "--horizon", "6", "--level", "90")
+    assert made["forecasts"][0]["method"] == "gru" and made["forecasts"][0]["intervals"] == ["90"]
+    for p in made["forecasts"][0]["values"]:
+        qs = [p[f"q{round(100 * q)}"] for q in QUANTILES]
+        assert (
+            qs == sorted(qs)
+            and p["q50"] == p["value"]
+            and p["lower90"] <= p["q10"] <= p["q90"] <= p["upper90"]
+        )
+
+
+def test_any_levels_nest_and_the_option_repeats(airline):
+    """50, 90 and 99% from one forecast (the option repeated or comma-separated): each interval inside the
+    next, none the same as another."""
+    made = airline.json(
+        "forecast", "predict", "airline", "--horizon", "6", "--level", "50", "--level", "90,99"
+    )
+    forecast = made["forecasts"][0]
+    assert forecast["intervals"] == ["50", "90", "99"]
+    for p in forecast["values"]:
+        lows = [p[f"lower{lv}"] for lv in (50, 90, 99)]
+        highs = [p[f"upper{lv}"] for lv in (50, 90, 99)]
+        assert lows[0] > lows[1] > lows[2] and highs[0] < highs[1] < highs[2]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -121,7 +123,13 @@ def test_bootstrap_is_sure_of_a_clear_win_and_not_of_noise():
     ok, reason, _ = gate(base * 0.7, ("naive", base), None, series, 0.9, False)
     assert ok and "beats the best baseline, naive, (" in reason
     ok, reason, _ = gate(base * 0.99, ("naive", base), base * 0.9, series, 0.9, False)
-    assert not ok and "does not beat the champion" in reason and "not promoted" in reason
+    assert not ok and "% worse than the champion (" in reason and "not promoted" in reason
+    assert "by -" not in reason
+    ok, reason, _ = gate(base, ("naive", base * (1 + 1e-7)), None, series, 0.9, False)
+    mine, theirs = re.search(r"MASE (\S+) beats the best baseline, naive, \((\S+)\)", reason).groups()
+    assert mine != theirs  # digits enough to show the difference
+    ok, reason, _ = gate(base, ("naive", base), None, series, 0.9, False)
+    assert not ok and "ties with the best baseline, naive," in reason
     ok, reason, _ = gate(base * 0.7, ("naive", base), 0.5, series, 0.9, False)  # a refit champion's MASE
     assert not ok and "does not beat the champion's own backtest MASE (0.5000" in reason
 
@@ -247,3 +255,19 @@ def test_conformalised_bands_keep_each_series_shape_and_cover_what_they_promise(
         assert abs(metrics.coverage(fresh, lo, hi) - share) < 0.03
         assert np.allclose((hi - lo)[600:], 10 * (hi - lo)[:600])  # each series' own width, scaled
     assert band_factors(point[:50], lower[:50], upper[:50], fresh[:50]) is None  # too few windows
+
+
+def test_a_quantile_networks_band_is_calibrated_by_its_own_factors():
+    """Heads whose band is too narrow (half of what it should be): the banded calibration scales each
+    window's own band so each level covers its share on fresh windows, and a stored version reads it back."""
+    rng = np.random.default_rng(11)
+    sigma = np.repeat([0.3, 3.0], 1000)[:, None] * np.ones((1, 4))
+    point = rng.normal(size=(2000, 1)) * np.ones((1, 4))
+    band = (point - 0.64 * sigma, point + 0.64 * sigma)
+    cal = Calibration.banded(point, band, point + rng.normal(size=(2000, 4)) * sigma)
+    fresh = point + rng.normal(size=(2000, 4)) * sigma
+    limits = cal.limits(point, np.zeros((2000, 8)), band, (80, 95))
+    for level, share in (("80", 0.8), ("95", 0.95)):
+        assert abs(metrics.coverage(fresh, *limits[level]) - share) < 0.03
+    again = Calibration.stored({"intervals": cal.widths, "interval_scale": cal.to_json()})
+    assert again == cal and again.limits(point, np.zeros((2000, 8)), band, (80,))["80"][0].shape == (2000, 4)

@@ -139,12 +139,36 @@ def test_a_hung_task_is_killed_at_its_timeout(recur):
 
 def test_backfill_missing_failed_all(recur):
     recur("jobs", "add", "d", "--task", "sleep", "--cron", "0 3 * * *", "--param", "seconds=0")
-    first = recur.json("jobs", "backfill", "d", "--from", "2026-11-01", "--to", "2026-11-03")
+    days = ["--from", "2026-11-01", "--to", "2026-11-03"]
+    asked = recur("jobs", "backfill", "d", *days, input="n\n", ok=False)
+    assert "Start 3 runs of 'd' (2026-11-01T03:00 to 2026-11-03T03:00)?" in asked.output
+    assert asked.exit_code == 1 and recur.count("job_run") == 0
+    first = recur.json("jobs", "backfill", "d", *days, "--yes")
     assert [r["logical_date"] for r in first] == ["2026-11-01T03:00", "2026-11-02T03:00", "2026-11-03T03:00"]
-    assert recur.json("jobs", "backfill", "d", "--from", "2026-11-01", "--to", "2026-11-03") == []
-    assert recur.json("jobs", "backfill", "d", "--from", "2026-11-01", "--to", "2026-11-03", "--failed") == []
-    again = recur.json("jobs", "backfill", "d", "--from", "2026-11-02", "--to", "2026-11-02", "--all")
+    assert recur.json("jobs", "backfill", "d", *days) == []  # nothing to run: nothing asked
+    assert recur.json("jobs", "backfill", "d", *days, "--failed") == []
+    again = recur.json(
+        "jobs", "backfill", "d", "--from", "2026-11-02", "--to", "2026-11-02", "--all", "--yes"
+    )
     assert [(r["logical_date"], r["attempt"]) for r in again] == [("2026-11-02T03:00", 2)]
+    message = recur.fails("jobs", "backfill", "d", "--from", "1900-01-01", "--to", "2026-12-01", "--yes")
+    assert "more than 1,000 logical dates of 'd' from 1970-01-01T03:00" in message and "narrow" in message
+    assert recur.count("job_run") == 4
+
+
+def test_a_killed_runs_row_is_shown_abandoned_not_running_forever(recur, home):
+    """A `jobs run` or `jobs backfill` killed mid-run leaves its row `running` with a heart that stopped:
+    the next `jobs history` (or run) marks it abandoned, as a scheduler does; a live one is left alone."""
+    recur("jobs", "add", "d", "--task", "sleep", "--cron", "0 3 * * *", "--param", "seconds=0")
+    settings = Settings.resolve(home)
+    with write_session(settings) as session:
+        dead = sq.claim(session, sq.get(session, "d"), "2026-11-01T03:00")
+        dead.heartbeat_at = utcnow() - timedelta(minutes=5)
+        sq.claim(session, sq.get(session, "d"), "2026-11-02T03:00")  # beating now
+    shown = {r["logical_date"]: r for r in recur.json("jobs", "history", "d")}
+    assert shown["2026-11-01T03:00"]["status"] == "abandoned"
+    assert "heartbeat stopped" in shown["2026-11-01T03:00"]["error"]
+    assert shown["2026-11-02T03:00"]["status"] == "running"
 
 
 TRANSITIONS = [  # (zone, a day around each 2026 transition)
@@ -284,8 +308,11 @@ def test_stale_running_rows_are_abandoned_and_retried(settings):
 
 
 def test_nightly_composite_runs_end_to_end(recur, home):
-    """ingest → retrain → gate → forecast → score → report, in a child process, through the ledger."""
+    """ingest → retrain → gate → forecast → score → report, in a child process, through the ledger; a
+    forecast a person stored before at the same origin with other options neither blocks the nightly nor
+    is overwritten by it."""
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    by_hand = recur.json("forecast", "predict", "airline", "--horizon", "6", "--level", "90", "--replace")
     params = [
         "subject=airline",
         f"path={DATA / 'airline_passengers.csv'}",
@@ -312,3 +339,18 @@ def test_nightly_composite_runs_end_to_end(recur, home):
     assert steps["ingest"]["ingested"][0]["series"][0]["inserted"] == 0  # the same file again: nothing new
     assert steps["retrain"]["version"] == 1 and steps["forecast"]["forecast_ids"]
     assert (home / "reports").is_dir() and steps["report"].endswith(".html")
+    mine = by_hand["forecasts"][0]["forecast_id"]
+    if not steps["retrain"]["promoted"]:  # the same method and no model: the person's vintage is kept
+        assert steps["forecast"]["forecast_ids"] == [mine] and "levels 90" in steps["forecast"]["kept"][0]
+    with recur.db() as conn:
+        levels = conn.execute(
+            "SELECT intervals FROM forecast_point WHERE forecast_id = ?", (mine,)
+        ).fetchone()
+    assert "90" in str(levels[0]) and "95" not in str(levels[0])
+
+
+def test_jobs_run_says_what_the_run_made(recur):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("jobs", "add", "f", "--task", "forecast", "--cron", "0 3 * * *", "--param", "subject=airline")
+    shown = recur("jobs", "run", "f").output
+    assert "status        succeeded" in shown and "made:\n  forecast_ids" in shown and "method" in shown

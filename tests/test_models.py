@@ -84,6 +84,68 @@ def test_the_skip_learns_how_much_of_the_week_to_take_and_keeps_it():
     assert short.get_layer("seasonal_naive").longer == 0  # a lookback without a week: the day alone
 
 
+@pytest.mark.parametrize("skip", ["seasonal", "none"])
+def test_quantile_heads_start_at_the_baseline_and_survive_the_round_trip(batch, skip):
+    """--loss pinball: one head per quantile, (windows, 9, horizon); with the skip every head starts as
+    seasonal naive; the trained network (its pinball loss registered) saves and loads identically."""
+    import keras
+
+    from forecaster.train import compile_for
+
+    x, y = batch
+    cfg = ForecastConfig(model="lstm", lookback=12, horizon=6, units=4, loss="pinball", skip=skip)
+    keras.utils.set_random_seed(0)
+    model = build(cfg, features=3, season=4)
+    if skip == "seasonal":
+        expected = np.tile(x[:, -4:, 0], (1, 2))[:, :6]
+        np.testing.assert_allclose(model.predict(x, verbose=0), np.repeat(expected[:, None], 9, 1), atol=1e-6)
+    compile_for(cfg, model, 1e-3)
+    model.fit(x, y, epochs=1, verbose=0)
+    before = model.predict(x, verbose=0)
+    assert before.shape == (16, 9, 6)
+    np.testing.assert_allclose(
+        load_model(version_of(model_bytes(model))).predict(x, verbose=0), before, atol=1e-6
+    )
+
+
+def test_quantile_heads_learn_each_series_spread():
+    """Windows of calm and of wild noise: the heads trained by the pinball loss give the wild ones a band
+    several times wider, and score a lower quantile loss on fresh windows than their own median with no
+    spread (the point network's quantiles before calibration)."""
+    import keras
+
+    from forecaster import metrics
+    from forecaster.intervals import HEAD_QUANTILES, heads_of
+    from forecaster.train import compile_for
+
+    rng = np.random.default_rng(2)
+
+    def windows(n):
+        sigma = np.repeat([0.2, 2.0], n // 2)[:, None]
+        level = rng.normal(size=(n, 1))
+        x = level + sigma * rng.normal(size=(n, 24))
+        y = level + sigma * rng.normal(size=(n, 4))
+        return x[:, :, None].astype("float32"), y.astype("float32"), sigma[:, 0]
+
+    x, y, _ = windows(2000)
+    cfg = ForecastConfig(model="gru", lookback=24, horizon=4, units=16, loss="pinball")
+    keras.utils.set_random_seed(0)
+    model = build(cfg, features=1, season=1)
+    compile_for(cfg, model, 1e-2)
+    model.fit(x, y, epochs=15, batch_size=64, verbose=0)
+    fx, fy, sigma = windows(1000)
+    out = model.predict(fx, verbose=0)
+    point, (lower, upper) = heads_of(out)
+    width = np.mean(upper - lower, axis=1)
+    assert np.median(width[sigma > 1]) > 4 * np.median(width[sigma < 1])
+    heads = np.sort(out, axis=1).transpose(1, 0, 2)
+    flat = np.repeat(point[None], len(HEAD_QUANTILES), axis=0)
+    assert (
+        metrics.quantile_loss(fy, heads, HEAD_QUANTILES).mean()
+        < 0.9 * metrics.quantile_loss(fy, flat, HEAD_QUANTILES).mean()
+    )
+
+
 def test_attention_weights_are_a_distribution_over_the_lookback(batch):
     x, _ = batch
     model = build(ForecastConfig(model="attention", lookback=12, horizon=6, units=4), features=3, season=4)

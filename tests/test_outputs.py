@@ -60,6 +60,17 @@ def test_formats_follow_the_extension(airline, tmp_path):
     assert "not .docx" in airline.fails("report", "export", "--out", tmp_path / "r.docx")
 
 
+def test_a_trailing_slash_names_a_new_directory(airline, tmp_path):
+    """`--out newdir/` writes into a new (private) directory, never a file named `newdir`."""
+    airline("series", "export", "airline", "--out", f"{tmp_path / 'series'}/")
+    airline("forecast", "export", "airline", "--out", f"{tmp_path / 'vintages'}/")
+    airline("report", "export", "--series", "airline", "--out", f"{tmp_path / 'reports' / 'outdir'}/")
+    assert (tmp_path / "series" / "airline.csv").is_file()
+    assert (tmp_path / "vintages" / "airline-forecast.csv").is_file()
+    [report] = (tmp_path / "reports" / "outdir").iterdir()
+    assert report.suffix == ".html" and stat.S_IMODE((tmp_path / "series").stat().st_mode) == 0o700
+
+
 def test_markdown_export_never_deletes_a_folder_it_did_not_write(airline, tmp_path):
     mine = tmp_path / "notes_files"
     mine.mkdir()

@@ -39,6 +39,8 @@ def test_units_label_every_series_or_one_column(recur):
     with recur.db() as db:
         units = dict(db.execute("SELECT name, unit FROM series").fetchall())
     assert units["ETTh1/OT"] == "°C" and units["ETTh1/HUFL"] == "MW"
+    assert recur.json("series", "show", "ETTh1/OT")["series"][0]["unit"] == "°C"
+    assert "\nunit       °C\n" in recur("series", "show", "ETTh1/OT").output
     assert "--unit '=x'" in recur.fails("series", "ingest", DATA / "airline_passengers.csv", "--unit", "=x")
 
 
@@ -67,6 +69,16 @@ def test_a_file_without_a_time_column_uses_row_numbers(recur, write):
     assert shown["fx/a"] == ("1", "3") and shown["fx/b"] == ("1", "2")  # each id counts its own rows
 
 
+def test_old_mac_line_endings_read_as_any_other(recur, write):
+    """Lines ended by CR alone (classic Mac OS) ingest as the same file with LF would, and an error in one
+    still names its line."""
+    recur("series", "ingest", write("m.csv", "time,value\r2020-01-01,1\r2020-01-02,2\r2020-01-03,4\r"))
+    [s] = recur.json("series", "list")
+    assert (s["name"], s["n_obs"], s["first"], s["last"]) == ("m", 3, "2020-01-01", "2020-01-03")
+    message = recur.fails("series", "ingest", write("bad.csv", "time,value\r2020-01-01,1\r2020-01-02,x\r"))
+    assert "line 3" in message and "'x'" in message
+
+
 def test_integer_time_column(recur):
     recur("series", "ingest", DATA / "sunspots_yearly.csv", "--name", "sunspots")
     [s] = recur.json("series", "list")
@@ -88,6 +100,7 @@ def test_append_after_a_gap_is_caught_against_stored_data(recur, write):
     later = write("b.csv", daily_csv(5, start="2024-01-15"))
     message = recur.fails("series", "ingest", later, "--name", "x")
     assert "4 missing time steps" in message and "2024-01-11" in message and "--fill" in message
+    assert "--time-format" not in message  # ISO dates: nothing suggests reading them day first
     out = recur.json("series", "ingest", later, "--name", "x", "--fill", "ffill")["series"][0]
     assert (out["inserted"], out["filled"], out["n_obs"]) == (9, 4, 19)
 

@@ -150,6 +150,11 @@ def test_a_client_that_goes_away_stops_generation_and_what_was_made_is_kept(buil
             "temperature: Input should be a finite number",
         ),
         ({"model": "shakespeare", "n": 100000}, 400, "n 100000: at most 16 samples a request"),
+        (
+            {"model": "shakespeare", "temperature": 1e308},
+            400,
+            "temperature: Input should be less than or equal to 10",
+        ),
         ({"model": "shakespeare", "max_tokens": 10**9}, 400, "max_tokens 1000000000: at most 4000"),
         (
             {"model": "shakespeare", "max_tokens": 0},

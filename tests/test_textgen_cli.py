@@ -83,7 +83,18 @@ def test_sampling_imports_no_training_framework(trained):
 @pytest.mark.parametrize(
     ("args", "fragment"),
     [
-        (["--temperature", "-1"], "--temperature -1.0: must be 0 (greedy) or more"),
+        (["--temperature", "-1"], "--temperature -1.0: must be in [0, 10] (0 is greedy)"),
+        (["--temperature", "1e308"], "--temperature 1e+308: must be in [0, 10] (0 is greedy)"),
+        (
+            ["--n", "100000", "--length", "1"],
+            "--n 100000: at most 16 samples at once; --max-n raises the cap",
+        ),
+        (
+            ["--length", "100000000"],
+            "--length 100000000: at most 4000 characters a sample; --max-length raises",
+        ),
+        (["--n", "20", "--max-n", "5000"], "--max-n 5000: must be in [1, 1024]"),
+        (["--length", "10", "--max-length", "0"], "--max-length 0: must be in [1, 1000000]"),
         (["--top-p", "1.5"], "--top-p 1.5: must be in (0, 1]"),
         (["--top-p", "0"], "--top-p 0.0: must be in (0, 1]"),
         (["--top-k", "0"], "--top-k 0: must be at least 1"),

@@ -8,6 +8,12 @@ from core.errors import InputError, check_options
 from core.params import check_choices, param
 
 CELLS = ("lstm", "gru")
+MAX_SAMPLES, MAX_LENGTH = (
+    16,
+    4000,
+)  # a request's caps by default, here and in the service (--max-n, --max-tokens)
+CEILING_SAMPLES, CEILING_LENGTH = 1024, 1_000_000  # how far a cap may be raised
+MAX_TEMPERATURE = 10.0  # beyond it every character is about equally likely: noise, whatever the model
 
 
 @dataclass(frozen=True)
@@ -107,7 +113,7 @@ class SampleRequest:
 
     prompt: str = param("", "Text that primes the model's state; the sample continues it.")
     length: int = param(300, "Characters per sample.")
-    temperature: float = param(1.0, "0 is greedy.")
+    temperature: float = param(1.0, f"0 is greedy; at most {MAX_TEMPERATURE:g}.")
     top_k: int | None = param(None, "Sample only from the k likeliest characters.", kind=int)
     top_p: float = param(1.0, "Nucleus: the likeliest mass p.")
     n: int = param(1, "Samples at once.")
@@ -117,10 +123,34 @@ class SampleRequest:
     )
     version: int | None = param(None, "Model version; default: the corpus's champion.", kind=int)
     unknown: str = param("error", "Prompt characters the model never saw: refuse, or drop them.", UNKNOWN)
+    max_n: int = param(MAX_SAMPLES, f"The cap on --n (as the service's --max-n); at most {CEILING_SAMPLES}.")
+    max_length: int = param(
+        MAX_LENGTH, f"The cap on --length (as the service's --max-tokens); at most {CEILING_LENGTH:,}."
+    )
 
     def __post_init__(self) -> None:
-        if self.temperature < 0:
-            raise InputError(f"--temperature {self.temperature}: must be 0 (greedy) or more")
+        check_options(
+            [
+                ("--max-n", self.max_n, 1 <= self.max_n <= CEILING_SAMPLES, f"in [1, {CEILING_SAMPLES}]"),
+                (
+                    "--max-length",
+                    self.max_length,
+                    1 <= self.max_length <= CEILING_LENGTH,
+                    f"in [1, {CEILING_LENGTH}]",
+                ),
+            ]
+        )
+        if self.n > self.max_n:
+            raise InputError(f"--n {self.n}: at most {self.max_n} samples at once; --max-n raises the cap")
+        if self.length > self.max_length:
+            raise InputError(
+                f"--length {self.length}: at most {self.max_length} characters a sample; --max-length raises "
+                "the cap"
+            )
+        if not 0 <= self.temperature <= MAX_TEMPERATURE:
+            raise InputError(
+                f"--temperature {self.temperature}: must be in [0, {MAX_TEMPERATURE:g}] (0 is greedy)"
+            )
         if not 0 < self.top_p <= 1:
             raise InputError(f"--top-p {self.top_p}: must be in (0, 1]")
         if self.top_k is not None and self.top_k < 1:
@@ -137,4 +167,5 @@ class SampleRequest:
 
     def stored(self) -> dict:
         """What a stored sample records of the request beside its prompt, seed and version."""
-        return {k: v for k, v in asdict(self).items() if k not in ("prompt", "seed", "version")}
+        kept = ("prompt", "seed", "version", "max_n", "max_length")
+        return {k: v for k, v in asdict(self).items() if k not in kept}
