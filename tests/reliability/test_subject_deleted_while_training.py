@@ -4,35 +4,23 @@ forecast by its baselines, not by a model of the old data."""
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import DATA, ROOT, Recur
+from tests.conftest import DATA
+from tests.reliability import cli_child
+from tests.reliability import training_statuses as _status
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]
 
 
-def _status(home) -> list[str]:
-    with Recur(home).db() as conn:
-        return [r[0] for r in conn.execute("SELECT status FROM training_run ORDER BY id").fetchall()]
-
-
 def test_a_series_deleted_mid_training_gets_no_champion(recur, home):
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "air2")
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
     long = ["--epochs", "400", "--patience", "400", "--windows", "1", "--peers", "none"]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "cli", "forecast", "train", "air2", "--model", "gru", *long],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    args = ["forecast", "train", "air2", "--model", "gru", *long]
+    child = cli_child(home, *args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and _status(home) != ["running"]:
         time.sleep(0.2)

@@ -3,35 +3,23 @@ training run on the host, or `recur doctor`, marks it abandoned."""
 
 from __future__ import annotations
 
-import os
 import signal
 import subprocess
-import sys
 import time
 
 import pytest
 
-from tests.conftest import DATA, ROOT, Recur
+from tests.conftest import DATA
+from tests.reliability import cli_child
+from tests.reliability import training_statuses as _status
 
 pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]
 
 
-def _status(home) -> list[str]:
-    with Recur(home).db() as conn:
-        return [r[0] for r in conn.execute("SELECT status FROM training_run ORDER BY id").fetchall()]
-
-
 def test_a_killed_training_run_is_marked_abandoned(recur, home):
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
     args = ["forecast", "train", "airline", "--model", "gru", "--epochs", "5000", "--patience", "5000"]
-    child = subprocess.Popen(
-        [sys.executable, "-m", "cli", *args],
-        env=env,
-        cwd=ROOT,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    child = cli_child(home, *args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline and _status(home) != ["running"]:
         time.sleep(0.5)
