@@ -18,7 +18,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("backend")]
 
 def test_a_series_deleted_mid_training_gets_no_champion(recur, home):
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "air2")
-    long = ["--epochs", "400", "--patience", "400", "--windows", "1", "--peers", "none"]
+    long = ["--epochs", "30", "--patience", "30", "--windows", "1", "--peers", "none"]
     args = ["forecast", "train", "air2", "--model", "gru", *long]
     child = cli_child(home, *args, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 120
