@@ -34,6 +34,15 @@ def emit(settings: Settings, data, text: str | None = None) -> None:
     click.echo(to_json(data) if settings.json else (text if text is not None else keyvalues(data)))
 
 
+def force_out(f):
+    """--force: replace an --out file that recur did not write (or that changed since it did)."""
+    return click.option(
+        "--force",
+        is_flag=True,
+        help="Replace an --out file that recur did not write (or that changed since).",
+    )(f)
+
+
 def device_options(f):
     """--device and --precision: where a training run goes and in which dtypes."""
     f = click.option(

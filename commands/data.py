@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, pass_settings
+from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, force_out, pass_settings
 from core.settings import Settings
 from pipelines.catalog import (
     delete_corpus,
@@ -129,13 +129,14 @@ def series_show(settings: Settings, name: str) -> None:
 @click.option(
     "--out", required=True, type=click.Path(), help="CSV file, or a directory to write NAME.csv into."
 )
+@force_out
 @pass_settings
-def series_export(settings: Settings, name: str, out: str) -> None:
+def series_export(settings: Settings, name: str, out: str, force: bool) -> None:
     """Write a series (or a group, one column per series) as CSV.
 
     Example: recur series export airline --out airline.csv
     """
-    emit(settings, export_series(settings, name, out))
+    emit(settings, export_series(settings, name, out, force))
 
 
 CASCADE = click.option(

@@ -6,7 +6,7 @@ import shlex
 
 import click
 
-from commands.common import device_options, emit, pass_settings
+from commands.common import device_options, emit, force_out, pass_settings
 from commands.fleet import one_subject, predict_every, served_line, train_every
 from commands.options import config_options
 from core.params import params_of
@@ -175,6 +175,7 @@ def forecast_backtest(settings: Settings, subject: str, champion: bool, **option
 @click.option(
     "--out", type=click.Path(), help="Write every method's forecast of the hidden points (.csv or .json)."
 )
+@force_out
 @click.pass_context
 @pass_settings
 def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **options) -> None:
@@ -190,7 +191,7 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
     """
     from pipelines.evaluation import evaluate_holdout
 
-    holdout, out = options.pop("holdout"), options.pop("out")
+    holdout, out, force = options.pop("holdout"), options.pop("out"), options.pop("force")
     if ctx.get_parameter_source("horizon") is click.core.ParameterSource.DEFAULT:
         options["horizon"] = holdout
     bt = backtest_config(options)
@@ -199,12 +200,23 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
     if out:
         from pipelines.vintages import write_records
 
-        result["written"] = write_records(settings, result["forecasts"], out, f"{subject}-holdout")
+        result["written"] = write_records(settings, result["forecasts"], out, f"{subject}-holdout", force)
     shown = {k: v for k, v in result.items() if k != "forecasts"}
     rows = [{"method": m} | v for m, v in result["scores"].items()]
     head = keyvalues(
         shown | {"served": served_line(result["served"])},
-        ["subject", "holdout", "series", "season", "model", "promoted", "reason", "served", "seconds"],
+        [
+            "subject",
+            "holdout",
+            "series",
+            "season",
+            "model",
+            "promoted",
+            "reason",
+            "served",
+            "served_by",
+            "seconds",
+        ],
     )
     cover = ", ".join(f"{lv}%: {v:.3f}" for lv, v in result["coverage"].items())
     columns = ["method", "smape", "mase", "owa", "wql", "msis"]
@@ -315,12 +327,13 @@ def forecast_score(settings: Settings, subject: str) -> None:
 @click.argument("subject")
 @click.option("--out", required=True, type=click.Path(), help="FILE.csv or FILE.json (or a directory).")
 @click.option("--all", "all_vintages", is_flag=True, help="Every vintage, not only the latest.")
+@force_out
 @pass_settings
-def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bool) -> None:
+def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bool, force: bool) -> None:
     """Write stored forecasts, one row per point with its intervals.
 
     Example: recur forecast export airline --out airline-forecast.csv
     """
     from pipelines.vintages import export_forecasts
 
-    emit(settings, export_forecasts(settings, subject, out, latest_only=not all_vintages))
+    emit(settings, export_forecasts(settings, subject, out, latest_only=not all_vintages, force=force))

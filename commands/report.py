@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import emit, pass_settings
+from commands.common import emit, force_out, pass_settings
 from core.settings import Settings
 
 
@@ -23,7 +23,9 @@ def report() -> None:
 @click.option(
     "--corpus", "corpora", multiple=True, help="A corpus (repeatable); default: all with a generator."
 )
-@click.option("--since", help="What changed since this date (default: the previous report, or 7 days).")
+@click.option(
+    "--since", help="What changed since this date (default: since the last report sent, or 7 days)."
+)
 @click.option(
     "--format",
     "fmt",
@@ -34,6 +36,13 @@ def report() -> None:
     "--out", required=True, type=click.Path(), help="FILE.html, FILE.md or FILE.pdf (or a directory)."
 )
 @click.option("--with-data", is_flag=True, help="Also write the forecasts as CSV and JSON beside it.")
+@click.option(
+    "--mark",
+    "sent",
+    is_flag=True,
+    help="This report is sent: the next report's period starts here (a schedule's report always is).",
+)
+@force_out
 @pass_settings
 def report_export(settings: Settings, subjects, groups, **options) -> None:
     """Write a report: a summary of what changed, then forecasts (fan charts, backtests, vintages, training
@@ -60,26 +69,28 @@ def report_export(settings: Settings, subjects, groups, **options) -> None:
 @click.command("plot")
 @click.argument("subject")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@force_out
 @pass_settings
-def forecast_plot(settings: Settings, subject: str, out: str) -> None:
+def forecast_plot(settings: Settings, subject: str, out: str, force: bool) -> None:
     """The latest forecast of a series as a fan chart: history, forecast, 80/95% intervals, actuals since.
 
     Example: recur forecast plot airline --out airline.png
     """
     from pipelines.report import plot_one
 
-    emit(settings, plot_one(settings, subject, Path(out), "forecast"))
+    emit(settings, plot_one(settings, subject, Path(out), "forecast", force))
 
 
 @click.command("plot")
 @click.argument("corpus")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="FILE.png or FILE.svg")
+@force_out
 @pass_settings
-def textgen_plot(settings: Settings, corpus: str, out: str) -> None:
+def textgen_plot(settings: Settings, corpus: str, out: str, force: bool) -> None:
     """Validation bits per character over the epochs of the corpus's champion.
 
     Example: recur textgen plot shakespeare --out bpc.png
     """
     from pipelines.report import plot_one
 
-    emit(settings, plot_one(settings, corpus, Path(out), "textgen"))
+    emit(settings, plot_one(settings, corpus, Path(out), "textgen", force))

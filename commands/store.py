@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from commands.common import emit, pass_settings
+from commands.common import emit, force_out, pass_settings
 from core.settings import Settings
 from reports.text import keyvalues, table
 
@@ -61,12 +61,13 @@ def db_upgrade(settings: Settings) -> None:
 
 @db.command("backup")
 @click.option("--out", required=True, type=click.Path(dir_okay=False), help="Backup file to write.")
+@force_out
 @pass_settings
-def db_backup(settings: Settings, out: str) -> None:
+def db_backup(settings: Settings, out: str, force: bool) -> None:
     """A consistent copy of the live SQLite store, safe while others write.
 
     Example: recur db backup --out ~/recur-backup.db
     """
     from pipelines.store import db_backup as run
 
-    emit(settings, run(settings, Path(out)))
+    emit(settings, run(settings, Path(out), force))

@@ -69,6 +69,58 @@ def output_path(settings: Settings, out: str | Path, name: str, suffix: str) -> 
     return out
 
 
+LEDGER = "written.json"  # in the home: every output recur wrote, by path, with the sha256 it had then
+
+
+def may_replace(settings: Settings, target: Path, force: bool = False, option: str = "--out") -> None:
+    """Refuse to replace a file that recur did not write, or that changed since it did (a person's file,
+    or a read-only one), unless `force`; a file recur wrote and nobody touched since is replaced."""
+    target = Path(target)
+    if force or not target.is_file():
+        return
+    if _ledger(settings).get(str(target.resolve())) == _sha256(target):
+        return
+    raise InputError(
+        f"{option} {target}: the file exists and recur did not write it (or it changed since); pass --force "
+        "to replace it, or choose another name"
+    )
+
+
+def record_written(settings: Settings, target: Path) -> None:
+    """Remember that recur wrote `target` as it is now, so that it may replace it later; entries for
+    files that no longer exist are dropped."""
+    import json
+
+    from core.files import write_atomic
+
+    target = Path(target).resolve()
+    settings.home.mkdir(parents=True, exist_ok=True, mode=0o700)
+    ledger = {k: v for k, v in _ledger(settings).items() if Path(k).is_file()}
+    ledger[str(target)] = _sha256(target)
+    text = json.dumps(ledger, indent=0, sort_keys=True)
+    write_atomic(settings.home / LEDGER, lambda tmp: tmp.write_text(text))
+
+
+def _ledger(settings: Settings) -> dict[str, str]:
+    import json
+
+    try:
+        data = json.loads((settings.home / LEDGER).read_text())
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 

@@ -65,4 +65,5 @@ class Settings:
                 store = store.resolve()
                 files = [store] + [store.with_name(store.name + s) for s in ("-wal", "-shm", "-journal")]
         files.append((self.home / "reports" / ".last-report").resolve())
+        files.append((self.home / "written.json").resolve())  # core.outputs.LEDGER
         return files, [(self.home / name).resolve() for name in MANAGED]

@@ -190,7 +190,7 @@ def _report(settings: Settings, p: dict) -> dict:
     )
     subjects = tuple(x for x in p.get("series", "").split(",") if x)
     corpora = tuple(x for x in p.get("corpus", "").split(",") if x)
-    return export(settings, ReportRequest(out, fmt, subjects, corpora))
+    return export(settings, ReportRequest(out, fmt, subjects, corpora, sent=True))
 
 
 def _sleep_checks(p: dict) -> None:

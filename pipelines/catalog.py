@@ -8,7 +8,7 @@ from pathlib import Path
 
 from core.errors import ConflictError
 from core.files import write_atomic
-from core.outputs import csv_safe, output_format, output_path
+from core.outputs import csv_safe, may_replace, output_format, output_path, record_written
 from core.settings import Settings
 from core.timefmt import format_ts
 from db import light
@@ -99,7 +99,7 @@ def _gap_list(ts, s, limit: int = 10) -> list[dict]:
     return out
 
 
-def export_series(settings: Settings, name: str, out: str | Path) -> dict:
+def export_series(settings: Settings, name: str, out: str | Path, force: bool = False) -> dict:
     """A series (two columns) or a group (one column per member) as CSV, written atomically."""
     import pandas as pd
 
@@ -108,6 +108,7 @@ def export_series(settings: Settings, name: str, out: str | Path) -> dict:
 
     output_format(settings, out, None, {".csv": "csv"}, "csv")
     target = output_path(settings, out, name, ".csv")
+    may_replace(settings, target, force)
     with read_session(settings) as session:
         subject = q.resolve(session, name)
         frames = []
@@ -122,6 +123,7 @@ def export_series(settings: Settings, name: str, out: str | Path) -> dict:
         frame.index = pd.to_datetime(frame.index, unit="s").rename("time")
     frame.columns = [csv_safe(c) for c in frame.columns]
     write_atomic(target, lambda tmp: frame.to_csv(tmp, index=True))
+    record_written(settings, target)
     return {"name": name, "path": str(target), "rows": len(frame), "columns": len(frame.columns)}
 
 

@@ -41,9 +41,14 @@ def evaluate_holdout(
     ask = Ask(holdout, used.season, holdout_scores.ASKED)
     network = network_forecasts(version, known, ask, dict.fromkeys(known.names, NETWORK))
     if decided.promote:
-        serve = decided.metrics["serve"]
+        serve, how = decided.metrics["serve"], "what the gate passed, per series where that proved itself"
     else:
         serve = fallback_serve(known, ask, bt.confidence, used.peers)
+        how = (
+            "no model passed the gate, so each series by its own best method in a backtest of the methods "
+            "alone over its last origins (as `forecast predict` does without a champion): not necessarily "
+            "the gate's best baseline, which is the best over the network's backtest windows"
+        )
     issued = served_forecasts(known, serve, ask, network)
     seconds = time.monotonic() - start
     forecasts = holdout_scores.every_forecast(known.values, issued, network, used, holdout)
@@ -60,6 +65,7 @@ def evaluate_holdout(
         "promoted": decided.promote,
         "reason": decided.reason,
         "served": count_methods(r.label for r in issued),
+        "served_by": how,
         "auto": decided.metrics.get("auto"),
         "scores": scores,
         "coverage": holdout_scores.coverage(actual, issued),

@@ -3,13 +3,21 @@ and single charts; the period covered starts at the previous report by default."
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from core.errors import InputError, RecurError
 from core.files import slugify, write_atomic
-from core.outputs import check_output, names_folder, output_format, output_path
+from core.outputs import (
+    check_output,
+    may_replace,
+    names_folder,
+    output_format,
+    output_path,
+    record_written,
+)
 from core.settings import Settings
 from db.tables import utcnow
 from pipelines.report_forecasts import forecast_section
@@ -30,8 +38,8 @@ def _last_report_file(settings: Settings) -> Path:
 @dataclass(frozen=True)
 class ReportRequest:
     """What `report export` is asked for: where, in which format (None: from the file's suffix), which
-    subjects and corpora (none: all), the period's start (None: since the previous report), and whether
-    the forecasts are written beside it as data."""
+    subjects and corpora (none: all), the period's start (None: since the previous report sent), whether
+    the forecasts are written beside it as data, and whether it is sent (the next period starts here)."""
 
     out: str | Path  # a trailing slash names a directory
     fmt: str | None = None
@@ -39,6 +47,8 @@ class ReportRequest:
     corpora: tuple[str, ...] = ()
     since: str | None = None
     with_data: bool = False
+    sent: bool = False  # a report that goes out (a schedule's, or --mark): the next one's period starts here
+    force: bool = False  # replace a file recur did not write
 
 
 def export(settings: Settings, request: ReportRequest) -> dict:
@@ -51,6 +61,7 @@ def export(settings: Settings, request: ReportRequest) -> dict:
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
     check_output(settings, out)
+    may_replace(settings, out, request.force)
     start, why = _since(settings, since)
     report = build(settings, list(subjects), list(corpora), start, why=why)
     result = {
@@ -66,9 +77,12 @@ def export(settings: Settings, request: ReportRequest) -> dict:
         result["images"] = str(out.with_name(f"{out.stem}_files"))
     else:
         result["pages"] = write_pdf(report, out)
+    record_written(settings, out)
     if request.with_data:
-        result["data"] = _export_data(settings, report, out)
-    write_atomic(_last_report_file(settings), lambda tmp: tmp.write_text(utcnow().isoformat()))
+        result["data"] = _export_data(settings, report, out, request.force)
+    if request.sent:
+        mark = json.dumps({"at": utcnow().isoformat(), "path": str(out)})
+        write_atomic(_last_report_file(settings), lambda tmp: tmp.write_text(mark))
     return result
 
 
@@ -80,13 +94,18 @@ def _since(settings: Settings, since: str | None) -> tuple[datetime, str]:
         except ValueError as exc:
             raise InputError(f"--since {since!r}: write a date like 2026-11-01") from exc
     try:
-        mark = datetime.fromisoformat(_last_report_file(settings).read_text().strip())
-        return mark, "since the previous report; --since sets another start"
-    except (OSError, ValueError):  # no report yet (or its mark unreadable): the last week
-        return utcnow() - timedelta(days=7), "the last 7 days: no earlier report; --since sets another start"
+        text = _last_report_file(settings).read_text().strip()
+        sent = json.loads(text) if text.startswith("{") else {"at": text, "path": None}
+        at = datetime.fromisoformat(sent["at"])
+    except (OSError, ValueError, KeyError, TypeError):  # none sent yet (or its mark unreadable): a week
+        return utcnow() - timedelta(
+            days=7
+        ), "the last 7 days: no report sent before; --since sets another start"
+    which = f" ({sent['path']})" if sent.get("path") else ""
+    return at, f"since the report sent {at:%Y-%m-%d %H:%M} UTC{which}; --since sets another start"
 
 
-def _export_data(settings: Settings, report: Report, out: Path) -> dict[str, list[str]]:
+def _export_data(settings: Settings, report: Report, out: Path, force: bool) -> dict[str, list[str]]:
     """Each forecasting subject's latest forecasts (every member, for a group) as CSV and JSON beside the
     report; a subject with none stored is named with the reason instead of silently skipped."""
     written, skipped = [], []
@@ -97,7 +116,7 @@ def _export_data(settings: Settings, report: Report, out: Path) -> dict[str, lis
         try:
             for suffix in (".csv", ".json"):
                 target = out.with_name(f"{out.stem}-{_slug(name)}-forecast{suffix}")
-                written.append(export_forecasts(settings, name, target)["path"])
+                written.append(export_forecasts(settings, name, target, force=force)["path"])
         except RecurError as exc:
             skipped.append(str(exc))
     if not written and not skipped:
@@ -109,7 +128,7 @@ def _slug(name: str) -> str:
     return slugify(name, 40)
 
 
-def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -> dict:
+def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast", force: bool = False) -> dict:
     """A single chart: a series' latest forecast fan chart, or a corpus's bits per character."""
     section = forecast_section(settings, name) if kind == "forecast" else corpus_section(settings, name)
     figures = [b for b in section.blocks if isinstance(b, Plot)]
@@ -130,10 +149,12 @@ def plot_one(settings: Settings, name: str, out: Path, kind: str = "forecast") -
     if fmt not in ("png", "svg"):
         raise InputError(f"--out {out}: write .png or .svg")
     check_output(settings, Path(out))
+    may_replace(settings, Path(out), force)
     plot = wanted[0]
 
     def save(tmp: Path) -> None:
         tmp.write_bytes(plot.render(fmt))
 
     write_atomic(Path(out), save)
+    record_written(settings, Path(out))
     return {"path": str(out), "plot": plot.name}

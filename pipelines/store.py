@@ -7,7 +7,7 @@ import shutil
 from pathlib import Path
 
 from core.errors import InputError, RecurError
-from core.outputs import check_output
+from core.outputs import check_output, may_replace, record_written
 from core.settings import Settings
 from db import light
 from db.revision import HEAD
@@ -68,7 +68,7 @@ def db_upgrade(settings: Settings) -> dict:
     return {"before": before, "after": upgrade(engine_of(settings))}
 
 
-def db_backup(settings: Settings, out: Path) -> dict:
+def db_backup(settings: Settings, out: Path, force: bool = False) -> dict:
     """A consistent copy of a live SQLite store (VACUUM INTO), renamed into place only when complete."""
     if light.sqlite_file(settings.db_url) is None and not settings.db_url.startswith("sqlite"):
         raise RecurError("recur db backup copies SQLite stores; back up PostgreSQL with pg_dump")
@@ -79,6 +79,7 @@ def db_backup(settings: Settings, out: Path) -> dict:
         raise InputError(f"--out {out} is a directory; give a file name, e.g. {out / 'recur-backup.db'}")
     if not out.parent.is_dir():
         raise InputError(f"--out {out}: {out.parent} is not a directory that exists")
+    may_replace(settings, out, force)
     tmp = out.with_name(f".{out.name}.partial")
     tmp.unlink(missing_ok=True)
     raw = engine_of(settings).raw_connection()  # VACUUM cannot run inside the transaction a Connection opens
@@ -88,4 +89,5 @@ def db_backup(settings: Settings, out: Path) -> dict:
         raw.close()
     os.chmod(tmp, 0o600)
     shutil.move(tmp, out)
+    record_written(settings, out)
     return {"path": str(out), "bytes": out.stat().st_size}

@@ -10,7 +10,7 @@ import numpy as np
 
 from core.errors import NotFoundError, RecurError
 from core.files import write_atomic
-from core.outputs import csv_safe, output_format, output_path
+from core.outputs import csv_safe, may_replace, output_format, output_path, record_written
 from core.settings import Settings
 from core.timefmt import format_ts
 from db import forecasts as fq
@@ -190,7 +190,9 @@ def _arrived(points: list, observed: tuple[np.ndarray, np.ndarray], origin: int,
     return out | {f"coverage{lv}": m.coverage(a, lo, hi) for lv, (lo, hi) in bounds.items()}
 
 
-def export_forecasts(settings: Settings, name: str, out, latest_only: bool = True) -> dict:
+def export_forecasts(
+    settings: Settings, name: str, out, latest_only: bool = True, force: bool = False
+) -> dict:
     """Vintages as CSV or JSON (by the file's suffix), one row per forecast point."""
     records = [
         {k: v for k, v in r.items() if k != "forecast_id"}
@@ -200,7 +202,7 @@ def export_forecasts(settings: Settings, name: str, out, latest_only: bool = Tru
         raise RecurError(
             f"no forecasts stored for {name!r}; run `recur forecast predict {shlex.quote(name)}` first"
         )
-    return write_records(settings, records, out, f"{name}-forecast")
+    return write_records(settings, records, out, f"{name}-forecast", force)
 
 
 def forecast_records(
@@ -240,17 +242,20 @@ def forecast_records(
     return records
 
 
-def write_records(settings: Settings, records: list[dict], out, stem: str) -> dict:
-    """Rows as CSV or JSON (by the file's suffix; CSV into a directory), written atomically."""
+def write_records(settings: Settings, records: list[dict], out, stem: str, force: bool = False) -> dict:
+    """Rows as CSV or JSON (by the file's suffix; CSV into a directory), written atomically; a file recur
+    did not write is replaced only with `force`."""
     import json
 
     import pandas as pd
 
     fmt = output_format(settings, out, None, {".csv": "csv", ".json": "json"}, "csv")
     target = output_path(settings, out, stem, f".{fmt}")
+    may_replace(settings, target, force)
     if fmt == "json":
         write_atomic(target, lambda tmp: tmp.write_text(json.dumps(records, indent=1)))
     else:
         safe = [{csv_safe(k): csv_safe(v) for k, v in r.items()} for r in records]
         write_atomic(target, lambda tmp: pd.DataFrame(safe).to_csv(tmp, index=False))
+    record_written(settings, target)
     return {"path": str(target), "rows": len(records)}

@@ -11,7 +11,7 @@ from core.settings import Settings
 from pipelines.serving import Generators
 from service import completions, dashboard, data
 from service.config import ServeOptions
-from service.guard import BodyTooLarge, Guard
+from service.guard import Guard
 from service.http import ApiError, error_response
 
 
@@ -31,7 +31,6 @@ def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
     app.add_exception_handler(ApiError, lambda _r, exc: error_response(exc))
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
-    app.add_exception_handler(BodyTooLarge, lambda _r, _e: error_response(_too_large(options)))
     app.add_exception_handler(Exception, _unexpected)
 
     @app.get("/healthz", include_in_schema=False)
@@ -53,12 +52,6 @@ def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
         )
     app.add_middleware(Guard, token=options.token, max_body=options.max_body)
     return app
-
-
-def _too_large(options: ServeOptions) -> ApiError:
-    return ApiError(
-        413, f"request body over {options.max_body} bytes (recur serve --max-body sets the limit)"
-    )
 
 
 async def _invalid(_request: Request, exc: RequestValidationError):

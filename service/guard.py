@@ -7,7 +7,9 @@ import hmac
 from http.cookies import SimpleCookie
 from urllib.parse import parse_qs
 
-from service.http import ApiError, error_response
+from starlette.exceptions import HTTPException
+
+from service.http import FORMATS, ApiError, error_response
 
 COOKIE = "recur_token"
 OPEN_PATHS = ("/healthz",)
@@ -47,6 +49,11 @@ class Guard:
                 code="invalid_api_key",
             )
             return await error_response(err, {"WWW-Authenticate": "Bearer"})(scope, receive, send)
+        asked = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("format", [])
+        unknown = [f for f in asked if f not in FORMATS]
+        if unknown:  # on every path: a format no route knows is refused, never silently ignored
+            err = ApiError(400, f"format {unknown[0]!r}: choose {' or '.join(FORMATS)}", "format")
+            return await error_response(err)(scope, receive, send)
         declared = _header(scope, b"content-length")
         if declared.isdigit() and int(declared) > self.max_body:
             return await self._too_large(scope, receive, send)
@@ -69,20 +76,22 @@ class Guard:
             message = await receive()
             seen += len(message.get("body", b""))
             if seen > self.max_body:
-                raise BodyTooLarge
+                raise BodyTooLarge(self.max_body)
             return message
 
         return counted
 
     async def _too_large(self, scope, receive, send) -> None:
-        err = ApiError(
-            413, f"request body over {self.max_body} bytes (recur serve --max-body sets the limit)"
-        )
-        await error_response(err)(scope, receive, send)
+        await error_response(ApiError(413, BodyTooLarge(self.max_body).detail))(scope, receive, send)
 
 
-class BodyTooLarge(Exception):
-    pass
+class BodyTooLarge(HTTPException):
+    """A body sent without Content-Length (chunked) that grew past the limit: 413, raised as the body is
+    read. An HTTPException, so that the framework's body parsing passes it on rather than calling it a
+    body it could not parse (400)."""
+
+    def __init__(self, max_body: int) -> None:
+        super().__init__(413, f"request body over {max_body} bytes (recur serve --max-body sets the limit)")
 
 
 async def _login_redirect(send, token: str) -> None:

@@ -43,4 +43,6 @@ def serve(settings: Settings, options: ServeOptions, say: Callable[[str], None])
         f"recur serve: http://{shown}:{port}/ (dashboard), /v1/completions (OpenAI's API), /api (data), "
         f"/openapi.json; {'token required' if options.token else 'no token'}; Ctrl-C stops"
     )
+    if options.generated:
+        say(f"token (made for this run; send it as Authorization: Bearer TOKEN): {options.token}")
     uvicorn.Server(config).run(sockets=[sock])

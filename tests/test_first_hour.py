@@ -208,3 +208,17 @@ def test_day_first_dates_read_month_first_say_how_to_read_them(recur, write):
     assert "read month first ('%m/%d/%Y')" in out and "--time-format '%d/%m/%Y'" in out
     recur("series", "ingest", write("d.csv", days), "--name", "d", "--time-format", "%d/%m/%Y")
     assert recur.json("series", "show", "d")["series"][0]["last"] == "2024-02-07"
+
+
+@pytest.mark.slow
+def test_building_the_project_prints_no_warnings(tmp_path):
+    """`pip install` of the project (a wheel built by the setuptools `make` installs) warns of nothing:
+    no beta configuration, no editable import finder."""
+    out = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-w", tmp_path, ROOT],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert out.returncode == 0, out.stderr
+    assert "BuildBackendWarning" not in out.stdout + out.stderr and list(tmp_path.glob("recur-*.whl"))

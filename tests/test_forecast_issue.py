@@ -95,6 +95,8 @@ def test_evaluate_scores_the_issued_forecast_on_hidden_points(shop, tmp_path):
         "--out", tmp_path / "held.csv", *TINY[2:],
     )  # fmt: skip
     assert out["holdout"] == 6 and out["series"] == 3
+    # what served says why: the gate's pick, or (refused) each series' own best method without the network
+    assert ("no model passed the gate" in out["served_by"]) != out["promoted"]
     assert {"issued", "network", "naive", "naive2", "seasonal_naive", "drift", "mean"} <= set(out["scores"])
     assert out["scores"]["naive2"]["owa"] == pytest.approx(1.0)
     for method, s in out["scores"].items():  # every method's intervals scored beside its points

@@ -71,6 +71,28 @@ def test_a_trailing_slash_names_a_new_directory(airline, tmp_path):
     assert report.suffix == ".html" and stat.S_IMODE((tmp_path / "series").stat().st_mode) == 0o700
 
 
+def test_a_file_recur_did_not_write_is_replaced_only_with_force(airline, tmp_path):
+    """A person's file at --out (extensionless, or read-only) is refused, its bytes and mode intact; one
+    recur wrote is replaced on the next export, unless someone changed it since; --force replaces any."""
+    mine = tmp_path / "notes"
+    mine.write_text("my notes")
+    mine.chmod(0o444)
+    message = airline.fails("series", "export", "airline", "--out", mine)
+    assert "recur did not write it (or it changed since); pass --force" in message
+    assert mine.read_text() == "my notes" and stat.S_IMODE(mine.stat().st_mode) == 0o444
+    for args in (("forecast", "export", "airline"), ("report", "export", "--series", "airline")):
+        taken = tmp_path / "taken.html" if args[0] == "report" else tmp_path / "taken.csv"
+        taken.write_text("a person's")
+        assert "pass --force" in airline.fails(*args, "--out", taken) and taken.read_text() == "a person's"
+    ours = tmp_path / "ours.csv"
+    airline("forecast", "export", "airline", "--out", ours)
+    airline("forecast", "export", "airline", "--out", ours)  # recur's own, unchanged: replaced
+    ours.write_text(ours.read_text() + "edited by hand\n")
+    assert "pass --force" in airline.fails("forecast", "export", "airline", "--out", ours)
+    airline("forecast", "export", "airline", "--out", ours, "--force")
+    assert "edited by hand" not in ours.read_text()
+
+
 def test_markdown_export_never_deletes_a_folder_it_did_not_write(airline, tmp_path):
     mine = tmp_path / "notes_files"
     mine.mkdir()
@@ -105,10 +127,26 @@ def test_an_unwritable_out_is_one_sentence(airline, where):
 
 
 def test_an_empty_last_report_mark_does_not_break_the_next_report(airline, tmp_path):
-    airline("report", "export", "--series", "airline", "--out", tmp_path / "a.html")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "a.html", "--mark")
     (airline.home / "reports" / ".last-report").write_text("")
-    airline("report", "export", "--series", "airline", "--out", tmp_path / "b.html")
-    assert (airline.home / "reports" / ".last-report").read_text().startswith("20")
+    airline("report", "export", "--series", "airline", "--out", tmp_path / "b.html", "--mark")
+    assert '"at": "20' in (airline.home / "reports" / ".last-report").read_text()
+
+
+def test_the_period_follows_the_reports_sent_not_every_export(airline, tmp_path):
+    """An ad-hoc export moves nothing: the next report still covers the last week; a report sent (a
+    schedule's, or --mark) starts the next one's period, and the next one names it."""
+
+    def export(name: str, *more: str):
+        return airline("report", "export", "--series", "airline", "--out", tmp_path / name, *more)
+
+    export("adhoc.html")
+    export("next.md")
+    assert "the last 7 days: no report sent before" in (tmp_path / "next.md").read_text()
+    export("monday.html", "--mark")
+    export("after.md")
+    assert "since the report sent " in (tmp_path / "after.md").read_text()
+    assert "monday.html)" in (tmp_path / "after.md").read_text()  # which report it follows
 
 
 def test_markdown_carries_no_raw_html_from_names(recur, write, tmp_path):
@@ -123,8 +161,8 @@ def test_markdown_carries_no_raw_html_from_names(recur, write, tmp_path):
 def test_csv_cells_never_start_a_formula(recur, write, tmp_path):
     rows = 't,=HYPERLINK("http://x"),plain\n' + "".join(f"{i},{i},{-i}\n" for i in range(1, 30))
     recur("series", "ingest", write("w.csv", rows), "--name", "w", "--time-col", "t")
-    recur("series", "export", "w", "--out", tmp_path / "w.csv")
-    header, first = (tmp_path / "w.csv").read_text().splitlines()[:2]
+    recur("series", "export", "w", "--out", tmp_path / "exported.csv")
+    header, first = (tmp_path / "exported.csv").read_text().splitlines()[:2]
     assert header.split(",")[1].startswith("\"'=HYPERLINK") and first.endswith(",-1.0")
     recur("forecast", "predict", 'w/=HYPERLINK("http://x")', "--horizon", "2")
     recur("forecast", "export", 'w/=HYPERLINK("http://x")', "--out", tmp_path / "f.csv")

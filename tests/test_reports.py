@@ -181,8 +181,8 @@ def test_pdf_pages_are_a4_typeset_and_nothing_runs_off(store, tmp_path, stored_s
 
 def test_report_replaces_an_existing_file_atomically(store, tmp_path):
     target = tmp_path / "r.html"
-    target.write_text("old")
-    store("report", "export", "--out", target, "--series", "airline")
+    store("report", "export", "--out", target, "--series", "airline", "--since", "2000-01-01")
+    store("report", "export", "--out", target, "--series", "airline")  # recur's own file: replaced
     assert target.read_text().startswith("<!doctype html>") and not list(tmp_path.glob(".r.html.*"))
 
 

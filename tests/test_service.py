@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 import threading
+import time
 
 import httpx
 import pytest
@@ -185,6 +186,12 @@ def test_bad_bodies_and_unknown_paths(server):
     assert r.status_code == 413 and "--max-body" in r.json()["error"]["message"]
     r = httpx.get(f"{server.url}/v2/nothing")
     assert r.status_code == 404 and r.json()["error"]["type"] == "not_found_error"
+    chunked = (b"x" * 65536 for _ in range(16))  # 1 MB without a Content-Length
+    r = httpx.post(f"{server.url}/v1/completions", content=chunked, headers=JSON)
+    assert r.status_code == 413 and "--max-body" in r.json()["error"]["message"]
+    for path in ("/api/subjects", "/api/subjects/airline"):
+        r = httpx.get(f"{server.url}{path}", params={"format": "xml"})
+        assert r.status_code == 400 and "format 'xml': choose json or csv" in r.json()["error"]["message"]
 
 
 def test_the_data_api_pages_tags_and_speaks_csv(server):
@@ -242,7 +249,12 @@ def test_a_token_guards_every_request(built):
     base, _ = built
     from openai import AuthenticationError, OpenAI
 
-    with Server(base / "home", "--token", "s3cret") as s:
+    with Server(base / "home", "--token", "auto") as s:  # made for the run, printed at start
+        deadline = time.monotonic() + 10
+        while not any("token (made for this run" in line for line in s.lines) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        token = next(line for line in s.lines if "token (made for this run" in line).split(": ")[-1].strip()
+        assert len(token) >= 16
         assert httpx.get(f"{s.url}/api/subjects").status_code == 401
         wrong = httpx.get(f"{s.url}/api/subjects", headers={"Authorization": "Bearer nope"})
         assert wrong.status_code == 401 and "needs its token" in wrong.json()["error"]["message"]
@@ -251,9 +263,9 @@ def test_a_token_guards_every_request(built):
             OpenAI(base_url=f"{s.url}/v1", api_key="nope", max_retries=0).completions.create(
                 model="shakespeare", prompt=""
             )
-        ok = OpenAI(base_url=f"{s.url}/v1", api_key="s3cret", max_retries=0)
+        ok = OpenAI(base_url=f"{s.url}/v1", api_key=token, max_retries=0)
         assert ok.completions.create(model="shakespeare", prompt="", max_tokens=5).choices[0].text
-        login = httpx.get(f"{s.url}/?token=s3cret", follow_redirects=False)
+        login = httpx.get(f"{s.url}/?token={token}", follow_redirects=False)
         assert login.status_code == 303 and "HttpOnly" in login.headers["set-cookie"]
         page = httpx.get(f"{s.url}/", cookies=login.cookies)
         assert page.status_code == 200 and "Text generators" in page.text
@@ -270,6 +282,10 @@ def test_serve_refuses_to_listen_beyond_loopback_without_a_token_and_names_a_bus
     )
     out = run("--host", "0.0.0.0")
     assert out.returncode == 1 and "--host 0.0.0.0: listening beyond this machine needs a token" in out.stderr
+    out = run("--token", "x")
+    assert (
+        out.returncode == 1 and "--token: 1 characters; a token needs at least 16 (--token auto" in out.stderr
+    )
     assert "Traceback" not in out.stderr
     port = server.url.rsplit(":", 1)[1]
     out = run("--port", port)
