@@ -78,12 +78,13 @@ def test_kill_9_mid_run_then_restart_gives_one_success_per_logical_date(tmp_path
         == 0
     )
     backdate(home, 2)  # two or three logical dates are due at once, whatever the time of day
-    first = start_scheduler(home)
+    lease = ("--lease", "8")  # the killed run is noticed once its heartbeat is a lease old
+    first = start_scheduler(home, *lease)
     wait_for(lambda: any(s == "running" for _, _, s in ledger(home)))
     time.sleep(1.5)  # inside the task, not still starting
     first.send_signal(signal.SIGKILL)
     first.wait()
-    second = start_scheduler(home)
+    second = start_scheduler(home, *lease)
     try:
         wait_for(
             lambda: (
