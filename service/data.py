@@ -69,8 +69,8 @@ async def vintages(request: Request, name: str, format: Format = None):
 
 
 @router.get("/subjects/{name:path}", summary="One subject: its series, champion, backtest and challenger")
-async def subject(request: Request, name: str):
-    return answer(request, await call(api.subject, settings_of(request), name))
+async def subject(request: Request, name: str, format: Format = None):
+    return answer(request, await call(api.subject, settings_of(request), name), format, rows=None)
 
 
 @router.get("/schedules", summary="Schedules with their latest run")

@@ -104,8 +104,12 @@ def to_csv(rows: list[dict]) -> bytes:
 
 
 def answer(request: Request, data, fmt: str | None = None, rows: list[dict] | None = None) -> Response:
-    """JSON (`data`), or CSV of `rows` when asked by `?format=csv` or `Accept: text/csv`."""
-    if wants_csv(request, fmt):
+    """JSON (`data`), or CSV of `rows` when asked by `?format=csv` or `Accept: text/csv`; a resource with
+    no rows (one subject's detail) is JSON only, and `?format=csv` there is refused, not ignored."""
+    tabular = rows is not None or not isinstance(data, dict)
+    if fmt == "csv" and not tabular:
+        raise ApiError(400, "format 'csv': this resource is JSON only (lists come as CSV)", "format")
+    if tabular and wants_csv(request, fmt):
         return tagged(request, to_csv(rows if rows is not None else data), "text/csv; charset=utf-8")
     return tagged(request, dumps(data), "application/json")
 

@@ -192,6 +192,8 @@ def test_bad_bodies_and_unknown_paths(server):
     for path in ("/api/subjects", "/api/subjects/airline"):
         r = httpx.get(f"{server.url}{path}", params={"format": "xml"})
         assert r.status_code == 400 and "format 'xml': choose json or csv" in r.json()["error"]["message"]
+    r = httpx.get(f"{server.url}/api/subjects/airline", params={"format": "csv"})
+    assert r.status_code == 400 and "this resource is JSON only" in r.json()["error"]["message"]
 
 
 def test_the_data_api_pages_tags_and_speaks_csv(server):
