@@ -86,10 +86,10 @@ def _promote_latest(recur, subject: str) -> None:
 def test_every_readme_example_runs_as_written(recur, tmp_path, monkeypatch):
     monkeypatch.chdir(_workdir(tmp_path))
     monkeypatch.setenv("RECUR_SMOKE_STEPS", "2")
-    ran = 0
+    ran, trained = 0, set()
     for line in commands():
-        if line in NOT_RUN or (needs_m4(line) and not HAS_M4):
-            continue
+        if line in NOT_RUN or (needs_m4(line) and not HAS_M4) or line in trained:
+            continue  # a training the README repeats (the 3x512 text generator's) ran already, as written
         args = shlex.split(line)[1:]
         started = time.monotonic()
         result = recur(*args, ok=False)
@@ -99,4 +99,6 @@ def test_every_readme_example_runs_as_written(recur, tmp_path, monkeypatch):
         print(f"{time.monotonic() - started:6.1f} s  {line}")
         assert result.exit_code == 0, f"README: {line}\n{result.output}"
         ran += 1
-    assert ran >= len(commands()) - len(NOT_RUN) - 3
+        if " train " in line:
+            trained.add(line)
+    assert ran >= len(commands()) - len(NOT_RUN) - 4
