@@ -125,10 +125,8 @@ def _scored(prep: Prepared, cfg: ForecastConfig, result, seconds: float) -> Cand
     sp = prep.sp
     normalised, band = predict_heads(cfg, result.model, sp.test)
     held = sp.val if len(sp.val) else sp.train
-    recent, validation = (
-        Errors.on(sp.test, normalised, band),
-        Errors.on(held, *predict_heads(cfg, result.model, held)),
-    )
+    recent = Errors.on(sp.test, normalised, band)
+    validation = Errors.on(held, *predict_heads(cfg, result.model, held))
     pred = sp.test.denormalise(normalised)
     return Candidate(
         cfg.model,
@@ -161,20 +159,11 @@ class Errors:
         return len(self.actual)
 
     def pooled(self, other: Errors) -> Errors:
-        band = (
-            None
-            if self.band is None
-            else tuple(np.concatenate(p) for p in zip(self.band, other.band, strict=True))
-        )
-        join = [
-            np.concatenate([a, b])
-            for a, b in (
-                (self.actual, other.actual),
-                (self.lookbacks, other.lookbacks),
-                (self.point, other.point),
-            )
-        ]
-        return Errors(*join, band)
+        """These windows' errors and `other`'s, as one set."""
+        both = lambda a, b: np.concatenate([a, b])  # noqa: E731
+        band = None if self.band is None else tuple(map(both, self.band, other.band))
+        parts = (self.actual, other.actual), (self.lookbacks, other.lookbacks), (self.point, other.point)
+        return Errors(*(both(a, b) for a, b in parts), band)
 
     def calibration(self) -> Calibration:
         """Widths relative to each window's spread, or factors of the heads' band."""
