@@ -59,8 +59,8 @@ class RecurGroup(click.Group):
 @click.option(
     "--ray-address",
     envvar="RECUR_RAY_ADDRESS",
-    help="The Ray cluster for --executor ray, host:port [RECUR_RAY_ADDRESS]; default: the one started "
-    "on this machine.",
+    help="The Ray cluster for --executor ray, host:port [RECUR_RAY_ADDRESS]; default: RAY_ADDRESS, the "
+    "one `ray start` left on this machine, else a local one for the command.",
 )
 @click.option(
     "--verbose", is_flag=True, envvar="RECUR_VERBOSE", help="Show TensorFlow's own logs [RECUR_VERBOSE]."

@@ -26,7 +26,7 @@ class Settings:
     json: bool = False
     quiet: bool = False
     executor: str = "local"
-    ray_address: str | None = None  # None: the cluster `ray start` left on this machine ("auto")
+    ray_address: str | None = None  # None: RAY_ADDRESS, the cluster `ray start` left here, or a local one
     extra: dict[str, str] = field(default_factory=dict, compare=False)
 
     @classmethod

@@ -120,5 +120,35 @@ def add_part(session: Session, corpus: Corpus, part: TextFile) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Read:
+    """What a training run read of a corpus: its row and the parts it held, in order (parts appended since
+    do not change what the run learned from)."""
+
+    corpus_id: int
+    parts: tuple[str, ...]
+
+
+def _part_digests(session: Session, corpus_id: int) -> tuple[str, ...]:
+    query = select(CorpusText.sha256).where(CorpusText.corpus_id == corpus_id).order_by(CorpusText.seq)
+    return tuple(session.scalars(query))
+
+
+def read_of(session: Session, corpus: Corpus) -> Read:
+    return Read(corpus.id, _part_digests(session, corpus.id))
+
+
+def changed(session: Session, name: str, read: Read) -> str | None:
+    """Why the store no longer holds the text `read` was, or None where it still does."""
+    now = find_corpus(session, name)
+    if now is None:
+        return f"corpus {name!r} was deleted"
+    if now.id != read.corpus_id:
+        return f"corpus {name!r} was deleted and ingested again"
+    if _part_digests(session, now.id)[: len(read.parts)] != read.parts:
+        return f"corpus {name!r} had its text replaced"
+    return None
+
+
 def new_corpus(name: str) -> Corpus:
     return Corpus(name=name, sha256="", n_chars=0, n_lines=0, vocabulary={"chars": "", "counts": []})

@@ -92,6 +92,14 @@ def get_set(session: Session, name: str) -> LabelledSet:
     return found
 
 
+def set_changed(session: Session, name: str, set_id: int) -> str | None:
+    """Why the store no longer holds the set a run read (sets are never appended to), or None."""
+    now = session.scalar(select(LabelledSet.id).where(LabelledSet.name == name))
+    if now is None:
+        return f"labelled set {name!r} was deleted"
+    return f"labelled set {name!r} was deleted and ingested again" if now != set_id else None
+
+
 def items(session: Session, set_id: int) -> tuple[list[str], list[str]]:
     rows = session.execute(
         select(LabelledItem.text, LabelledItem.label)

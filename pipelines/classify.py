@@ -26,7 +26,7 @@ from db.names import check_name
 from db.tables import LabelledItem, LabelledSet, Prediction
 from nn.cells import recurrent_cell
 from runtime.artifacts import load_champion
-from runtime.training import Fitted, train_and_register
+from runtime.training import Fitted, still_held, train_and_register
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ def train_classifier(
         s = lq.get_set(session, name)
         texts, labels = lq.items(session, s.id)
         inputs = lq.window_values(session, s.id) if s.kind == "series" else texts
-        classes, kind = list(s.classes), s.kind
+        classes, kind, set_id = list(s.classes), s.kind, s.id
     y = np.array([classes.index(lb) for lb in labels])
     split = stratified(y, cfg.test, cfg.validation, cfg.seed)
 
@@ -141,6 +141,7 @@ def train_classifier(
         return Fitted(trained, cfg.model, config, metrics, recurrent_cell(cfg.model), masked=True)
 
     def gate(session, fitted: Fitted) -> tuple[bool, str]:
+        still_held(lq.set_changed(session, name, set_id))
         return _decide(session, name, fitted.metrics["test"], force)
 
     done = train_and_register(settings, "classifier", name, fit, gate, device, precision)

@@ -19,7 +19,7 @@ from nn.cells import recurrent_cell
 from pipelines import forecast_data as fd
 from runtime.artifacts import load_champion
 from runtime.cluster import spread
-from runtime.training import Fitted, train_and_register
+from runtime.training import Fitted, still_held, train_and_register
 
 
 @dataclass(frozen=True)
@@ -100,9 +100,7 @@ def train_forecaster(
         )
 
     def gate(session, fitted: Fitted) -> tuple[bool, str]:  # decided by the backtest, inside `fit`
-        gone = fd.changed(session, subject)
-        if gone:
-            raise RecurError(f"{gone} while this run trained on it; nothing was registered (train again)")
+        still_held(fd.changed(session, subject))
         if cfg.season:
             fd.store_season(session, subject, cfg.season)
         return fitted.extra["issued"].promote, fitted.extra["issued"].reason

@@ -14,7 +14,7 @@ from db import corpus as cq
 from db import registry
 from db.engine import read_session
 from pipelines.sampling import corpus_index
-from runtime.training import Fitted, train_and_register
+from runtime.training import Fitted, still_held, train_and_register
 from textgen.config import TextGenConfig
 from textgen.data import split
 from textgen.train import bits, train
@@ -71,7 +71,8 @@ def train_textgen(
     resume, say, verbose, force = run.resume, run.say, run.verbose, run.force
 
     with read_session(settings) as session:
-        text = cq.corpus_text(session, cq.get_corpus(session, corpus))
+        found = cq.get_corpus(session, corpus)
+        text, read = cq.corpus_text(session, found), cq.read_of(session, found)
     vocab, weights, previous_cfg = _start_point(settings, corpus, text, resume)
     if previous_cfg is not None:  # the architecture must match the weights it resumes from
         cfg = TextGenConfig.from_json(
@@ -95,6 +96,7 @@ def train_textgen(
         return Fitted(result, cfg.cell, config, metrics, cfg.cell, inference=inference)
 
     def gate(session, fitted: Fitted) -> tuple[bool, str]:
+        still_held(cq.changed(session, corpus, read))
         current = registry.champion(session, "textgen", corpus)
         best = (current.metrics or {}).get("val_loss") if current is not None else None
         new = fitted.metrics["val_loss"]

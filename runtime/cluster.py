@@ -1,6 +1,7 @@
 """Where independent units of work run. `local` (the default): on this machine, one after another, as
 always (several in a warm worker process of their own). `ray`: each unit is a Ray task on the cluster at
-RECUR_RAY_ADDRESS (or the one `ray start` left on this machine), asking for one CPU (and one GPU when the
+RECUR_RAY_ADDRESS (or RAY_ADDRESS, or the one `ray start` left on this machine; with none of them, a local
+instance this command starts and stops, as `ray.init()` does), asking for one CPU (and one GPU when the
 unit wants one and the cluster has any). A unit opens the shared store itself and writes its results in
 its own transactions, so what the caller gets back is a summary.
 
@@ -81,16 +82,31 @@ def _reachable(address: str) -> None:
         ) from exc
 
 
+def _nothing_to_join() -> bool:
+    """No address given anywhere and no `ray start` on this machine: Ray's own `ray.init()` would start
+    a local instance, and so does recur (a process merely running elsewhere on the host is not joined)."""
+    from ray._common.utils import get_ray_address_file  # where `ray start` writes its address
+
+    return not os.environ.get("RAY_ADDRESS") and not Path(get_ray_address_file(None)).exists()
+
+
 def _connect(settings: Settings) -> None:
     import ray
 
-    address = settings.ray_address or "auto"
+    address = settings.ray_address
     if ray.is_initialized():
         if _joined == [address] or settings.ray_address is None:
             return
         ray.shutdown()
     if settings.ray_address:
         _reachable(settings.ray_address)
+    elif _nothing_to_join() and not settings.quiet:
+        print(
+            f"--executor ray: no Ray cluster to join (no --ray-address, RECUR_RAY_ADDRESS or RAY_ADDRESS, "
+            f"none started by `ray start` here): starting a local one on this machine's {os.cpu_count()} "
+            "CPUs, stopped when this command ends",
+            file=sys.stderr,
+        )
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env |= {k: v for k, v in os.environ.items() if k.startswith("RECUR_") or k in FORWARDED}
     try:
@@ -102,8 +118,9 @@ def _connect(settings: Settings) -> None:
             configure_logging=False,
         )
     except (ConnectionError, RuntimeError, ValueError) as exc:
+        where = address or os.environ.get("RAY_ADDRESS") or "the address `ray start` left"
         raise RecurError(
-            f"--executor ray: no Ray cluster at {address} ({' '.join(str(exc).split())[:200]}); start one "
+            f"--executor ray: no Ray cluster at {where} ({' '.join(str(exc).split())[:200]}); start one "
             "with `ray start --head`, or give its address with --ray-address / RECUR_RAY_ADDRESS"
         ) from exc
     _joined[:] = [address]

@@ -9,6 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 
+from core.errors import RecurError
 from core.settings import Settings
 from db.engine import write_session
 from runtime import training_runs as runs
@@ -45,6 +46,12 @@ class Registered:
     reason: str
     metrics: dict
     fitted: Fitted
+
+
+def still_held(gone: str | None) -> None:
+    """In a gate: refuse to register a model of data the store no longer holds (`gone` says how it went)."""
+    if gone:
+        raise RecurError(f"{gone} while this run trained on it; nothing was registered (train again)")
 
 
 def library_versions() -> dict[str, str]:

@@ -4,12 +4,17 @@ dispatched as Ray tasks, and a node killed mid-run with its work retried elsewhe
 from __future__ import annotations
 
 import json
+import os
 import shlex
+import shutil
 import signal
 import subprocess
+import sys
+import tempfile
 import threading
 import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -160,3 +165,44 @@ def test_auto_tries_its_candidates_at_once_on_the_nodes(recur, ray_cluster):
     }
     assert len(nodes) == 2, shown  # the candidates were spread over both nodes
     assert len(recur.json("models", "list")) == 1  # one version: the best candidate, refit here
+
+
+def test_with_no_cluster_to_join_a_local_one_is_started_and_stopped(recur, tmp_path):
+    """No address anywhere and no `ray start` on this machine (a Ray temp folder of its own hides the
+    test cluster): as `ray.init()` does, the command starts a local instance, says so, runs its units
+    there as Ray tasks, and leaves no Ray process behind."""
+    for name, file in SUBJECTS.items():
+        recur("series", "ingest", DATA / file, "--name", name)
+    ray_tmp = Path(tempfile.mkdtemp(prefix="/tmp/rl"))  # short: Ray's socket paths are bounded
+    env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RECUR_RAY_ADDRESS")}
+    env |= {"RAY_TMPDIR": str(ray_tmp), "RECUR_HOME": str(recur.home), "PYTHONPATH": str(ROOT)}
+    try:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cli",
+                "--json",
+                "--executor",
+                "ray",
+                "forecast",
+                "train",
+                "--all",
+                *SMALL,
+            ],
+            env=env,
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert done.returncode == 0, done.stderr
+        assert "no Ray cluster to join" in done.stderr and "starting a local one" in done.stderr
+        rows = json.loads(done.stdout)
+        assert sorted(r["subject"] for r in rows) == sorted(SUBJECTS)
+        assert all(r["error"] is None and r["node"].startswith("ray:") for r in rows), rows
+        left = subprocess.run(["pgrep", "-f", str(ray_tmp)], capture_output=True, text=True).stdout
+        assert not left.split(), f"Ray processes left running: {left}"
+    finally:
+        subprocess.run(["pkill", "-9", "-f", str(ray_tmp)], check=False)
+        shutil.rmtree(ray_tmp, ignore_errors=True)
