@@ -2,8 +2,10 @@
 bare Keras fit, sampling speed against the window re-prediction loop, and time to the first character.
 
     python bench/textgen.py [--time-limit 1200] [--skip-train]
-    python bench/textgen.py --equal-time 600     # recur's train vs a bare Keras fit, same model and wall time
     python bench/textgen.py --streams --overlap  # sampling for 1, 4, 16, 64 streams; the memorisation check
+    python bench/textgen.py --side-by-side 600 [--corpus data/moby_dick.txt] [--back-to-back]
+        # `recur textgen train --preset cpu --time-limit 600` and a bare Keras loop of the same model, at
+        # once, each pinned to its own core (or one after the other with both cores)
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "data" / "tinyshakespeare.txt"
+BARE_LEARNING_RATE = 2e-3
 
 
 def train_cpu_preset(settings, time_limit: float) -> dict:
@@ -118,48 +121,94 @@ def sampling(settings) -> dict:
     return {"one_stream": rates[1], "streams_64": rates[64], "window_loop": loop, "ratio": rates[1] / loop}
 
 
-def equal_time(seconds: float) -> dict:
-    """recur's `train` with `--preset cpu` and a time limit against a bare Keras `fit` of the same model on
-    fixed windows, stopped after the same wall time at a batch; both scored on recur's 1,000-character
-    validation windows. Run back to back, recur first."""
+def bare_fit(seconds: float, corpus: Path) -> dict:
+    """A bare Keras loop of `--preset cpu`'s model: windows of seq_len re-cut at a random offset every
+    epoch, shuffled, batch 64, Adam at a constant BARE_LEARNING_RATE (2e-3: the reference run's rate, and
+    recur's until these runs measured better), no callbacks but a stop after `seconds` of fit's
+    wall time; then scored once on recur's validation windows (the corpus's last 10%, 1,000 characters
+    each)."""
     import keras
 
     from textgen.config import preset
-    from textgen.data import split
+    from textgen.data import split, windows
     from textgen.model import build
-    from textgen.train import train
     from textgen.vocab import Vocabulary
 
-    text = CORPUS.read_text()
+    text = corpus.read_text()
     vocab = Vocabulary.of(text)
-    cfg = replace(preset("cpu"), time_limit=seconds, epochs=1000)
+    cfg = preset("cpu")
     arrays = split(text, vocab, cfg)
-    ours = train(cfg, arrays, len(vocab))
-    ours_loss = float(min(ours.history["val_loss"]))
     keras.utils.set_random_seed(cfg.seed)
     model = build(cfg, len(vocab))
     model.compile(
-        optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
+        optimizer=keras.optimizers.Adam(BARE_LEARNING_RATE, clipnorm=5.0),
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
     )
+    steps = [0]
 
     class Stop(keras.callbacks.Callback):
         def on_train_batch_end(self, batch, logs=None):
+            steps[0] += 1
             if time.perf_counter() - started >= seconds:
                 self.model.stop_training = True
 
-    started = time.perf_counter()
-    model.fit(
-        arrays.x_train, arrays.y_train, batch_size=cfg.batch_size, epochs=1000, callbacks=[Stop()], verbose=0
-    )
-    bare_s = time.perf_counter() - started
-    bare_loss = float(model.evaluate(arrays.x_val, arrays.y_val, batch_size=cfg.batch_size, verbose=0))
+    rng, epochs, started = np.random.default_rng(cfg.seed), 0, time.perf_counter()
+    count = (len(arrays.train_ids) - cfg.seq_len) // cfg.seq_len
+    while time.perf_counter() - started < seconds:
+        x, y = windows(arrays.train_ids, cfg.seq_len, int(rng.integers(cfg.seq_len)))
+        epochs += 1
+        model.fit(x[:count], y[:count], batch_size=cfg.batch_size, epochs=1, callbacks=[Stop()], verbose=0)
+        if model.stop_training:
+            break
+    trained = time.perf_counter() - started
+    loss = float(model.evaluate(arrays.x_val, arrays.y_val, batch_size=cfg.batch_size, verbose=0))
+    chars = steps[0] * cfg.batch_size * cfg.seq_len
+    return {"val_loss": loss, "epochs": epochs, "seconds": trained, "chars_per_s": chars / trained}
+
+
+def _recur_train(home: Path, seconds: float, pin: list[str]) -> subprocess.Popen:
+    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    command = [*pin, sys.executable, "-m", "cli", "--json", "textgen", "train", "c", "--preset", "cpu"]
+    command += ["--time-limit", str(seconds)]
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def _bare(seconds: float, corpus: Path, pin: list[str]) -> subprocess.Popen:
+    command = [*pin, sys.executable, __file__, "--bare-fit", str(seconds), "--corpus", str(corpus)]
+    return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+
+def side_by_side(seconds: float, corpus: Path, back_to_back: bool) -> dict:
+    """recur's CLI and the bare loop for the same wall time: at once, each pinned to its own core
+    (`taskset -c 0` / `-c 1`), or one after the other with both cores (recur first)."""
+    import json
+
+    home = Path(tempfile.mkdtemp(prefix="recur-bench-"))
+    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    ingest = [sys.executable, "-m", "cli", "corpus", "ingest", str(corpus), "--name", "c"]
+    subprocess.run(ingest, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    try:
+        if back_to_back:
+            ours = _recur_train(home, seconds, []).communicate()[0]
+            bare = _bare(seconds, corpus, []).communicate()[0]
+        else:
+            recur_run = _recur_train(home, seconds, ["taskset", "-c", "0"])
+            bare_run = _bare(seconds, corpus, ["taskset", "-c", "1"])
+            ours, bare = recur_run.communicate()[0], bare_run.communicate()[0]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    r, b = json.loads(ours), json.loads(bare.decode().strip().splitlines()[-1])
+    how = "one after the other, both cores" if back_to_back else "at once, one core each"
+    print(f"{corpus.name}, {seconds:.0f} s, {how}:")
+    print("| | validation nats | epochs | training chars/s |\n|---|---:|---:|---:|")
+    print(f"| recur | {r['val_loss']:.4f} | {r['epochs']} | {r['chars_per_s']:,.0f} |")
+    print(f"| bare Keras | {b['val_loss']:.4f} | {b['epochs']} begun | {b['chars_per_s']:,.0f} |")
     print(
-        f"equal wall time ({seconds:.0f} s budget, --preset cpu model): recur {ours_loss:.4f} nats in "
-        f"{ours.seconds:.0f} s ({ours.epochs_run} epochs, the last cut short), bare fit {bare_loss:.4f} nats "
-        f"in {bare_s:.0f} s; ratio {ours_loss / bare_loss:.3f} (target <= 1.00)"
+        f"recur/bare: chars/s {r['chars_per_s'] / b['chars_per_s']:.3f} (target >= 0.98); validation "
+        f"{r['val_loss'] - b['val_loss']:+.4f} nats (target <= 0); recur's validations took "
+        f"{r['validation_s']:.0f} s"
     )
-    return {"recur": ours_loss, "recur_s": ours.seconds, "bare": bare_loss, "bare_s": bare_s}
+    return {"recur": r, "bare": b}
 
 
 def streams(length: int = 1000) -> dict:
@@ -259,17 +308,26 @@ def main() -> None:
     parser.add_argument("--time-limit", type=float, default=20 * 60)
     parser.add_argument("--home", type=Path, help="Keep the store here (default: a temporary directory).")
     parser.add_argument("--skip-train", action="store_true", help="Reuse the model trained in --home.")
-    parser.add_argument("--equal-time", type=float, help="Only: recur vs bare Keras for this many seconds.")
     parser.add_argument("--streams", action="store_true", help="Only: sampling speed for 1 to 64 streams.")
     parser.add_argument("--overlap", action="store_true", help="Only: the memorisation check on ~3.3 MB.")
+    parser.add_argument("--side-by-side", type=float, help="Only: recur's CLI and a bare loop, this many s.")
+    parser.add_argument("--back-to-back", action="store_true", help="--side-by-side one after the other.")
+    parser.add_argument("--corpus", type=Path, default=CORPUS, help="The corpus for --side-by-side.")
+    parser.add_argument("--bare-fit", type=float, help=argparse.SUPPRESS)  # the bare side's process
     args = parser.parse_args()
-    if args.equal_time or args.overlap or args.streams:  # the parts asked for, alone
+    if args.bare_fit:
+        import json
+
+        print(json.dumps(bare_fit(args.bare_fit, args.corpus)))
+        return
+    if args.side_by_side:
+        side_by_side(args.side_by_side, args.corpus.resolve(), args.back_to_back)
+        return
+    if args.overlap or args.streams:  # the parts asked for, alone
         if args.streams:
             streams()
         if args.overlap:
             overlap()
-        if args.equal_time:
-            equal_time(args.equal_time)
         return
     home = args.home or Path(tempfile.mkdtemp(prefix="recur-bench-"))
     from core.settings import Settings

@@ -89,6 +89,7 @@ def train_textgen(
             "val_bpc": bits(result.best_val_loss),
             "chars_per_s": result.chars_per_s,
             "seconds": result.seconds,
+            "validation_s": result.validation_s,
             "train_chars": int(arrays.x_train.size),
         }
         config = cfg.to_json() | {"vocabulary": vocab.chars, "resumed": resume}

@@ -14,11 +14,19 @@ from textgen.data import split
 from textgen.vocab import Vocabulary
 
 
-def test_the_learning_rate_follows_a_cosine_over_the_budget():
-    assert tt.cosine_share(0, 100) == pytest.approx(1.0)
-    assert tt.cosine_share(50, 100) == pytest.approx((1 + tt.MIN_LR_SHARE) / 2)
-    assert tt.cosine_share(100, 100) == pytest.approx(tt.MIN_LR_SHARE)
-    assert tt.cosine_share(250, 100) == pytest.approx(tt.MIN_LR_SHARE)  # never below, never negative
+def test_the_learning_rate_holds_then_decays_over_the_end_of_the_budget():
+    assert tt.budget_share(0, 100, 80) == tt.budget_share(79, 100, 80) == pytest.approx(1.0)
+    assert tt.budget_share(90, 100, 80) == pytest.approx((1 + tt.MIN_LR_SHARE) / 2)
+    assert tt.budget_share(100, 100, 80) == pytest.approx(tt.MIN_LR_SHARE)
+    assert tt.budget_share(250, 100, 80) == pytest.approx(tt.MIN_LR_SHARE)  # never below, never negative
+    assert tt.budget_share(50, 100, 0) == pytest.approx((1 + tt.MIN_LR_SHARE) / 2)  # from 0: a cosine
+
+
+def test_an_epoch_that_does_not_improve_starts_the_decay_early():
+    assert tt.decay_start(80, 30, improved=True) == 80
+    assert tt.decay_start(80, 30, improved=False) == 30  # decays over the 70 s left, not the last 20
+    assert tt.decay_start(30, 50, improved=False) == 30  # once begun, it keeps its start
+    assert tt.budget_share(65, 100, 30) == pytest.approx((1 + tt.MIN_LR_SHARE) / 2)
 
 
 def test_a_time_limit_is_honoured_to_within_five_percent(monkeypatch):

@@ -32,6 +32,11 @@ class TextGenConfig:
     seed: int = param(0, "Seed of the weights and the shuffling.")
     validation: float = param(0.1, "Share of the text held out at its end.")
     time_limit: float = param(0.0, "Stop after this many seconds of training (0: none).")
+    decay: float = param(
+        0.2,
+        "With --time-limit: the learning rate decays over this last share of it, or from the first epoch "
+        "that does not improve (before: constant).",
+    )
 
     def __post_init__(self) -> None:
         check_choices(self)
@@ -46,6 +51,8 @@ class TextGenConfig:
             ("--batch-size", self.batch_size, self.batch_size >= 1, "at least 1"),
             ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
+            ("--decay", self.decay, 0 < self.decay <= 1, "in (0, 1]"),
+            ("--learning-rate", self.learning_rate, 0 < self.learning_rate <= 1, "in (0, 1]"),
         ]
         check_options(checks)
 
@@ -70,6 +77,7 @@ PRESETS = {
         batch_size=64,
         epochs=40,
         dropout=0.1,
+        learning_rate=6e-3,
         time_limit=20 * 60,
     ),
     "gpu": TextGenConfig(
@@ -82,6 +90,7 @@ PRESETS = {
         dropout=0.35,
         patience=8,
         lr_patience=2,
+        decay=1.0,  # a cosine over the whole budget: this model overfits within it (bench/RESULTS.md)
         time_limit=5 * 60,
     ),
 }

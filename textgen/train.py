@@ -25,10 +25,11 @@ class TextTrainResult:
     history: dict[str, list[float]]
     epochs_run: int
     seconds: float
-    chars_per_s: float
+    chars_per_s: float  # characters a second of training (validation's time excluded)
     best_val_loss: float
     last_step_s: float = 0.0  # what the budget's last decision knew: a step's time (smoothed) and the
     last_validation_s: float = 0.0  # last validation's; a slower machine than measured overruns by these
+    validation_s: float = 0.0  # every validation's, together
 
 
 def bits(nats: float) -> float:
@@ -36,7 +37,7 @@ def bits(nats: float) -> float:
 
 
 PROGRESS_S = 10.0  # seconds between progress lines inside an epoch, when nobody watches a progress bar
-MIN_LR_SHARE = 0.05  # the cosine schedule over a time budget ends at this share of the learning rate
+MIN_LR_SHARE = 0.05  # the schedule over a time budget ends at this share of the learning rate
 
 
 def train(
@@ -50,7 +51,8 @@ def train(
 ) -> TextTrainResult:
     """Fit until early stopping, the epoch limit or the time limit. A time limit is a budget for training
     and validation together, checked after every step: the last epoch is cut short and still validated,
-    and the learning rate follows a cosine over the budget's wall time instead of halving on plateaus."""
+    and the learning rate holds, then decays by a half cosine over the budget's last `decay` share of wall
+    time (from the first epoch that does not improve, if earlier), instead of halving on plateaus."""
     import keras
 
     from textgen.model import build
@@ -91,10 +93,11 @@ def train(
         history,
         epochs,
         seconds,
-        chars / max(seconds, 1e-9),
+        chars / max(seconds - clock.validating, 1e-9),  # training's rate: validation excluded
         float(np.min(history["val_loss"])),
         clock.step_s,
         clock.validation_s,
+        clock.validating,
     )
 
 
@@ -121,11 +124,19 @@ def _progress(clock, step: int, now: float, limit: float, chars_per_step: int, s
     return {"epoch": clock.epoch, "step": step, "steps": steps, "chars_per_s": rate, "eta_s": max(left, 0.0)}
 
 
-def cosine_share(elapsed: float, budget: float) -> float:
-    """The share of the learning rate at `elapsed` seconds of a `budget`: 1 at the start, MIN_LR_SHARE at
-    the end, a half cosine between."""
-    done = min(max(elapsed / budget, 0.0), 1.0)
-    return MIN_LR_SHARE + (1 - MIN_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * done))
+def budget_share(elapsed: float, budget: float, decay_from: float) -> float:
+    """The share of the learning rate at `elapsed` seconds of a `budget`: 1 until `decay_from`, then a half
+    cosine down to MIN_LR_SHARE at the budget's end ("stable, then decay"; from 0, a cosine over it all)."""
+    span = max(budget - decay_from, 1e-9)
+    into = min(max(elapsed - decay_from, 0.0) / span, 1.0)
+    return MIN_LR_SHARE + (1 - MIN_LR_SHARE) * 0.5 * (1 + math.cos(math.pi * into))
+
+
+def decay_start(scheduled: float, elapsed: float, improved: bool) -> float:
+    """When the decay begins: at its scheduled second, or at the end of the first epoch whose validation
+    did not improve, if that comes first (the rate is too high to make progress: spend what is left of the
+    budget decaying it, rather than let early stopping end the run at the high rate)."""
+    return scheduled if improved else min(scheduled, elapsed)
 
 
 class _Clock:
@@ -143,6 +154,7 @@ class _Clock:
                 self.started = time.perf_counter()
                 self.steps, self.validating, self.reported = 0, 0.0, self.started
                 self.validation_s = validation_s  # estimated, then measured
+                self.decay_from, self.best = limit * (1 - cfg.decay), math.inf
 
             def on_train_begin(self, logs=None):
                 self.started = self.reported = self.last = time.perf_counter()
@@ -153,7 +165,7 @@ class _Clock:
 
             def on_train_batch_begin(self, batch, logs=None):
                 if limit:
-                    share = cosine_share(time.perf_counter() - self.started, limit)
+                    share = budget_share(time.perf_counter() - self.started, limit, self.decay_from)
                     self.model.optimizer.learning_rate.assign(cfg.learning_rate * share)
 
             def on_train_batch_end(self, batch, logs=None):
@@ -184,6 +196,9 @@ class _Clock:
                 logs = dict(logs or {})
                 logs["val_bpc"] = bits(logs.get("val_loss", float("nan")))
                 logs["seconds"] = time.perf_counter() - self.started
+                improved = logs.get("val_loss", math.inf) < self.best
+                self.best = min(self.best, logs.get("val_loss", math.inf))
+                self.decay_from = decay_start(self.decay_from, logs["seconds"], improved)
                 # another epoch that could only take a few steps before validating again is not worth it
                 if limit and limit - logs["seconds"] < self.validation_s + 3 * self.step_s:
                     self.model.stop_training = True
