@@ -90,6 +90,17 @@ def _nothing_to_join() -> bool:
     return not os.environ.get("RAY_ADDRESS") and not Path(get_ray_address_file(None)).exists()
 
 
+def _token_of_its_own() -> None:
+    """A local instance keeps Ray's token authentication, with a token of its own in this process's
+    environment (its workers inherit it) rather than the ~/.ray/auth_token Ray would write: that file
+    would switch on authentication for every later `ray start` on the machine, which clients given an
+    address do not use unless told (RAY_AUTH_MODE=token)."""
+    import secrets
+
+    if "RAY_AUTH_MODE" not in os.environ and not Path.home().joinpath(".ray", "auth_token").exists():
+        os.environ.setdefault("RAY_AUTH_TOKEN", secrets.token_hex(32))
+
+
 def _connect(settings: Settings) -> None:
     import ray
 
@@ -100,13 +111,15 @@ def _connect(settings: Settings) -> None:
         ray.shutdown()
     if settings.ray_address:
         _reachable(settings.ray_address)
-    elif _nothing_to_join() and not settings.quiet:
-        print(
-            f"--executor ray: no Ray cluster to join (no --ray-address, RECUR_RAY_ADDRESS or RAY_ADDRESS, "
-            f"none started by `ray start` here): starting a local one on this machine's {os.cpu_count()} "
-            "CPUs, stopped when this command ends",
-            file=sys.stderr,
-        )
+    elif _nothing_to_join():
+        _token_of_its_own()
+        if not settings.quiet:
+            print(
+                "--executor ray: no Ray cluster to join (no --ray-address, RECUR_RAY_ADDRESS or RAY_ADDRESS, "
+                f"none started by `ray start` here): starting a local one on this machine's {os.cpu_count()} "
+                "CPUs, stopped when this command ends",
+                file=sys.stderr,
+            )
     env = {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
     env |= {k: v for k, v in os.environ.items() if k.startswith("RECUR_") or k in FORWARDED}
     try:

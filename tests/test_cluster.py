@@ -176,6 +176,7 @@ def test_with_no_cluster_to_join_a_local_one_is_started_and_stopped(recur, tmp_p
     ray_tmp = Path(tempfile.mkdtemp(prefix="/tmp/rl"))  # short: Ray's socket paths are bounded
     env = {k: v for k, v in os.environ.items() if k not in ("RAY_ADDRESS", "RECUR_RAY_ADDRESS")}
     env |= {"RAY_TMPDIR": str(ray_tmp), "RECUR_HOME": str(recur.home), "PYTHONPATH": str(ROOT)}
+    env |= {"HOME": str(tmp_path)}  # where Ray would write a token that turns on auth for later clusters
     try:
         done = subprocess.run(
             [
@@ -201,6 +202,7 @@ def test_with_no_cluster_to_join_a_local_one_is_started_and_stopped(recur, tmp_p
         rows = json.loads(done.stdout)
         assert sorted(r["subject"] for r in rows) == sorted(SUBJECTS)
         assert all(r["error"] is None and r["node"].startswith("ray:") for r in rows), rows
+        assert not (tmp_path / ".ray" / "auth_token").exists()  # the instance's token stayed its own
         left = subprocess.run(["pgrep", "-f", str(ray_tmp)], capture_output=True, text=True).stdout
         assert not left.split(), f"Ray processes left running: {left}"
     finally:

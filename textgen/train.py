@@ -178,10 +178,7 @@ class _Clock:
                     self.model.stop_training = True
                 if on_progress is not None and now - self.reported >= PROGRESS_S:
                     self.reported = now
-                    on_progress(self.progress(batch + 1, now))
-
-            def progress(self, step: int, now: float) -> dict:
-                return _progress(self, step, now, limit, chars_per_step, steps_per_epoch)
+                    on_progress(_progress(self, batch + 1, now, limit, chars_per_step, steps_per_epoch))
 
             def on_test_begin(self, logs=None):
                 self.test_started = time.perf_counter()
@@ -196,8 +193,7 @@ class _Clock:
                 logs = dict(logs or {})
                 logs["val_bpc"] = bits(logs.get("val_loss", float("nan")))
                 logs["seconds"] = time.perf_counter() - self.started
-                improved = logs.get("val_loss", math.inf) < self.best
-                self.best = min(self.best, logs.get("val_loss", math.inf))
+                improved, self.best = logs["val_loss"] < self.best, min(self.best, logs["val_loss"])
                 self.decay_from = decay_start(self.decay_from, logs["seconds"], improved)
                 # another epoch that could only take a few steps before validating again is not worth it
                 if limit and limit - logs["seconds"] < self.validation_s + 3 * self.step_s:
