@@ -166,8 +166,7 @@ def bare_fit(seconds: float, corpus: Path) -> dict:
     return {"val_loss": loss, "epochs": epochs, "seconds": trained, "chars_per_s": chars / trained}
 
 
-def _recur_train(home: Path, seconds: float, pin: list[str]) -> subprocess.Popen:
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+def _recur_train(env: dict, seconds: float, pin: list[str]) -> subprocess.Popen:
     command = [*pin, sys.executable, "-m", "cli", "--json", "textgen", "train", "c", "--preset", "cpu"]
     command += ["--time-limit", str(seconds)]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -189,10 +188,10 @@ def side_by_side(seconds: float, corpus: Path, back_to_back: bool) -> dict:
     subprocess.run(ingest, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
     try:
         if back_to_back:
-            ours = _recur_train(home, seconds, []).communicate()[0]
+            ours = _recur_train(env, seconds, []).communicate()[0]
             bare = _bare(seconds, corpus, []).communicate()[0]
         else:
-            recur_run = _recur_train(home, seconds, ["taskset", "-c", "0"])
+            recur_run = _recur_train(env, seconds, ["taskset", "-c", "0"])
             bare_run = _bare(seconds, corpus, ["taskset", "-c", "1"])
             ours, bare = recur_run.communicate()[0], bare_run.communicate()[0]
     finally:
