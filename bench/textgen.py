@@ -6,6 +6,7 @@ bare Keras fit, sampling speed against the window re-prediction loop, and time t
     python bench/textgen.py --side-by-side 600 [--corpus data/moby_dick.txt] [--back-to-back]
         # `recur textgen train --preset cpu --time-limit 600` and a bare Keras loop of the same model, at
         # once, each pinned to its own core (or one after the other with both cores)
+    python bench/textgen.py --pair 1200 "" "--locked --input-dropout 0.1"  # two variants of --preset cpu
 """
 
 from __future__ import annotations
@@ -166,9 +167,9 @@ def bare_fit(seconds: float, corpus: Path) -> dict:
     return {"val_loss": loss, "epochs": epochs, "seconds": trained, "chars_per_s": chars / trained}
 
 
-def _recur_train(env: dict, seconds: float, pin: list[str]) -> subprocess.Popen:
+def _recur_train(env: dict, seconds: float, pin: list[str], options: str = "") -> subprocess.Popen:
     command = [*pin, sys.executable, "-m", "cli", "--json", "textgen", "train", "c", "--preset", "cpu"]
-    command += ["--time-limit", str(seconds)]
+    command += ["--time-limit", str(seconds), *options.split()]
     return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
@@ -177,15 +178,40 @@ def _bare(seconds: float, corpus: Path, pin: list[str]) -> subprocess.Popen:
     return subprocess.Popen(command, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
 
 
+def _store(corpus: Path) -> tuple[Path, dict]:
+    """A fresh store holding `corpus` as "c", and the environment that points recur at it."""
+    home = Path(tempfile.mkdtemp(prefix="recur-bench-"))
+    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
+    ingest = [sys.executable, "-m", "cli", "corpus", "ingest", str(corpus), "--name", "c"]
+    subprocess.run(ingest, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    return home, env
+
+
+def pair(seconds: float, corpus: Path, variants: list[str]) -> list[dict]:
+    """Two `textgen train --preset cpu` runs that differ in the options given (a regulariser and the
+    preset as it is, say), at once, each pinned to its own core, for the same wall time."""
+    import json
+
+    home, env = _store(corpus)
+    try:
+        runs = [_recur_train(env, seconds, ["taskset", "-c", str(i)], v) for i, v in enumerate(variants)]
+        out = [json.loads(run.communicate()[0]) for run in runs]
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
+    print(f"{corpus.name}, {seconds:.0f} s, at once, one core each, --preset cpu with:")
+    print("| options | validation nats | epochs | training chars/s |\n|---|---:|---:|---:|")
+    for options, r in zip(variants, out, strict=True):
+        print(f"| {options or '(none)'} | {r['val_loss']:.4f} | {r['epochs']} | {r['chars_per_s']:,.0f} |")
+    print(f"second - first: {out[1]['val_loss'] - out[0]['val_loss']:+.4f} nats")
+    return out
+
+
 def side_by_side(seconds: float, corpus: Path, back_to_back: bool) -> dict:
     """recur's CLI and the bare loop for the same wall time: at once, each pinned to its own core
     (`taskset -c 0` / `-c 1`), or one after the other with both cores (recur first)."""
     import json
 
-    home = Path(tempfile.mkdtemp(prefix="recur-bench-"))
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    ingest = [sys.executable, "-m", "cli", "corpus", "ingest", str(corpus), "--name", "c"]
-    subprocess.run(ingest, cwd=ROOT, env=env, check=True, stdout=subprocess.DEVNULL)
+    home, env = _store(corpus)
     try:
         if back_to_back:
             ours = _recur_train(env, seconds, []).communicate()[0]
@@ -312,12 +338,21 @@ def main() -> None:
     parser.add_argument("--side-by-side", type=float, help="Only: recur's CLI and a bare loop, this many s.")
     parser.add_argument("--back-to-back", action="store_true", help="--side-by-side one after the other.")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="The corpus for --side-by-side.")
+    parser.add_argument(
+        "--pair",
+        nargs=3,
+        metavar=("SECONDS", "OPTIONS_A", "OPTIONS_B"),
+        help="Only: two --preset cpu runs differing in these options, at once, one core each.",
+    )
     parser.add_argument("--bare-fit", type=float, help=argparse.SUPPRESS)  # the bare side's process
     args = parser.parse_args()
     if args.bare_fit:
         import json
 
         print(json.dumps(bare_fit(args.bare_fit, args.corpus)))
+        return
+    if args.pair:
+        pair(float(args.pair[0]), args.corpus.resolve(), args.pair[1:])
         return
     if args.side_by_side:
         side_by_side(args.side_by_side, args.corpus.resolve(), args.back_to_back)

@@ -33,8 +33,9 @@ def load_model(version: ModelVersion):
         )
     import keras
 
-    import classifier.networks  # noqa: F401  (these two register recur's custom layers)
+    import classifier.networks  # noqa: F401  (these three register recur's custom layers)
     import forecaster.networks  # noqa: F401
+    import textgen.layers  # noqa: F401
 
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "model.keras"

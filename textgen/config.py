@@ -24,7 +24,16 @@ class TextGenConfig:
     embedding: int = param(64, "Character embedding size.")
     seq_len: int = param(100, "Characters per training window.")
     dropout: float = param(0.0, "Dropout layers between recurrent layers.")
+    locked: bool = param(False, "--dropout keeps one mask across a window's steps (variational dropout).")
+    input_dropout: float = param(0.0, "Dropout on the character embeddings, one mask across a window.")
+    embedding_dropout: float = param(0.0, "Drops whole characters from a window, wherever they occur.")
+    weight_drop: float = param(0.0, "Dropout on the recurrent matrices (DropConnect), one mask a step.")
     batch_size: int = param(64, "Windows per training step.")
+    carry_state: bool = param(
+        False,
+        "Truncated backpropagation through time: each window starts from the state the previous one ended "
+        "in (a batch's rows read the text as that many streams).",
+    )
     epochs: int = param(30, "Upper bound; early stopping on validation loss decides.")
     learning_rate: float = param(2e-3, "Adam's learning rate.")
     patience: int = param(3, "Epochs without a better validation loss before training stops.")
@@ -49,12 +58,16 @@ class TextGenConfig:
             ("--patience", self.patience, self.patience >= 1, "at least 1"),
             ("lr_patience", self.lr_patience, self.lr_patience >= 1, "at least 1"),
             ("--batch-size", self.batch_size, self.batch_size >= 1, "at least 1"),
-            ("--dropout", self.dropout, 0 <= self.dropout < 1, "in [0, 1)"),
+            *[(f"--{k.replace('_', '-')}", v, 0 <= v < 1, "in [0, 1)") for k, v in self._rates().items()],
             ("--validation", self.validation, 0 < self.validation < 0.5, "in (0, 0.5)"),
             ("--decay", self.decay, 0 < self.decay <= 1, "in (0, 1]"),
             ("--learning-rate", self.learning_rate, 0 < self.learning_rate <= 1, "in (0, 1]"),
         ]
         check_options(checks)
+
+    def _rates(self) -> dict[str, float]:
+        names = ("dropout", "input_dropout", "embedding_dropout", "weight_drop")
+        return {k: getattr(self, k) for k in names}
 
     def to_json(self) -> dict:
         return asdict(self)

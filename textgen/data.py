@@ -34,6 +34,13 @@ def windows(ids: np.ndarray, seq_len: int, offset: int = 0) -> tuple[np.ndarray,
     return x, y
 
 
+def streams(rows: np.ndarray, batch: int) -> np.ndarray:
+    """Consecutive windows laid out for truncated backpropagation through time: row j of batch i+1
+    continues row j of batch i, so the text is read as `batch` contiguous streams side by side."""
+    per = len(rows) // batch
+    return rows[: per * batch].reshape(batch, per, -1).transpose(1, 0, 2).reshape(per * batch, -1)
+
+
 def split(text: str, vocab: Vocabulary, cfg: TextGenConfig) -> Arrays:
     """The last `validation` share of the text is held out (chronologically, not shuffled)."""
     needed = (MIN_WINDOWS * 2) * (cfg.seq_len + 1)

@@ -14,7 +14,7 @@ import numpy as np
 
 from core.smoke import smoke_callbacks, smoke_rows
 from textgen.config import TextGenConfig
-from textgen.data import Arrays, windows
+from textgen.data import Arrays, streams, windows
 
 LN2 = math.log(2)
 
@@ -55,34 +55,29 @@ def train(
     time (from the first epoch that does not improve, if earlier), instead of halving on plateaus."""
     import keras
 
-    from textgen.model import build
-
-    keras.utils.set_random_seed(cfg.seed)
-    model = build(cfg, vocab_size)
-    if initial_weights is not None:
-        model.set_weights(initial_weights)
-    model.compile(
-        optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0),
-        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-    )
     rows = smoke_rows(cfg.batch_size)
     if rows:
         arrays = replace(arrays, x_val=arrays.x_val[:rows], y_val=arrays.y_val[:rows])
-    batches = shifted_windows(arrays.train_ids, cfg.seq_len, cfg.batch_size, cfg.seed)
+    batches = shifted_windows(arrays.train_ids, cfg.seq_len, cfg.batch_size, cfg.seed, cfg.carry_state)
+    model, trained = _models(cfg, vocab_size, batches.batch, initial_weights)
     val_batches = -(-len(arrays.x_val) // cfg.batch_size)
     per_val_batch = _validation_cost(model, arrays, cfg.batch_size) if cfg.time_limit and not rows else 0.0
     clock = _Clock(cfg, batches, val_batches * per_val_batch, on_epoch, on_progress)
     callbacks = [keras.callbacks.EarlyStopping(patience=cfg.patience, restore_best_weights=True), clock]
     if not cfg.time_limit:
         callbacks.append(keras.callbacks.ReduceLROnPlateau(factor=0.5, patience=cfg.lr_patience, min_lr=1e-4))
-    fit = model.fit(
+    validation = {"validation_data": (arrays.x_val, arrays.y_val), "validation_batch_size": cfg.batch_size}
+    if cfg.carry_state:  # the stateful model validates through its stateless twin (any number of rows)
+        callbacks.insert(0, _carried(model, arrays, cfg.batch_size, clock))
+        validation = {}
+    fit = trained.fit(
         batches,
-        validation_data=(arrays.x_val, arrays.y_val),
-        validation_batch_size=cfg.batch_size,
         epochs=cfg.epochs,
         callbacks=[*callbacks, *smoke_callbacks()],
         verbose=verbose,
+        **validation,
     )
+    model.set_weights(trained.get_weights())
     seconds = time.perf_counter() - clock.started
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     history["val_bpc"] = [bits(v) for v in history.get("val_loss", [])]
@@ -99,6 +94,45 @@ def train(
         clock.validation_s,
         clock.validating,
     )
+
+
+def _models(cfg: TextGenConfig, vocab_size: int, batch: int, initial_weights: list | None):
+    """The model scored, saved and exported, and the one trained: the same, or with the state carried,
+    a stateful twin for batches of `batch` rows (same weights). Both compiled."""
+    import keras
+
+    from textgen.model import build
+
+    keras.utils.set_random_seed(cfg.seed)
+    model = build(cfg, vocab_size)
+    trained = build(cfg, vocab_size, batch) if cfg.carry_state else model
+    trained.set_weights(initial_weights if initial_weights is not None else model.get_weights())
+    loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    model.compile(loss=loss)
+    trained.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0), loss=loss)
+    return model, trained
+
+
+def _carried(scored, arrays: Arrays, batch_size: int, clock):
+    """With the state carried: every epoch starts from zero state, and ends validated by `scored` (the
+    stateless model) given the trained weights; the loss goes into the epoch's logs before early stopping,
+    the clock and the history read them."""
+    import keras
+
+    class Carried(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            for layer in self.model.layers:
+                if getattr(layer, "stateful", False):
+                    layer.reset_states()
+
+        def on_epoch_end(self, epoch, logs=None):
+            clock.on_test_begin()
+            scored.set_weights(self.model.get_weights())
+            x, y = arrays.x_val, arrays.y_val
+            logs["val_loss"] = float(scored.evaluate(x, y, batch_size=batch_size, verbose=0))
+            clock.on_test_end()
+
+    return Carried()
 
 
 def _validation_cost(model, arrays: Arrays, batch_size: int) -> float:
@@ -204,10 +238,11 @@ class _Clock:
         return Clock()
 
 
-def shifted_windows(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
+def shifted_windows(ids: np.ndarray, seq_len: int, batch_size: int, seed: int, carried: bool = False):
     """Batches of training windows, re-cut at a random offset and reshuffled after every epoch. The number
     of windows is the same for every offset (those that fit after the largest one), and batches are full
-    (the shuffled remainder waits for another epoch), so every step has one shape."""
+    (the shuffled remainder waits for another epoch), so every step has one shape. `carried`: not
+    shuffled but laid out as streams (`data.streams`), each batch the next window of every stream."""
     import keras
 
     class Shifted(keras.utils.PyDataset):
@@ -231,6 +266,8 @@ def shifted_windows(ids: np.ndarray, seq_len: int, batch_size: int, seed: int):
             offset = int(self.rng.integers(min(seq_len, spare + 1)))
             x, y = windows(ids, seq_len, offset)
             self.x, self.y = x[: self.count], y[: self.count]
-            self.order = self.rng.permutation(self.count)
+            if carried:
+                self.x, self.y = streams(self.x, self.batch), streams(self.y, self.batch)
+            self.order = np.arange(len(self.x)) if carried else self.rng.permutation(self.count)
 
     return Shifted()
