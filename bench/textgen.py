@@ -6,7 +6,7 @@ bare Keras fit, sampling speed against the window re-prediction loop, and time t
     python bench/textgen.py --side-by-side 600 [--corpus data/moby_dick.txt] [--back-to-back]
         # `recur textgen train --preset cpu --time-limit 600` and a bare Keras loop of the same model, at
         # once, each pinned to its own core (or one after the other with both cores)
-    python bench/textgen.py --pair 1200 "" "--locked --input-dropout 0.1"  # two variants of --preset cpu
+    python bench/textgen.py --pair 1200 -- "" "--carry-state"  # two variants of --preset cpu, one core each
 """
 
 from __future__ import annotations
@@ -338,12 +338,8 @@ def main() -> None:
     parser.add_argument("--side-by-side", type=float, help="Only: recur's CLI and a bare loop, this many s.")
     parser.add_argument("--back-to-back", action="store_true", help="--side-by-side one after the other.")
     parser.add_argument("--corpus", type=Path, default=CORPUS, help="The corpus for --side-by-side.")
-    parser.add_argument(
-        "--pair",
-        nargs=3,
-        metavar=("SECONDS", "OPTIONS_A", "OPTIONS_B"),
-        help="Only: two --preset cpu runs differing in these options, at once, one core each.",
-    )
+    parser.add_argument("--pair", type=float, help="Only: two --preset cpu runs, this many s, at once.")
+    parser.add_argument("variants", nargs="*", help="--pair's two option strings, after --.")
     parser.add_argument("--bare-fit", type=float, help=argparse.SUPPRESS)  # the bare side's process
     args = parser.parse_args()
     if args.bare_fit:
@@ -352,7 +348,9 @@ def main() -> None:
         print(json.dumps(bare_fit(args.bare_fit, args.corpus)))
         return
     if args.pair:
-        pair(float(args.pair[0]), args.corpus.resolve(), args.pair[1:])
+        if len(args.variants) != 2:
+            parser.error('--pair takes two option strings after --: --pair 1200 -- "" "--carry-state"')
+        pair(args.pair, args.corpus.resolve(), args.variants)
         return
     if args.side_by_side:
         side_by_side(args.side_by_side, args.corpus.resolve(), args.back_to_back)

@@ -88,3 +88,41 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
         f"{copied} characters]",
         err=True,
     )
+
+
+@textgen.command("score")
+@click.argument("corpus")
+@click.argument("file", type=click.Path(dir_okay=False))
+@click.option("--version", type=int, help="Model version; default: the corpus's champion.")
+@click.option(
+    "--unknown",
+    type=click.Choice(["error", "skip"]),
+    default="error",
+    show_default=True,
+    help="Characters the model never saw: refuse, or drop them.",
+)
+@click.option("--per-line", is_flag=True, help="Also each line's nats and bits per character.")
+@pass_settings
+def textgen_score(settings: Settings, corpus: str, file: str, **options) -> None:
+    """How likely a text is under a corpus's generator: nats and bits per character, each character given
+    all before it (lower: it reads more like the corpus). Nothing is stored.
+
+    \b
+    Examples:
+      recur textgen score shakespeare data/moby_dick.txt
+      recur textgen score shakespeare lines.txt --per-line
+    """
+    from pipelines.sampling import score_file
+
+    out = score_file(settings, corpus, file, **options)
+    if settings.json:
+        emit(settings, out)
+        return
+    for row in out.get("lines", []):
+        shown = "-" if row["nats"] is None else f"{row['nats']:.3f}"
+        click.echo(f"{row['line']:>6}  {shown:>6} nats  {row['text'][:70]}")
+    skipped = f"; {out['skipped']} unknown characters skipped" if out["skipped"] else ""
+    click.echo(
+        f"{out['file']}: {out['nats']:.4f} nats = {out['bits']:.4f} bits per character over "
+        f"{out['chars']:,} characters (version {out['version']}{skipped})"
+    )

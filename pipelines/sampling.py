@@ -22,7 +22,7 @@ from db.generators import sampling_inputs
 from textgen import overlap
 from textgen.batching import Deliver, Job, run_alone
 from textgen.config import SampleRequest
-from textgen.sampler import CharModel, SamplingParams
+from textgen.sampler import CharModel, SamplingParams, score
 from textgen.vocab import Vocabulary
 
 
@@ -108,10 +108,13 @@ def prompt_of(loaded: LoadedGenerator, prompt: str, unknown: str) -> tuple[np.nd
     return ids, loaded.vocab.decode(ids) if prompt else ""
 
 
-def job_of(prompt_ids: np.ndarray, req: SampleRequest, deliver: Deliver | None = None) -> Job:
-    """A seeded request as a job for the sampler (`deliver` gets each stream's final characters)."""
+def job_of(
+    prompt_ids: np.ndarray, req: SampleRequest, deliver: Deliver | None = None, logprobs: int | None = None
+) -> Job:
+    """A seeded request as a job for the sampler (`deliver` gets each stream's final characters; with
+    `logprobs`, each character made is scored with that many alternatives)."""
     sampling = SamplingParams(req.temperature, req.top_k or 0, req.top_p)
-    return Job(prompt_ids, req.n, req.length, sampling, req.seed, stops_of(req.stop), deliver)
+    return Job(prompt_ids, req.n, req.length, sampling, req.seed, stops_of(req.stop), deliver, logprobs)
 
 
 def stops_of(stop: str | list[str] | None) -> tuple[str, ...]:
@@ -201,3 +204,68 @@ def store_samples(settings: Settings, batch: list[Made]) -> list[list[int]]:
         session.add_all([r for request in rows for r in request])
         session.flush()
         return [[r.id for r in request] for request in rows]
+
+
+def prompt_scores(loaded: LoadedGenerator, prompt: str, top: int) -> list:
+    """A prompt's characters under the model, as the service's logprobs give them: None for the first
+    (nothing comes before it), then (log-probability, {character: log-probability} of the `top`
+    likeliest) for each, given those before it."""
+    if not prompt:
+        return []
+    chars = loaded.vocab.chars
+    scored = score(loaded.model, loaded.vocab.prompt_ids(prompt, "error"), top)
+    rest = [
+        (float(lp), {chars[i]: float(v) for i, v in zip(ids, lps, strict=True)})
+        for lp, ids, lps in zip(scored.logprobs, scored.top_ids, scored.top_logprobs, strict=True)
+    ]
+    return [None, *rest]
+
+
+def score_file(
+    settings: Settings, corpus: str, path, version: int | None = None, unknown: str = "error", per_line=False
+) -> dict:
+    """How likely a text is under a corpus's generator: nats and bits per character, each character given
+    all before it (the state carried through the file; the first character has nothing before it and is
+    not counted), and with `per_line` each line's (a line owns the newline that ends it)."""
+    from pathlib import Path
+
+    from db.corpus import read_texts
+
+    if not Path(path).is_file():
+        raise InputError(f"{path}: not a file; `textgen score` reads one text file")
+    text = read_texts(Path(path))[0].text
+    loaded = load(settings, corpus, version)
+    missing = loaded.vocab.unknown(text)
+    if missing and unknown == "error":
+        at = min(text.index(c) for c in missing)
+        line, column = text.count("\n", 0, at) + 1, at - text.rfind("\n", 0, at)
+        raise InputError(
+            f"{path}: line {line}, column {column}: {text[at]!r} is a character version {loaded.version} "
+            f"never saw ({len(missing)} such: {', '.join(map(repr, missing[:10]))}); "
+            "--unknown skip drops them"
+        )
+    kept = "".join(c for c in text if c not in set(missing))
+    if len(kept) < 2:
+        raise InputError(f"{path}: fewer than 2 characters to score (the first has no context)")
+    scored = score(loaded.model, loaded.vocab.encode(kept))
+    out = {"corpus": corpus, "version": loaded.version, "file": str(path), **_rate(-scored.logprobs)}
+    out["skipped"] = len(text) - len(kept)
+    if per_line:
+        out["lines"] = _per_line(kept, -scored.logprobs)
+    return out
+
+
+def _rate(nats: np.ndarray) -> dict:
+    mean = float(nats.mean()) if len(nats) else None
+    return {"chars": len(nats), "nats": mean, "bits": mean / np.log(2) if mean is not None else None}
+
+
+def _per_line(text: str, nats: np.ndarray) -> list[dict]:
+    """Each line's characters' figures (`nats[i]` is character i + 1's); the first line's first
+    character has none."""
+    lines, start = [], 0
+    for number, line in enumerate(text.splitlines(keepends=True), start=1):
+        part = nats[max(start - 1, 0) : start + len(line) - 1]
+        lines.append({"line": number, **_rate(part), "text": line.rstrip("\n")})
+        start += len(line)
+    return lines

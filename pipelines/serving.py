@@ -8,12 +8,13 @@ from __future__ import annotations
 import threading
 import time
 from collections import OrderedDict
+from collections.abc import Callable
 from concurrent.futures import Future
 from dataclasses import dataclass
 
 from threadpoolctl import threadpool_limits
 
-from core.errors import InputError
+from core.errors import InputError, RecurError
 from core.settings import Settings
 from pipelines.sampling import LoadedGenerator, copied_runs, corpus_index, load, measured, store_samples
 from textgen.batching import Batcher, Job
@@ -145,9 +146,25 @@ class Generators:
                 "steps": loop.batcher.steps,
                 "peak_streams": loop.batcher.peak_rows,
                 "streams": loop.batcher.rows,
+                "jobs": len(loop.batcher.jobs),
+                "pending": len(loop.pending),
             }
             for loop in loops
         ]
+
+    def warm(self, say: Callable[[str], None]) -> None:
+        """Load the champions of the corpora most recently trained (as many as are kept loaded) and their
+        corpus indexes, so the first requests wait for neither; a version that fails to load is named and
+        left for its requests to report."""
+        from pipelines.api import corpora
+
+        found = [r for r in corpora(self.settings) if r["champion"]]
+        found.sort(key=lambda r: r["champion"]["version"], reverse=True)
+        for row in found[:KEPT]:
+            try:
+                self.index(self.resolve(row["name"]))
+            except RecurError as exc:
+                say(f"recur serve: {row['name']} not loaded: {exc}")
 
     def index(self, loop: ModelLoop) -> CorpusIndex:
         """The training text's suffix index, for each sample's longest copied run."""

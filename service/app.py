@@ -3,20 +3,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.exceptions import HTTPException
 
 from core.settings import Settings
 from pipelines.serving import Generators
-from service import completions, dashboard, data
+from service import completions, dashboard, data, operations
 from service.config import ServeOptions
 from service.guard import Guard
 from service.http import ApiError, error_response
+from service.metrics import Counted, Metrics
+from service.operations import warming
 
 
-def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
+def create_app(settings: Settings, options: ServeOptions, say: Callable[[str], None] = print) -> FastAPI:
     app = FastAPI(
+        lifespan=warming(say),
         title="recur",
         version="0.1.0",
         summary="Forecasts, runs and text generation from a recur store.",
@@ -25,9 +30,12 @@ def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
     )
     app.state.settings, app.state.options = settings, options
     app.state.generators = Generators(settings)
+    app.state.metrics = Metrics(app.state.generators)
+    app.state.ready = False
     app.include_router(completions.router)
     app.include_router(data.router)
     app.include_router(dashboard.router)
+    app.include_router(operations.router)
     app.add_exception_handler(ApiError, lambda _r, exc: error_response(exc))
     app.add_exception_handler(RequestValidationError, _invalid)
     app.add_exception_handler(HTTPException, _http)
@@ -51,6 +59,7 @@ def create_app(settings: Settings, options: ServeOptions) -> FastAPI:
             allow_headers=["Authorization", "Content-Type"],
         )
     app.add_middleware(Guard, token=options.token, max_body=options.max_body)
+    app.add_middleware(Counted, metrics=app.state.metrics)  # outermost: refusals are counted too
     return app
 
 

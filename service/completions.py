@@ -13,12 +13,16 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import State
 from starlette.responses import Response, StreamingResponse
 
 from core.errors import InputError, RecurError
-from pipelines.sampling import job_of, prompt_of
-from pipelines.serving import Generators, ModelLoop
+from pipelines.sampling import job_of, prompt_of, prompt_scores
+from pipelines.serving import ModelLoop
+from service import logprobs as lp
 from service.http import ApiError, dumps, from_recur
+from service.logprobs import MAX_LOGPROBS
+from service.metrics import Timer
 from service.outbox import Outbox
 from textgen.config import MAX_TEMPERATURE, SampleRequest
 
@@ -32,14 +36,16 @@ class StreamOptions(BaseModel):
 
 
 class CompletionRequest(BaseModel):
-    """OpenAI's completion request; what recur does not do (echo, logprobs, best_of > 1, penalties, a
-    suffix, logit_bias) is refused with 400 rather than silently ignored."""
+    """OpenAI's completion request; what recur does not do (best_of > 1, penalties, a suffix, logit_bias)
+    is refused with 400 rather than silently ignored."""
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
     model: str = Field(description="A corpus (its champion generator) or corpus@version.")
     prompt: str | list[str] = Field("", description="Text the samples continue (one prompt a request).")
-    length: int = Field(16, ge=1, alias="max_tokens", description="Characters per sample.")
+    length: int = Field(
+        16, ge=0, alias="max_tokens", description="Characters per sample (0 with echo: score the prompt)."
+    )
     temperature: Number = Field(1.0, ge=0, le=MAX_TEMPERATURE, description="0 is greedy.")
     top_p: Number = Field(1.0, gt=0, le=1)
     top_k: int | None = Field(None, ge=1, description="recur's addition: the k likeliest characters only.")
@@ -52,8 +58,13 @@ class CompletionRequest(BaseModel):
         "error", description="recur's addition: prompt characters the model never saw: refuse or drop."
     )
     user: str | None = None
-    echo: bool = False
-    logprobs: int | None = None
+    echo: bool = Field(False, description="Return the prompt before each sample (with logprobs, scored).")
+    logprobs: int | None = Field(
+        None,
+        ge=0,
+        le=MAX_LOGPROBS,
+        description="Each character's log-probability and the k likeliest at its place (nats).",
+    )
     best_of: int | None = None
     suffix: str | None = None
     presence_penalty: Number = 0.0
@@ -63,8 +74,6 @@ class CompletionRequest(BaseModel):
     def check(self, max_tokens: int, max_n: int) -> str:
         """The limits of this service and what it does not do; the one prompt."""
         unsupported = [
-            ("echo", self.echo),
-            ("logprobs", self.logprobs is not None),
             ("best_of", self.best_of not in (None, 1)),
             ("suffix", self.suffix is not None),
             ("presence_penalty", self.presence_penalty != 0),
@@ -74,6 +83,12 @@ class CompletionRequest(BaseModel):
         for name, used in unsupported:
             if used:
                 raise ApiError(400, f"{name} is not supported by recur's character models", name)
+        if self.length == 0 and not self.echo:
+            raise ApiError(
+                400,
+                'max_tokens 0 makes nothing; with "echo": true it returns (and scores) the prompt',
+                "max_tokens",
+            )
         if self.length > max_tokens:
             raise ApiError(
                 400,
@@ -96,40 +111,64 @@ class CompletionRequest(BaseModel):
     def sample_request(self, prompt: str) -> SampleRequest:
         """The request as `textgen sample` makes it (max_tokens is its length), seeded; `check` has held
         it to this service's caps."""
-        caps = {"max_length": self.length, "max_n": self.n}
-        return SampleRequest(prompt=prompt, **self.model_dump(include=SAMPLED), **caps).seeded()
+        caps = {"max_length": max(self.length, 1), "max_n": self.n}
+        sampled = self.model_dump(include=SAMPLED) | {"length": max(self.length, 1)}
+        return SampleRequest(prompt=prompt, **sampled, **caps).seeded()
 
 
 SAMPLED = {"length", "temperature", "top_k", "top_p", "n", "seed", "stop", "unknown"}
 
 
 class Completion:
-    """One request in flight: its job in a model's loop, and the stored result once it ends."""
+    """One request in flight: its job in a model's loop (none with max_tokens 0), and the stored result
+    once it ends."""
 
-    def __init__(self, body: CompletionRequest, loop: ModelLoop, prompt: str, generators: Generators) -> None:
-        self.body, self.loop, self.generators = body, loop, generators
+    def __init__(self, body: CompletionRequest, loop: ModelLoop, prompt: str, state: State) -> None:
+        self.body, self.loop, self.generators = body, loop, state.generators
+        self.timer = Timer(state.metrics)
         self.prompt_ids, self.prompt = prompt_of(loop.loaded, prompt, body.unknown)
         self.outbox = Outbox(asyncio.get_running_loop())
         self.request = body.sample_request(prompt)
-        deliver = lambda k, text, finish: self.outbox.put((k, text, finish))  # noqa: E731
-        self.job = job_of(self.prompt_ids, self.request, deliver)
+        self.sent = [0] * body.n  # characters delivered per stream (on the loop's thread)
+        made = body.length > 0
+        self.job = job_of(self.prompt_ids, self.request, self._deliver, body.logprobs) if made else None
         self.id = f"cmpl-{secrets.token_hex(12)}"
         self.created = int(time.time())
         self.model = f"{loop.corpus}@{loop.loaded.version}"
         self.kept: dict | None = None
+        self.echoed: dict | None = None  # the prompt's logprobs block, with echo and logprobs
 
-    def start(self) -> None:
-        self.loop.submit(self.job)
+    def _deliver(self, k: int, text: str, finish: str | None) -> None:
+        """On the model loop's thread, as each stream's characters become final: the text, and the scores
+        recorded for exactly those characters."""
+        if text:
+            self.timer.first()
+        scores = None
+        if self.body.logprobs is not None:
+            scores = self.job.scores[k][self.sent[k] : self.sent[k] + len(text)]
+        self.sent[k] += len(text)
+        self.outbox.put((k, text, finish, scores))
+
+    async def start(self) -> None:
+        if self.body.echo and self.body.logprobs is not None:
+            top = self.body.logprobs
+            scores = await run_in_threadpool(prompt_scores, self.loop.loaded, self.prompt, top)
+            self.echoed = lp.block(self.prompt, scores, 0)
+        if self.job is not None:
+            self.loop.submit(self.job)
 
     def keep(self) -> dict:
         """Store the samples (once): their ids and longest copied runs."""
+        if self.kept is None and self.job is None:
+            self.kept = {"ids": [], "samples": [{"text": "", "finish_reason": "length"}] * self.body.n}
         if self.kept is None:
             params = self.request.stored() | {"via": "api"}
             self.kept = self.generators.keep(self.loop, self.prompt, self.job, params)
+        self.timer.end(self.usage()["completion_tokens"], len(self.kept["ids"]))
         return self.kept
 
     def usage(self) -> dict:
-        made = sum(len(t) for t in self.job.outputs)
+        made = sum(len(t) for t in self.job.outputs) if self.job else 0
         return {
             "prompt_tokens": len(self.prompt_ids),
             "completion_tokens": made,
@@ -141,61 +180,86 @@ class Completion:
 
     def extras(self, kept: dict) -> dict:
         return {
-            "seed": self.job.seed,
+            "seed": self.request.seed,
             "sample_ids": kept["ids"],
-            "longest_copied": [s["longest_copied"]["length"] for s in kept["samples"]],
+            "longest_copied": [
+                s["longest_copied"]["length"] for s in kept["samples"] if "longest_copied" in s
+            ],
         }
 
+    def _echo(self) -> str:
+        return self.prompt if self.body.echo else ""
+
+    def logprobs(self, text: str, scores: list | None, offset: int) -> dict | None:
+        """A piece of a choice's generated text, starting `offset` characters into the generated text."""
+        if self.body.logprobs is None:
+            return None
+        return lp.block(text, scores or [], len(self._echo()) + offset)
+
     def whole(self, kept: dict) -> dict:
-        choices = [
-            {"text": s["text"], "index": k, "logprobs": None, "finish_reason": s["finish_reason"]}
-            for k, s in enumerate(kept["samples"])
-        ]
+        choices = []
+        for k, s in enumerate(kept["samples"]):
+            scores = self.job.scores[k] if self.job else []
+            logprobs = self.logprobs(s["text"], scores, 0)
+            if logprobs is not None and self.echoed is not None:
+                logprobs = lp.merged(self.echoed, logprobs)
+            choice = {"text": self._echo() + s["text"], "index": k, "logprobs": logprobs}
+            choices.append(choice | {"finish_reason": s["finish_reason"]})
         return self.head() | {"choices": choices, "usage": self.usage(), "recur": self.extras(kept)}
 
     async def finished(self) -> None:
         ended = 0
-        while ended < self.job.n:
-            ended += sum(1 for _k, _t, finish in await self.outbox.take() if finish is not None)
+        while self.job is not None and ended < self.job.n:
+            ended += sum(1 for item in await self.outbox.take() if item[2] is not None)
+
+    def _echoes(self):
+        """With echo, each stream's first chunk: the prompt (and its logprobs)."""
+        finish = None if self.job else "length"
+        for k in range(self.body.n):
+            choice = {"text": self.prompt, "index": k, "logprobs": self.echoed, "finish_reason": finish}
+            yield sse(self.head() | {"choices": [choice]})
 
     async def events(self):
-        """Server-sent events: a chunk per stream as its characters become final (what arrived since the
-        last chunk, together), each stream's finish reason, then usage and recur's ids, then [DONE]."""
-        ended = 0
+        """Server-sent events: the echoed prompts; a chunk per stream as its characters become final (what
+        arrived since the last chunk, together), each stream's finish reason, then usage and recur's ids,
+        then [DONE]."""
+        ended, streamed = 0, [0] * self.body.n
         try:
-            while ended < self.job.n:
+            if self.body.echo:
+                for event in self._echoes():
+                    yield event
+            while self.job is not None and ended < self.job.n:
                 pieces: dict[int, list] = {}
-                for k, text, finish in await self.outbox.take():
-                    got = pieces.setdefault(k, ["", None])
+                for k, text, finish, scores in await self.outbox.take():
+                    got = pieces.setdefault(k, ["", None, []])
                     got[0] += text
                     got[1] = finish or got[1]
-                for k, (text, finish) in sorted(pieces.items()):
+                    got[2] += scores or []
+                for k, (text, finish, scores) in sorted(pieces.items()):
                     ended += finish is not None
-                    choice = {"text": text, "index": k, "logprobs": None, "finish_reason": finish}
+                    logprobs = self.logprobs(text, scores, streamed[k])
+                    streamed[k] += len(text)
+                    choice = {"text": text, "index": k, "logprobs": logprobs, "finish_reason": finish}
                     yield sse(self.head() | {"choices": [choice]})
                 if ended < self.job.n:  # at most ~100 events a second: a character each would cost more
                     await asyncio.sleep(GATHER_S)  # than making it (the first one still goes at once)
-            if self.job.error:
-                yield sse(
-                    {
-                        "error": {
-                            "message": self.job.error,
-                            "type": "server_error",
-                            "param": None,
-                            "code": None,
-                        }
-                    }
-                )
-            kept = await run_in_threadpool(self.keep)
-            tail = self.head() | {"choices": [], "recur": self.extras(kept)}
-            if self.body.stream_options and self.body.stream_options.include_usage:
-                tail["usage"] = self.usage()
-            yield sse(tail)
-            yield "data: [DONE]\n\n"
+            async for event in self._tail():
+                yield event
         finally:
-            if self.kept is None:  # the client went away: stop generating, keep what was made
+            if self.kept is None and self.job is not None:  # the client went away: stop, keep what was made
                 self.job.cancelled = True
                 asyncio.get_running_loop().run_in_executor(None, self.keep)
+
+    async def _tail(self):
+        if self.job is not None and self.job.error:
+            error = {"message": self.job.error, "type": "server_error", "param": None, "code": None}
+            yield sse({"error": error})
+        kept = await run_in_threadpool(self.keep)
+        tail = self.head() | {"choices": [], "recur": self.extras(kept)}
+        if self.body.stream_options and self.body.stream_options.include_usage:
+            tail["usage"] = self.usage()
+        yield sse(tail)
+        yield "data: [DONE]\n\n"
 
 
 def sse(data: dict) -> str:
@@ -215,18 +279,18 @@ async def completions(body: CompletionRequest, request: Request):
     except RecurError as exc:  # no such corpus or version, or nothing trained on it yet
         raise ApiError(404, str(exc), "model", "model_not_found") from exc
     try:
-        completion = Completion(body, loop, prompt, app.generators)
+        completion = Completion(body, loop, prompt, app)
     except RecurError as exc:  # characters the model never saw: the API's name for the way out
         message = str(exc).replace("--unknown skip", '"unknown": "skip"')
         raise ApiError(400, message, "prompt", "invalid_value") from exc
-    completion.start()
+    await completion.start()
     if body.stream:
         return StreamingResponse(
             completion.events(), media_type="text/event-stream", headers={"Cache-Control": "no-cache"}
         )
     await completion.finished()
     kept = await run_in_threadpool(completion.keep)
-    if completion.job.error:
+    if completion.job is not None and completion.job.error:
         raise ApiError(500, completion.job.error)
     return Response(dumps(completion.whole(kept)), media_type="application/json")
 

@@ -12,7 +12,7 @@ from starlette.exceptions import HTTPException
 from service.http import FORMATS, ApiError, error_response
 
 COOKIE = "recur_token"
-OPEN_PATHS = ("/healthz",)
+OPEN_PATHS = ("/healthz", "/health")  # what a load balancer or an orchestrator probes, tokenless
 
 
 def _header(scope, name: bytes) -> str:

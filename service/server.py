@@ -37,7 +37,7 @@ def serve(settings: Settings, options: ServeOptions, say: Callable[[str], None])
     sock = bind(options.host, options.port)
     host, port = sock.getsockname()[:2]
     shown = f"[{host}]" if ":" in host else host
-    app = create_app(settings, options)
+    app = create_app(settings, options, say)
     config = uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=5)
     say(
         f"recur serve: http://{shown}:{port}/ (dashboard), /v1/completions (OpenAI's API), /api (data), "

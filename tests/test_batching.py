@@ -91,3 +91,24 @@ def test_a_cancelled_job_leaves_the_batch_and_the_others_go_on():
     while batcher.busy:
         batcher.step()
     assert b.outputs == alone(m, [2], 50, 1, SamplingParams(), 2)
+
+
+def test_logprobs_recorded_while_sampling_are_the_texts_scores_and_follow_a_stop():
+    from textgen.sampler import score
+
+    m = model("lstm")
+    free = alone(m, [1, 2], 120, 1, SamplingParams(0.9), 4)[0]
+    stop = free[60:62]
+    job = Job(np.array([1, 2]), 1, 120, SamplingParams(0.9), 4, (stop,), logprobs=3)
+    run_alone(m, CHARS, job)
+    text = job.outputs[0]
+    assert text == free[: free.index(stop)] and len(job.scores[0]) == len(text)
+    ids = np.array([1, 2] + [CHARS.index(c) for c in text])
+    scored = score(m, ids, 3)
+    got = np.array([s[0] for s in job.scores[0]])
+    np.testing.assert_allclose(got, scored.logprobs[1:], atol=1e-5)
+    for (_, top), top_ids, top_lps in zip(
+        job.scores[0], scored.top_ids[1:], scored.top_logprobs[1:], strict=True
+    ):
+        assert list(top) == [CHARS[i] for i in top_ids]
+        np.testing.assert_allclose(list(top.values()), top_lps, atol=1e-5)

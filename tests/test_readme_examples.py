@@ -64,6 +64,9 @@ def _workdir(tmp_path: Path) -> Path:
         + "".join(f"{s},2024-01-{d:02d},{10 * k + d}\n" for k, s in enumerate("ab") for d in range(1, 29))
     )
     (work / "reviews.txt").write_text("Great phone, works perfectly.\nBroke after a day.\n")
+    (work / "lines.txt").write_text(
+        "To be, or not to be, that is the question:\nWhether 'tis nobler in the mind\n"
+    )
     (work / "windows.csv").write_text(
         "series,start,end,label\n"
         + "".join(

@@ -82,6 +82,47 @@ def test_streaming_sends_characters_as_they_are_made(client):
     assert chunks[-1].model_extra["recur"]["sample_ids"]  # stored before the stream ends
 
 
+def test_logprobs_are_the_models_and_echo_with_no_tokens_scores_a_text(built, client):
+    from core.settings import Settings
+    from pipelines.sampling import load
+    from textgen.sampler import score
+
+    base, _ = built
+    loaded = load(Settings.resolve(base / "home"), "shakespeare", None)
+    out = client.completions.create(
+        model="shakespeare", prompt="ROMEO:", max_tokens=40, seed=3, logprobs=2, echo=True, stop=["\n\n"]
+    )
+    choice = out.choices[0]
+    text, logprobs = choice.text, choice.logprobs
+    assert text.startswith("ROMEO:") and logprobs.tokens == list(text)
+    assert logprobs.text_offset == list(range(len(text))) and logprobs.token_logprobs[0] is None
+    expected = score(loaded.model, loaded.vocab.prompt_ids(text, "error"), 2)
+    assert logprobs.token_logprobs[1:] == pytest.approx(list(expected.logprobs), abs=1e-5)
+    assert all(len(top) == 2 for top in logprobs.top_logprobs[1:])
+    scored = client.completions.create(model="shakespeare", prompt=text, max_tokens=0, echo=True, logprobs=0)
+    assert scored.choices[0].text == text and scored.usage.completion_tokens == 0
+    assert scored.choices[0].logprobs.token_logprobs == pytest.approx(logprobs.token_logprobs, abs=1e-5)
+    chunks = list(
+        client.completions.create(
+            model="shakespeare",
+            prompt="ROMEO:",
+            max_tokens=40,
+            seed=3,
+            logprobs=2,
+            stream=True,
+            stop=["\n\n"],
+        )
+    )
+    streamed = [c.choices[0] for c in chunks if c.choices]
+    assert "".join(c.text for c in streamed) == text[len("ROMEO:") :]
+    tokens = [t for c in streamed for t in c.logprobs.tokens]
+    offsets = [o for c in streamed for o in c.logprobs.text_offset]
+    assert tokens == list(text[6:]) and offsets == list(range(len(text) - 6))
+    assert [v for c in streamed for v in c.logprobs.token_logprobs] == pytest.approx(
+        logprobs.token_logprobs[6:], abs=1e-9
+    )
+
+
 def test_a_stop_string_and_several_samples(client):
     out = client.completions.create(model="shakespeare", prompt="A", max_tokens=300, n=3, seed=2, stop=["\n"])
     assert len(out.choices) == 3 and len({c.text for c in out.choices}) > 1
@@ -157,13 +198,10 @@ def test_a_client_that_goes_away_stops_generation_and_what_was_made_is_kept(buil
             "temperature: Input should be less than or equal to 10",
         ),
         ({"model": "shakespeare", "max_tokens": 10**9}, 400, "max_tokens 1000000000: at most 4000"),
-        (
-            {"model": "shakespeare", "max_tokens": 0},
-            400,
-            "max_tokens: Input should be greater than or equal to 1",
-        ),
+        ({"model": "shakespeare", "max_tokens": 0}, 400, 'max_tokens 0 makes nothing; with "echo": true'),
+        ({"model": "shakespeare", "logprobs": 21}, 400, "logprobs: Input should be less than or equal to 20"),
         ({"model": "shakespeare", "top_p": 0}, 400, "top_p: Input should be greater than 0"),
-        ({"model": "shakespeare", "echo": True}, 400, "echo is not supported"),
+        ({"model": "shakespeare", "best_of": 3}, 400, "best_of is not supported"),
         ({"model": "shakespeare", "prompt": "\u2603"}, 400, 'pass "unknown": "skip"'),
         ({"model": "shakespeare", "stop": ["a", "b", "c", "d", "e"]}, 400, "stop: at most 4 strings"),
         ({"model": "shakespeare", "temprature": 1}, 400, "temprature: not a parameter recur accepts"),
@@ -388,7 +426,7 @@ def test_the_readmes_service_examples_run_as_written(server):
     here = lambda s: s.replace("http://127.0.0.1:8765", server.url)  # noqa: E731
     curls = [line for block in re.findall(r"```sh\n(.*?)```", section, re.S) for line in block.splitlines()]
     curls = [line for line in curls if line.startswith("curl ")]
-    assert len(curls) == 5
+    assert len(curls) == 8
     for line in curls:
         out = subprocess.run(["bash", "-c", here(line)], capture_output=True, text=True, timeout=120)
         assert out.returncode == 0 and out.stdout, line
@@ -419,3 +457,42 @@ def test_the_service_on_postgresql(backend, recur, tmp_path, write):
         assert [r["text"] for r in stored] == [out.choices[0].text]
         assert httpx.get(f"{s.url}/api/subjects").json()["data"][0]["name"] == "airline"
     assert recur.count("sample") == 1
+
+
+def test_health_metrics_and_chat_completions(built, client):
+    from prometheus_client.parser import text_string_to_metric_families
+
+    base, _ = built
+    with Server(base / "home") as fresh:  # from its first line: loading (503), then ok once warm
+        seen = []
+        while not seen or seen[-1][0] != 200:
+            r = httpx.get(f"{fresh.url}/health")
+            seen.append((r.status_code, r.json()))
+        assert all(s == (503, {"status": "loading"}) for s in seen[:-1]) and seen[-1][1] == {"status": "ok"}
+        loaded = httpx.get(f"{fresh.url}/api/service").json()["generators"]
+        assert [g["model"].split("@")[0] for g in loaded] == ["shakespeare"]  # ok means loaded
+        client = client.with_options(base_url=f"{fresh.url}/v1")
+        client.completions.create(model="shakespeare", prompt="A", max_tokens=30, n=2, seed=1)
+        list(client.completions.create(model="shakespeare", prompt="B", max_tokens=20, seed=2, stream=True))
+        httpx.get(f"{fresh.url}/v2/nothing")
+        r = httpx.post(f"{fresh.url}/v1/chat/completions", json={"model": "shakespeare", "messages": []})
+        assert r.status_code == 404 and "send the text to continue as the prompt of /v1/completions" in r.text
+        text = httpx.get(f"{fresh.url}/metrics").text
+    samples = {
+        (s.name, tuple(sorted(s.labels.items()))): s.value
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    post = (("method", "POST"), ("route", "/v1/completions"), ("status", "200"))
+    assert samples[("recur_requests_total", post)] == 2
+    assert (
+        samples[("recur_requests_total", (("method", "GET"), ("route", "unmatched"), ("status", "404")))] == 1
+    )
+    assert samples[("recur_generated_characters_total", ())] == 80
+    assert samples[("recur_samples_stored_total", ())] == 3
+    assert samples[("recur_time_to_first_character_seconds_count", ())] == 2
+    assert samples[("recur_completion_seconds_count", ())] == 2
+    model = next(k[1] for k in samples if k[0] == "recur_batch_peak_streams")
+    assert (
+        samples[("recur_batch_peak_streams", model)] >= 2 and samples[("recur_batch_steps_total", model)] > 0
+    )

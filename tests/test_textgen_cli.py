@@ -190,3 +190,31 @@ def test_weights_holding_an_object_array_are_never_unpickled(trained, home):
 def test_the_schedule_options_are_bounded(recur, write, args, fragment):
     recur("corpus", "ingest", write("a.txt", "abc " * 100), "--name", "alpha")
     assert fragment in recur.fails("textgen", "train", "alpha", *TINY, *args)
+
+
+def test_score_a_file_whole_and_per_line_and_name_unseen_characters(trained, write):
+    from core.settings import Settings
+    from pipelines.sampling import load
+    from textgen.sampler import score
+
+    seen = (DATA / "tinyshakespeare.txt").read_text()[20_000:20_400]
+    out = trained.json("textgen", "score", "shake", write("seen.txt", seen), "--per-line")
+    loaded = load(Settings.resolve(None), "shake", None)
+    nats = -score(loaded.model, loaded.vocab.encode(seen)).logprobs
+    assert out["chars"] == len(seen) - 1 and out["nats"] == pytest.approx(nats.mean(), abs=1e-9)
+    assert out["bits"] == pytest.approx(out["nats"] / 0.6931471805599453)
+    lines = out["lines"]
+    assert len(lines) == seen.count("\n") + (not seen.endswith("\n"))
+    assert sum(r["chars"] for r in lines) == out["chars"]
+    assert sum(r["nats"] * r["chars"] for r in lines if r["chars"]) == pytest.approx(nats.sum(), rel=1e-9)
+    shown = trained("textgen", "score", "shake", write("seen.txt", seen)).output
+    assert f"{out['nats']:.4f} nats = {out['bits']:.4f} bits per character over {out['chars']:,}" in shown
+    message = trained.fails("textgen", "score", "shake", write("odd.txt", "ROMEO:\nMoë says ☃\n"))
+    assert "odd.txt: line 2, column 3: 'ë' is a character version" in message and "--unknown skip" in message
+    skipped = trained.json(
+        "textgen", "score", "shake", write("odd.txt", "ROMEO:\nMoë says ☃\n"), "--unknown", "skip"
+    )
+    assert skipped["skipped"] == 2 and skipped["chars"] == len("ROMEO:\nMo says \n") - 1
+    folder = write("d/x.txt", "abc").parent
+    assert "is a directory" in trained.fails("textgen", "score", "shake", folder, code=2)
+    assert trained.count("sample") == 0

@@ -31,6 +31,26 @@ def test_numpy_sampler_equals_keras(cell):
     np.testing.assert_allclose(got, expected, atol=1e-5, rtol=0)
 
 
+def test_scoring_a_text_is_the_keras_models_log_likelihood():
+    import keras
+
+    from textgen.model import build, export_weights
+    from textgen.sampler import score
+
+    cfg = TextGenConfig(cell="gru", layers=2, units=24, embedding=8)
+    keras.utils.set_random_seed(2)
+    model = build(cfg, vocab_size=11)
+    rng = np.random.default_rng(1)
+    model.set_weights([rng.normal(0, 0.4, w.shape).astype("float32") for w in model.get_weights()])
+    ids = rng.integers(0, 11, size=300)
+    logits = np.asarray(model.predict(ids[None, :], verbose=0))[0, :-1].astype(np.float64)
+    expected = logits[np.arange(299), ids[1:]] - np.log(np.exp(logits).sum(axis=1))
+    scored = score(CharModel.from_arrays("gru", export_weights(model, cfg)), ids, top=3)
+    np.testing.assert_allclose(scored.logprobs, expected, atol=1e-5, rtol=0)
+    assert (scored.top_logprobs[:, 0] >= scored.logprobs - 1e-12).all()
+    assert (np.diff(scored.top_logprobs, axis=1) <= 0).all()
+
+
 def test_windows_have_a_target_at_every_position():
     ids = np.arange(23)
     x, y = windows(ids, 5)

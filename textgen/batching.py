@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from textgen.sampler import CharModel, SamplingParams, StreamNoise, choose
+from textgen.sampler import CharModel, SamplingParams, StreamNoise, choose, log_softmax
 
 Deliver = Callable[[int, str, str | None], None]  # stream index, new text, finish reason (None: more)
 
@@ -32,13 +32,16 @@ class Job:
     seed: int
     stops: tuple[str, ...] = ()
     deliver: Deliver | None = None
+    logprobs: int | None = None  # score each character made, with this many likeliest alternatives
     texts: list[list[str]] = field(init=False)
+    scores: list[list[tuple[float, dict[str, float]]]] = field(init=False)  # per character made, when asked
     finish: list[str | None] = field(init=False)
     cancelled: bool = False
     error: str | None = None
 
     def __post_init__(self) -> None:
         self.texts = [[] for _ in range(self.n)]
+        self.scores = [[] for _ in range(self.n)]
         self.finish = [None] * self.n
         self._sent = [0] * self.n
         self._fed = 0  # prompt characters fed so far
@@ -70,14 +73,17 @@ class Job:
             (j for j in range(len(tail), 0, -1) if any(s.startswith(tail[-j:]) for s in self.stops)), 0
         )
 
-    def _take(self, k: int, char: str) -> None:
+    def _take(self, k: int, char: str, scored: tuple[float, dict[str, float]] | None = None) -> None:
         if self.finish[k] is not None:
             return
         text = self.texts[k]
         text.append(char)
+        if scored is not None:
+            self.scores[k].append(scored)
         for stop in self.stops:
             if len(text) >= len(stop) and "".join(text[-len(stop) :]) == stop:
                 del text[-len(stop) :]
+                del self.scores[k][len(text) :]
                 self.finish[k] = "stop"
                 break
         else:
@@ -159,8 +165,9 @@ class Batcher:
         self._choose(sampling, ids)
         for job, rows in sampling:
             job._made += 1
+            scored = _scored(self.logits[rows], ids[rows], job.logprobs, self.chars)
             for k, chosen in enumerate(ids[rows]):
-                job._take(k, self.chars[chosen])
+                job._take(k, self.chars[chosen], scored[k] if scored else None)
         finished = [j for j in self.jobs if j.done]
         if finished:
             keep = np.concatenate([np.full(j.n, not j.done) for j in self.jobs])
@@ -171,6 +178,17 @@ class Batcher:
         if self.jobs:
             self.logits, self.state = self.model.step(ids, self.state)
         return finished
+
+
+def _scored(logits: np.ndarray, chosen: np.ndarray, top: int | None, chars: list[str]) -> list | None:
+    """Each row's chosen character's log-probability under the model (temperature 1, no cut-offs: what
+    the model says, not how it was sampled) and the `top` likeliest characters'; None when not asked."""
+    if top is None:
+        return None
+    lsm = log_softmax(logits)
+    picked = lsm[np.arange(len(chosen)), chosen]
+    order = np.argsort(-lsm, axis=1, kind="stable")[:, :top]
+    return [(float(picked[r]), {chars[i]: float(lsm[r, i]) for i in order[r]}) for r in range(len(chosen))]
 
 
 def _plain(params: SamplingParams) -> bool:

@@ -208,3 +208,46 @@ def generate(
             ids = choose(logits, params, noise=noise)
             yield ids
             logits, state = model.step(ids, state)
+
+
+def log_softmax(logits: np.ndarray) -> np.ndarray:
+    """Natural-log probabilities of each row, in float64 (sums of many stay exact enough to compare)."""
+    z = logits.astype(np.float64)
+    z -= z.max(axis=-1, keepdims=True)
+    z -= np.log(np.exp(z).sum(axis=-1, keepdims=True))
+    return z
+
+
+@dataclass
+class Scored:
+    """A text under a model: the log-probability of each character after the first, given all before it
+    (the first has no context), and the `top` likeliest characters' ids and log-probabilities there."""
+
+    logprobs: np.ndarray  # (len - 1,)
+    top_ids: np.ndarray  # (len - 1, top)
+    top_logprobs: np.ndarray  # (len - 1, top)
+
+
+SCORE_BLOCK = 4096  # characters whose logits are held at once while scoring
+
+
+def score(model: CharModel, ids: np.ndarray, top: int = 0) -> Scored:
+    """`ids` read one character a step, the state carried throughout (as the sampler reads a prompt)."""
+    logprobs, top_ids, top_lps = [], [], []
+    with threadpool_limits(1, user_api="blas"):
+        state = model.initial_state(1)
+        for start in range(0, max(len(ids) - 1, 0), SCORE_BLOCK):
+            block = ids[start : min(start + SCORE_BLOCK, len(ids) - 1)]
+            rows = []
+            for cid in block:
+                logits, state = model.step(np.array([cid]), state)
+                rows.append(logits[0])
+            lsm = log_softmax(np.stack(rows))
+            after = ids[start + 1 : start + 1 + len(block)]
+            logprobs.append(lsm[np.arange(len(block)), after])
+            order = np.argsort(-lsm, axis=1, kind="stable")[:, :top]
+            top_ids.append(order)
+            top_lps.append(np.take_along_axis(lsm, order, axis=1))
+    if not logprobs:
+        return Scored(np.zeros(0), np.zeros((0, top), dtype=np.int64), np.zeros((0, top)))
+    return Scored(np.concatenate(logprobs), np.concatenate(top_ids), np.concatenate(top_lps))
