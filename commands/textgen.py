@@ -93,14 +93,7 @@ def textgen_sample(settings: Settings, corpus: str, **options) -> None:
 @textgen.command("score")
 @click.argument("corpus")
 @click.argument("file", type=click.Path(dir_okay=False))
-@click.option("--version", type=int, help="Model version; default: the corpus's champion.")
-@click.option(
-    "--unknown",
-    type=click.Choice(["error", "skip"]),
-    default="error",
-    show_default=True,
-    help="Characters the model never saw: refuse, or drop them.",
-)
+@config_options([p for p in params_of(SampleRequest) if p.name in ("version", "unknown")])
 @click.option("--per-line", is_flag=True, help="Also each line's nats and bits per character.")
 @pass_settings
 def textgen_score(settings: Settings, corpus: str, file: str, **options) -> None:

@@ -80,6 +80,20 @@ def test_streaming_sends_characters_as_they_are_made(client):
     assert "".join(texts) == whole.choices[0].text and len(texts) > 1
     assert [c.choices[0].finish_reason for c in chunks if c.choices][-1] == "length"
     assert chunks[-1].model_extra["recur"]["sample_ids"]  # stored before the stream ends
+    assert chunks[-1].usage is None  # usage only when asked for, in the last chunk
+    counted = list(
+        client.completions.create(
+            model="shakespeare",
+            prompt="ROMEO:",
+            max_tokens=50,
+            seed=4,
+            stream=True,
+            stream_options={"include_usage": True},
+        )
+    )
+    usage = counted[-1].usage
+    assert (usage.prompt_tokens, usage.completion_tokens, usage.total_tokens) == (6, 50, 56)
+    assert all(c.usage is None for c in counted[:-1])
 
 
 def test_logprobs_are_the_models_and_echo_with_no_tokens_scores_a_text(built, client):
