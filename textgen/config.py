@@ -90,7 +90,7 @@ PRESETS = {
         batch_size=64,
         epochs=40,
         dropout=0.1,
-        embedding_dropout=0.1,  # the one regulariser that won at this budget, by 0.003 nats (bench/RESULTS.md)
+        embedding_dropout=0.1,  # the one regulariser that won at this budget (bench/RESULTS.md)
         learning_rate=6e-3,
         time_limit=20 * 60,
     ),
