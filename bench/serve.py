@@ -1,6 +1,7 @@
 """`recur serve` under load: characters per second in all and the latency of the first character at 1, 8
 and 64 concurrent streams, against the reference of one `recur textgen sample` process per request, side
-by side in one run.
+by side in one run; and the bare NumPy sampler's chars/s for the same number of streams in one batch
+(what the service's step loop could reach with no HTTP and no bookkeeping).
 
     python bench/serve.py [--length 400] [--levels 1,8,64]
 
@@ -123,6 +124,25 @@ def reference_level(home: Path, level: int, requests: int, length: int) -> dict:
     return summary(done, time.perf_counter() - started)
 
 
+def bare_level(home: Path, level: int, length: int) -> float:
+    """The bare NumPy sampler here, `level` streams as one batch, no service: chars/s (best of 3)."""
+    import numpy as np
+
+    from core.settings import Settings
+    from pipelines.sampling import load
+    from textgen.sampler import SamplingParams, generate
+
+    loaded = load(Settings.resolve(home), "shakespeare", None)
+    prompt = loaded.vocab.prompt_ids("\n")
+    best = 0.0
+    for seed in range(3):
+        started = time.perf_counter()
+        for _ in generate(loaded.model, np.asarray(prompt), length, level, SamplingParams(0.8), seed):
+            pass
+        best = max(best, level * length / (time.perf_counter() - started))
+    return best
+
+
 def summary(done: list[tuple], wall: float) -> dict:
     firsts = sorted(d[0] for d in done if d[0] is not None)
     q = lambda p: firsts[min(len(firsts) - 1, round(p * (len(firsts) - 1)))] * 1000  # noqa: E731
@@ -160,17 +180,19 @@ def main() -> None:
                 rows.append((level, served, None))
         for i, (level, served, _) in enumerate(rows):
             rows[i] = (level, served, reference_level(home, level, served["requests"], args.length))
+        bare = {level: bare_level(home, level, args.length) for level, _, _ in rows}
     print(f"\n{args.length} characters a request, temperature 0.8; chars/s over all requests at each level")
     print(
         "| streams | requests | service chars/s | first char p50 / p99 | one process per request: chars/s |"
-        " first char p50 / p99 | throughput ratio |"
+        " first char p50 / p99 | throughput ratio | bare sampler chars/s | service / bare |"
     )
-    print("|---:|---:|---:|---:|---:|---:|---:|")
+    print("|---:|---:|---:|---:|---:|---:|---:|---:|---:|")
     for level, s, r in rows:
         print(
             f"| {level} | {s['requests']} | {s['chars_per_s']:,.0f} | {s['first_p50_ms']:,.0f} / "
             f"{s['first_p99_ms']:,.0f} ms | {r['chars_per_s']:,.0f} | {r['first_p50_ms']:,.0f} / "
-            f"{r['first_p99_ms']:,.0f} ms | {s['chars_per_s'] / r['chars_per_s']:.1f}× |"
+            f"{r['first_p99_ms']:,.0f} ms | {s['chars_per_s'] / r['chars_per_s']:.1f}× | "
+            f"{bare[level]:,.0f} | {s['chars_per_s'] / bare[level]:.0%} |"
         )
 
 
