@@ -77,7 +77,8 @@ def train(
         verbose=verbose,
         **validation,
     )
-    model.set_weights(trained.get_weights())
+    if trained is not model:
+        model.set_weights(trained.get_weights())
     seconds = time.perf_counter() - clock.started
     history = {k: [float(v) for v in vals] for k, vals in fit.history.items()}
     history["val_bpc"] = [bits(v) for v in history.get("val_loss", [])]
@@ -106,7 +107,10 @@ def _models(cfg: TextGenConfig, vocab_size: int, batch: int, initial_weights: li
     keras.utils.set_random_seed(cfg.seed)
     model = build(cfg, vocab_size)
     trained = build(cfg, vocab_size, batch) if cfg.carry_state else model
-    trained.set_weights(initial_weights if initial_weights is not None else model.get_weights())
+    if initial_weights is not None:
+        trained.set_weights(initial_weights)
+    elif trained is not model:
+        trained.set_weights(model.get_weights())
     loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     model.compile(loss=loss)
     trained.compile(optimizer=keras.optimizers.Adam(cfg.learning_rate, clipnorm=5.0), loss=loss)
