@@ -19,8 +19,10 @@ from core.errors import InputError, NotFoundError, RecurError, did_you_mean
 from core.files import write_atomic
 from core.settings import Settings
 from db.generators import sampling_inputs
+from db.registry import pruned_message
+from db.retention import PRUNED
 from textgen import overlap
-from textgen.batching import Deliver, Job, run_alone
+from textgen.batching import Job, Notify, run_alone
 from textgen.config import SampleRequest
 from textgen.sampler import CharModel, SamplingParams, score
 from textgen.vocab import Vocabulary
@@ -53,6 +55,8 @@ def load(settings: Settings, corpus: str, version: int | None) -> LoadedGenerato
         )
     if version and row.subject != corpus:
         raise InputError(f"--version {version} is a model of {row.subject!r}, not of {corpus!r}")
+    if row.status == PRUNED:
+        raise RecurError(pruned_message(row.id))
     if row.kind != "textgen" or row.status != "ready":
         raise RecurError(f"model version {row.id} is not a ready text generator")
     data, config = row.weights(), row.config
@@ -78,12 +82,12 @@ def sample_text(
     loaded = load(settings, corpus, req.version)
     prompt_ids, prompt = prompt_of(loaded, req.prompt, req.unknown)
     req = req.seeded()
-    deliver = None
+    job = job_of(prompt_ids, req)
     if emit is not None and req.n == 1:
         if prompt:
             emit(prompt)
-        deliver = lambda _k, text, _finish: text and emit(text)  # noqa: E731
-    job = job_of(prompt_ids, req, deliver)
+        reader = job.reader()
+        job.notify = lambda: [emit(text) for _, text, _, _ in reader.news() if text]
     started = time.perf_counter()
     run_alone(loaded.model, loaded.vocab.chars, job)
     seconds = time.perf_counter() - started
@@ -109,12 +113,12 @@ def prompt_of(loaded: LoadedGenerator, prompt: str, unknown: str) -> tuple[np.nd
 
 
 def job_of(
-    prompt_ids: np.ndarray, req: SampleRequest, deliver: Deliver | None = None, logprobs: int | None = None
+    prompt_ids: np.ndarray, req: SampleRequest, notify: Notify | None = None, logprobs: int | None = None
 ) -> Job:
-    """A seeded request as a job for the sampler (`deliver` gets each stream's final characters; with
-    `logprobs`, each character made is scored with that many alternatives)."""
+    """A seeded request as a job for the sampler (`notify` is called after each step that made it
+    characters; with `logprobs`, each character made is scored with that many alternatives)."""
     sampling = SamplingParams(req.temperature, req.top_k or 0, req.top_p)
-    return Job(prompt_ids, req.n, req.length, sampling, req.seed, stops_of(req.stop), deliver, logprobs)
+    return Job(prompt_ids, req.n, req.length, sampling, req.seed, stops_of(req.stop), notify, logprobs)
 
 
 def stops_of(stop: str | list[str] | None) -> tuple[str, ...]:

@@ -23,11 +23,15 @@ from service import logprobs as lp
 from service.http import ApiError, dumps, from_recur
 from service.logprobs import MAX_LOGPROBS
 from service.metrics import Timer
-from service.outbox import Outbox
+from service.outbox import Bell
 from textgen.config import MAX_TEMPERATURE, SampleRequest
 
 router = APIRouter(tags=["generation"])
-GATHER_S = 0.01  # after an event, characters made within this long go out together in the next one
+# After an event, a stream's characters made within this long go out together in its next one: 10 ms, and
+# half a millisecond per stream in the model's loop beyond that (at most 50 ms), so that the events of all
+# streams together stay near 2,000 a second however many there are (each costs the server and the client
+# more than the characters in it).
+GATHER_S, GATHER_PER_STREAM_S, GATHER_MAX_S = 0.01, 0.0005, 0.05
 Number = Annotated[float, Field(allow_inf_nan=False)]
 
 
@@ -127,27 +131,22 @@ class Completion:
         self.body, self.loop, self.generators = body, loop, state.generators
         self.timer = Timer(state.metrics)
         self.prompt_ids, self.prompt = prompt_of(loop.loaded, prompt, body.unknown)
-        self.outbox = Outbox(asyncio.get_running_loop())
+        self.bell = Bell(asyncio.get_running_loop())
         self.request = body.sample_request(prompt)
-        self.sent = [0] * body.n  # characters delivered per stream (on the loop's thread)
         made = body.length > 0
-        self.job = job_of(self.prompt_ids, self.request, self._deliver, body.logprobs) if made else None
+        self.job = job_of(self.prompt_ids, self.request, self._made, body.logprobs) if made else None
+        self.reader = self.job.reader() if made else None
         self.id = f"cmpl-{secrets.token_hex(12)}"
         self.created = int(time.time())
         self.model = f"{loop.corpus}@{loop.loaded.version}"
         self.kept: dict | None = None
         self.echoed: dict | None = None  # the prompt's logprobs block, with echo and logprobs
 
-    def _deliver(self, k: int, text: str, finish: str | None) -> None:
-        """On the model loop's thread, as each stream's characters become final: the text, and the scores
-        recorded for exactly those characters."""
-        if text:
+    def _made(self) -> None:
+        """On the model loop's thread, after each step that made this request characters."""
+        if not self.timer.first_seen and self.job.final.any():
             self.timer.first()
-        scores = None
-        if self.body.logprobs is not None:
-            scores = self.job.scores[k][self.sent[k] : self.sent[k] + len(text)]
-        self.sent[k] += len(text)
-        self.outbox.put((k, text, finish, scores))
+        self.bell.ring()
 
     async def start(self) -> None:
         if self.body.echo and self.body.logprobs is not None:
@@ -187,6 +186,10 @@ class Completion:
             ],
         }
 
+    def gather(self) -> float:
+        streams = self.loop.batcher.rows
+        return min(GATHER_MAX_S, max(GATHER_S, streams * GATHER_PER_STREAM_S))
+
     def _echo(self) -> str:
         return self.prompt if self.body.echo else ""
 
@@ -208,9 +211,9 @@ class Completion:
         return self.head() | {"choices": choices, "usage": self.usage(), "recur": self.extras(kept)}
 
     async def finished(self) -> None:
-        ended = 0
-        while self.job is not None and ended < self.job.n:
-            ended += sum(1 for item in await self.outbox.take() if item[2] is not None)
+        while self.reader is not None and not self.reader.done:
+            await self.bell.wait()
+            self.reader.news()
 
     def _echoes(self):
         """With echo, each stream's first chunk: the prompt (and its logprobs)."""
@@ -223,26 +226,18 @@ class Completion:
         """Server-sent events: the echoed prompts; a chunk per stream as its characters become final (what
         arrived since the last chunk, together), each stream's finish reason, then usage and recur's ids,
         then [DONE]."""
-        ended, streamed = 0, [0] * self.body.n
         try:
             if self.body.echo:
                 for event in self._echoes():
                     yield event
-            while self.job is not None and ended < self.job.n:
-                pieces: dict[int, list] = {}
-                for k, text, finish, scores in await self.outbox.take():
-                    got = pieces.setdefault(k, ["", None, []])
-                    got[0] += text
-                    got[1] = finish or got[1]
-                    got[2] += scores or []
-                for k, (text, finish, scores) in sorted(pieces.items()):
-                    ended += finish is not None
-                    logprobs = self.logprobs(text, scores, streamed[k])
-                    streamed[k] += len(text)
+            while self.reader is not None and not self.reader.done:
+                await self.bell.wait()
+                for k, text, finish, scores in self.reader.news():
+                    logprobs = self.logprobs(text, scores, self.reader.sent[k] - len(text))
                     choice = {"text": text, "index": k, "logprobs": logprobs, "finish_reason": finish}
                     yield sse(self.head() | {"choices": [choice]})
-                if ended < self.job.n:  # at most ~100 events a second: a character each would cost more
-                    await asyncio.sleep(GATHER_S)  # than making it (the first one still goes at once)
+                if not self.reader.done:  # the first characters still go at once
+                    await asyncio.sleep(self.gather())
             async for event in self._tail():
                 yield event
         finally:

@@ -1,6 +1,6 @@
-"""From the generator's thread to a request's coroutine: pieces of text are appended under a lock, and the
-event loop is woken only when the box goes from empty to full, so a busy loop drains many characters at
-a time instead of being woken once per character."""
+"""From a model's step loop to a request's coroutine: the loop rings after each step that made the request
+characters, and the event loop is woken only by the first ring since the coroutine last looked, so a busy
+step loop costs the event loop one wake-up per look, not one per character."""
 
 from __future__ import annotations
 
@@ -8,27 +8,24 @@ import asyncio
 import threading
 
 
-class Outbox:
+class Bell:
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self.loop = loop
-        self.items: list = []
+        self.rung = False
         self.lock = threading.Lock()
         self.ready = asyncio.Event()
 
-    def put(self, item) -> None:
+    def ring(self) -> None:
         """From any thread."""
         with self.lock:
-            self.items.append(item)
-            first = len(self.items) == 1
-        if first:
-            self.loop.call_soon_threadsafe(self.ready.set)
+            if self.rung:
+                return
+            self.rung = True
+        self.loop.call_soon_threadsafe(self.ready.set)
 
-    async def take(self) -> list:
-        """Everything put since the last take; waits for at least one item."""
-        while True:
-            with self.lock:
-                if self.items:
-                    out, self.items = self.items, []
-                    return out
-                self.ready.clear()
-            await self.ready.wait()
+    async def wait(self) -> None:
+        """Until a ring since the last wait; what rang is read after this returns."""
+        await self.ready.wait()
+        with self.lock:
+            self.rung = False
+            self.ready.clear()

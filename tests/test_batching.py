@@ -65,9 +65,9 @@ def test_a_stop_string_ends_its_stream_and_is_held_back_until_it_cannot_match():
     free = alone(m, [1], 200, 2, SamplingParams(1.0), 3)
     stop = free[0][30:32]  # a pair that occurs in stream 0
     sent: dict[int, list] = {0: [], 1: []}
-    job = Job(
-        np.array([1]), 2, 200, SamplingParams(1.0), 3, (stop, "zz"), lambda k, t, f: sent[k].append((t, f))
-    )
+    job = Job(np.array([1]), 2, 200, SamplingParams(1.0), 3, (stop, "zz"))
+    reader = job.reader()
+    job.notify = lambda: [sent[k].append((t, f)) for k, t, f, _ in reader.news()]
     run_alone(m, CHARS, job)
     cut = free[0].index(stop)
     assert job.outputs[0] == free[0][:cut] and job.finish[0] == "stop"

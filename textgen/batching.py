@@ -17,13 +17,14 @@ import numpy as np
 
 from textgen.sampler import CharModel, SamplingParams, StreamNoise, choose, log_softmax
 
-Deliver = Callable[[int, str, str | None], None]  # stream index, new text, finish reason (None: more)
+Notify = Callable[[], None]  # on the loop's thread, after each step that gave the job's streams news
 
 
 @dataclass
 class Job:
     """One request: `n` streams continuing `prompt_ids`, each at most `length` characters, each ending
-    early at the first of `stops` (which is not part of its text)."""
+    early at the first of `stops` (which is not part of its text). What the streams make is kept as ids,
+    a column a step, and read as text by a `Reader`, from any thread."""
 
     prompt_ids: np.ndarray
     n: int
@@ -31,71 +32,126 @@ class Job:
     params: SamplingParams
     seed: int
     stops: tuple[str, ...] = ()
-    deliver: Deliver | None = None
+    notify: Notify | None = None
     logprobs: int | None = None  # score each character made, with this many likeliest alternatives
-    texts: list[list[str]] = field(init=False)
     scores: list[list[tuple[float, dict[str, float]]]] = field(init=False)  # per character made, when asked
     finish: list[str | None] = field(init=False)
     cancelled: bool = False
     error: str | None = None
 
     def __post_init__(self) -> None:
-        self.texts = [[] for _ in range(self.n)]
+        self.made = np.zeros((self.n, self.length), dtype=np.int32)  # ids sampled, per stream and step
+        self.kept = np.zeros(self.n, dtype=np.int64)  # characters of each stream's text (a stop cuts it)
+        self.final = np.zeros(self.n, dtype=np.int64)  # of them, those that can no longer be taken back
         self.scores = [[] for _ in range(self.n)]
         self.finish = [None] * self.n
-        self._sent = [0] * self.n
+        self.chars: list[str] = []  # the model's characters, set when the job joins a batch
+        self._open = self.n  # streams not finished
         self._fed = 0  # prompt characters fed so far
         self._made = 0  # characters sampled so far, per stream
         self._noise: StreamNoise | None = None
 
     @property
     def done(self) -> bool:
-        return self.cancelled or all(f is not None for f in self.finish)
+        return self.cancelled or self._open == 0
+
+    def text(self, k: int, start: int = 0, end: int | None = None) -> str:
+        """Stream k's text (or the part from `start` to `end`)."""
+        ids = self.made[k, start : self.kept[k] if end is None else end].tolist()
+        return "".join([self.chars[i] for i in ids])
 
     @property
     def outputs(self) -> list[str]:
-        return ["".join(t) for t in self.texts]
+        return [self.text(k) for k in range(self.n)]
+
+    def reader(self) -> Reader:
+        return Reader(self)
 
     def fail(self, message: str) -> None:
         """End every unfinished stream with finish reason "error"."""
         self.error = message
         for k in range(self.n):
-            if self.finish[k] is None:
-                self.finish[k] = "error"
-                if self.deliver is not None:
-                    self.deliver(k, "", "error")
+            self._end(k, "error")
+        if self.notify is not None:
+            self.notify()
 
-    def _held(self, k: int) -> int:
-        """Characters at the end of stream k that may still turn out to be the start of a stop string:
-        held back from `deliver` so what is sent is exactly what is kept."""
-        tail = "".join(self.texts[k][-max(len(s) for s in self.stops) :]) if self.stops else ""
-        return next(
-            (j for j in range(len(tail), 0, -1) if any(s.startswith(tail[-j:]) for s in self.stops)), 0
-        )
+    def _end(self, k: int, reason: str) -> None:
+        if self.finish[k] is None:
+            self._open -= 1
+            self.finish[k] = reason  # after `final`: a reader that sees the reason sees the whole text
 
-    def _take(self, k: int, char: str, scored: tuple[float, dict[str, float]] | None = None) -> None:
-        if self.finish[k] is not None:
-            return
-        text = self.texts[k]
-        text.append(char)
+    def _record(self, chosen: np.ndarray, scored: list | None) -> None:
+        """The characters each stream sampled at this step: its text grows, ends at a stop string or at
+        `length`, and what can no longer be taken back becomes final."""
+        m = self._made
+        self.made[:, m] = chosen
+        self._made = m + 1
         if scored is not None:
-            self.scores[k].append(scored)
-        for stop in self.stops:
-            if len(text) >= len(stop) and "".join(text[-len(stop) :]) == stop:
-                del text[-len(stop) :]
-                del self.scores[k][len(text) :]
-                self.finish[k] = "stop"
-                break
+            for k in range(self.n):
+                if self.finish[k] is None:
+                    self.scores[k].append(scored[k])
+        if self.stops:
+            self._stopped()
         else:
-            if self._made >= self.length:
-                self.finish[k] = "length"
-        self._send(k)
+            self.kept[:] = self.final[:] = m + 1
+        if self._made >= self.length:
+            for k in range(self.n):
+                if self.finish[k] is None:
+                    self.final[k] = self.kept[k]
+                    self._end(k, "length")
+        if self.notify is not None:
+            self.notify()
 
-    def _send(self, k: int) -> None:
-        final = len(self.texts[k]) if self.finish[k] is not None else len(self.texts[k]) - self._held(k)
-        if self.deliver is not None and (final > self._sent[k] or self.finish[k] is not None):
-            self.deliver(k, "".join(self.texts[k][self._sent[k] : final]), self.finish[k])
-        self._sent[k] = max(self._sent[k], final)
+    def _stopped(self) -> None:
+        """Each open stream's new character: a stop string it completes ends the stream (and is cut from
+        its text); characters that may still begin one are held back from `final`."""
+        longest = max(len(s) for s in self.stops)
+        for k in range(self.n):
+            if self.finish[k] is not None:
+                continue
+            self.kept[k] = self._made
+            tail = self.text(k, max(0, self._made - longest))
+            stop = next((s for s in self.stops if tail.endswith(s)), None)
+            if stop is not None:
+                self.kept[k] -= len(stop)
+                del self.scores[k][self.kept[k] :]
+                self.final[k] = self.kept[k]
+                self._end(k, "stop")
+                continue
+            held = next(
+                (j for j in range(len(tail), 0, -1) if any(s.startswith(tail[-j:]) for s in self.stops)), 0
+            )
+            self.final[k] = self.kept[k] - held
+
+
+Piece = tuple[int, str, str | None, list | None]  # stream, new final text, finish reason, its scores
+
+
+class Reader:
+    """What a job's streams made since the last read, for a consumer on any thread: each stream's final
+    text in pieces, its finish reason once, and the pieces' scores when the job records them."""
+
+    def __init__(self, job: Job) -> None:
+        self.job = job
+        self.sent = [0] * job.n
+        self.ended = [False] * job.n
+
+    @property
+    def done(self) -> bool:
+        return all(self.ended)
+
+    def news(self) -> list[Piece]:
+        job, out = self.job, []
+        for k in range(job.n):
+            if self.ended[k]:
+                continue
+            finish = job.finish[k]  # read before `final`, which is published first
+            final = int(job.final[k])
+            if final > self.sent[k] or finish is not None:
+                scores = job.scores[k][self.sent[k] : final] if job.logprobs is not None else None
+                out.append((k, job.text(k, self.sent[k], final), finish, scores))
+                self.sent[k], self.ended[k] = final, finish is not None
+        return out
 
 
 class Batcher:
@@ -121,6 +177,7 @@ class Batcher:
         """The job's streams join the batch: zero state, and the distribution the model gives before any
         input (as `sampler.generate` starts)."""
         job._noise = StreamNoise(job.seed, job.n, len(self.model.dense_bias))
+        job.chars = self.chars
         fresh = self.model.initial_state(job.n)
         self.state = [
             tuple(np.concatenate([a, b]) for a, b in zip(old, new, strict=True))
@@ -148,8 +205,8 @@ class Batcher:
                 ids[rows] = choose(self.logits[rows], job.params, noise=job._noise)
 
     def step(self) -> list[Job]:
-        """One character for every job in the batch (a prompt character fed, or one sampled and handed to
-        `deliver`); returns the jobs that finished at this step, already out of the batch."""
+        """One character for every job in the batch (a prompt character fed, or one sampled and recorded,
+        the job notified); returns the jobs that finished at this step, already out of the batch."""
         self.steps += 1
         self.peak_rows = max(self.peak_rows, self.rows)
         ids = np.empty(self.rows, dtype=np.int64)
@@ -164,10 +221,7 @@ class Batcher:
             row += job.n
         self._choose(sampling, ids)
         for job, rows in sampling:
-            job._made += 1
-            scored = _scored(self.logits[rows], ids[rows], job.logprobs, self.chars)
-            for k, chosen in enumerate(ids[rows]):
-                job._take(k, self.chars[chosen], scored[k] if scored else None)
+            job._record(ids[rows], _scored(self.logits[rows], ids[rows], job.logprobs, self.chars))
         finished = [j for j in self.jobs if j.done]
         if finished:
             keep = np.concatenate([np.full(j.n, not j.done) for j in self.jobs])
