@@ -1,4 +1,5 @@
-"""`forecast train --all` and `forecast predict --all`: one row per subject, run by the executor."""
+"""`forecast train --all`, `forecast backtest --all` and `forecast predict --all`: one row per subject,
+run by the executor."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from core.settings import Settings
 from reports.text import table
 
 TRAINED = ["subject", "version", "model", "promoted", "mase", "served", "node", "error"]
+BACKTESTED = ["subject", "model", "mase", "network_mase", "best_baseline", "baseline_mase", "node", "error"]
 PREDICTED = ["subject", "model_version", "series", "served", "node", "error"]
 
 
@@ -27,6 +29,12 @@ def train_every(settings: Settings, cfg, backtest) -> None:
     from pipelines.fleet import train_all
 
     report(settings, train_all(settings, cfg, backtest), TRAINED)
+
+
+def backtest_every(settings: Settings, cfg, backtest) -> None:
+    from pipelines.fleet import backtest_all
+
+    report(settings, backtest_all(settings, cfg, backtest), BACKTESTED)
 
 
 def predict_every(settings: Settings, options) -> None:

@@ -7,7 +7,7 @@ import shlex
 import click
 
 from commands.common import device_options, emit, force_out, pass_settings
-from commands.fleet import one_subject, predict_every, served_line, train_every
+from commands.fleet import backtest_every, one_subject, predict_every, served_line, train_every
 from commands.options import config_options
 from core.params import params_of
 from core.settings import Settings
@@ -140,11 +140,16 @@ def candidates_table(metrics: dict) -> str:
 
 
 @forecast.command("backtest")
-@click.argument("subject")
+@click.argument("subject", required=False)
+@click.option(
+    "--all", "every", is_flag=True, help="Every subject: each group and each series of its own [--executor]."
+)
 @model_options
 @click.option("--champion", is_flag=True, help="Score the current champion instead of a fresh model.")
 @pass_settings
-def forecast_backtest(settings: Settings, subject: str, champion: bool, **options) -> None:
+def forecast_backtest(
+    settings: Settings, subject: str | None, every: bool, champion: bool, **options
+) -> None:
     """Rolling-origin backtest: a model and every baseline on the same windows, per series and overall.
     Nothing is registered.
 
@@ -152,11 +157,15 @@ def forecast_backtest(settings: Settings, subject: str, champion: bool, **option
     Examples:
       recur forecast backtest airline --model gru --windows 5
       recur forecast backtest airline --champion --windows 8 --stride 6
+      recur forecast backtest --all --champion          # every subject's champion, one row each
     """
     from pipelines.forecast import backtest
 
+    one_subject(subject, every)
     bt = backtest_config(options)
     cfg = ForecastConfig(**options)
+    if every:
+        return backtest_every(settings, None if champion else cfg, bt)
     out = backtest(settings, subject, None if champion else cfg, bt, run_of(settings, options))
     emit(
         settings,

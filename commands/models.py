@@ -5,13 +5,16 @@ from __future__ import annotations
 import click
 
 from commands.common import emit, pass_settings
+from commands.options import config_options
+from core.params import params_of
+from core.retention import Retention
 from core.settings import Settings
 from reports.text import keyvalues, table
 
 
 @click.group()
 def models() -> None:
-    """The model registry: list, show, promote, roll back."""
+    """The model registry: list, show, promote, roll back, prune."""
 
 
 @models.command("list")
@@ -94,3 +97,23 @@ def models_rollback(settings: Settings, subject: str, kind: str) -> None:
     from pipelines.model_versions import rollback_model
 
     emit(settings, rollback_model(settings, subject, kind))
+
+
+@models.command("prune")
+@config_options(params_of(Retention), defaults=False, note="(Default: RECUR_RETENTION_*, else see README.)")
+@click.option("--dry-run", is_flag=True, help="Only list what would go and the bytes it would free.")
+@pass_settings
+def models_prune(settings: Settings, dry_run: bool, **policy) -> None:
+    """Drop the artifact bytes of old versions under the retention policy. A pruned version keeps its
+    row, metrics and lineage (forecasts and samples still name it); champions, what a rollback or a
+    report needs, young versions and versions a schedule names are never pruned.
+
+    Example: recur models prune --dry-run
+    """
+    from pipelines.retention import prune_models
+
+    out = prune_models(settings, Retention.resolve(**policy), dry_run)
+    head = {k: v for k, v in out.items() if k != "versions"}
+    head["policy"] = ", ".join(f"{k}={v}" for k, v in out["policy"].items())
+    rows = table(out["versions"], ["id", "kind", "subject", "alias", "created", "bytes"])
+    emit(settings, out, keyvalues(head) + ("\n\n" + rows if out["versions"] else ""))

@@ -36,15 +36,24 @@ def db() -> None:
 @db.command("info")
 @pass_settings
 def db_info(settings: Settings) -> None:
-    """URL, schema revision and row counts.
+    """URL, schema revision, rows and bytes per table, and what `models prune` would free under the
+    retention policy (RECUR_RETENTION_*).
 
     Example: recur db info
     """
     from pipelines.store import db_info as run
 
     info = run(settings)
-    counts = table([{"table": k, "rows": v} for k, v in info["rows"].items()], ["table", "rows"])
-    emit(settings, info, keyvalues(info) + "\n\n" + counts)
+    sizes = info["table_bytes"]
+    names = list(sizes) + [t for t in info["rows"] if t not in sizes]
+    rows = [{"table": t, "rows": info["rows"].get(t, ""), "bytes": sizes.get(t, "")} for t in names]
+    head = {k: v for k, v in info.items() if k not in ("rows", "table_bytes", "retention")}
+    kept = info["retention"]
+    head["retention"] = (
+        f"{kept['prunable']} of {kept['versions_with_artifacts']} versions' artifacts prunable, "
+        f"{kept['prunable_bytes']:,} bytes (recur models prune)"
+    )
+    emit(settings, info, keyvalues(head) + "\n\n" + table(rows, ["table", "rows", "bytes"]))
 
 
 @db.command("upgrade")
@@ -55,6 +64,19 @@ def db_upgrade(settings: Settings) -> None:
     Example: recur db upgrade
     """
     from pipelines.store import db_upgrade as run
+
+    emit(settings, run(settings))
+
+
+@db.command("vacuum")
+@pass_settings
+def db_vacuum(settings: Settings) -> None:
+    """Give the space that pruning freed back to the disk (SQLite rewrites its file; PostgreSQL runs
+    VACUUM (ANALYZE)); refused while a writer holds the store.
+
+    Example: recur db vacuum
+    """
+    from pipelines.store import db_vacuum as run
 
     emit(settings, run(settings))
 

@@ -6,9 +6,11 @@ for any other database, or a store that needs migrating, callers fall back to th
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
 
@@ -105,3 +107,28 @@ def integrity(conn: sqlite3.Connection, limit: int = 5) -> str:
     """'ok', or the first problems SQLite's integrity check finds (a damaged index, a torn page)."""
     rows = [r[0] for r in conn.execute(f"PRAGMA integrity_check({int(limit)})").fetchall()]
     return "ok" if rows == ["ok"] else "; ".join(r.replace("\n", " ") for r in rows)
+
+
+def table_bytes(conn: sqlite3.Connection) -> dict[str, int]:
+    """Bytes of each table with its indexes, as its pages on disk (SQLite's dbstat)."""
+    rows = conn.execute(
+        "SELECT s.tbl_name, sum(d.pgsize) FROM dbstat AS d JOIN sqlite_schema AS s ON s.name = d.name "
+        "GROUP BY s.tbl_name"
+    ).fetchall()
+    return {r[0]: r[1] for r in rows}
+
+
+def held_versions(conn: sqlite3.Connection) -> list[tuple]:
+    """What db.retention.held_versions gives, as plain tuples: (id, kind, subject, alias, created_at,
+    promoted_at, bytes), newest first."""
+    rows = conn.execute(
+        "SELECT id, kind, subject, alias, created_at, promoted_at, "
+        "coalesce(length(artifact), 0) + coalesce(length(inference), 0) FROM model_version "
+        "WHERE status = 'ready' ORDER BY id DESC"
+    ).fetchall()
+    when = lambda t: None if t is None else datetime.fromisoformat(t)  # noqa: E731
+    return [(r[0], r[1], r[2], r[3], when(r[4]), when(r[5]), r[6]) for r in rows]
+
+
+def schedule_params(conn: sqlite3.Connection) -> list[dict]:
+    return [json.loads(r[0] or "{}") for r in conn.execute("SELECT params FROM schedule")]

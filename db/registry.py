@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from core.errors import NotFoundError, RecurError
+from db.retention import PRUNED
 from db.tables import ModelVersion, TrainingRun, utcnow
 
 
@@ -36,8 +37,17 @@ def get_version(session: Session, version_id: int) -> ModelVersion:
     return version
 
 
+def pruned_message(version_id: int) -> str:
+    return (
+        f"model version {version_id}: its artifact was pruned by retention (recur models prune); its "
+        "metrics and lineage remain, its weights do not. Use the champion or a version that kept its bytes"
+    )
+
+
 def verified_bytes(version: ModelVersion) -> bytes:
     """The artifact, refused unless its sha256 matches the one stored when it was written."""
+    if version.status == PRUNED:
+        raise RecurError(pruned_message(version.id))
     if version.status != "ready" or version.artifact is None:
         raise RecurError(f"model version {version.id} is {version.status}, not ready")
     digest = hashlib.sha256(version.artifact).hexdigest()
@@ -103,6 +113,8 @@ def list_versions(
 
 def promote(session: Session, version: ModelVersion) -> ModelVersion | None:
     """Make `version` the champion of its subject; the previous champion becomes a challenger."""
+    if version.status == PRUNED:
+        raise RecurError(pruned_message(version.id))
     if version.status != "ready":
         raise RecurError(
             f"model version {version.id} is {version.status}; only ready versions can be promoted"

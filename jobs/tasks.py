@@ -10,6 +10,7 @@ from pathlib import Path
 from classifier.config import ClassifyConfig
 from core.errors import InputError
 from core.params import Param, params_of
+from core.retention import Retention
 from core.settings import Settings
 from forecaster.config import BacktestConfig, ForecastConfig
 from textgen.config import PRESETS, SampleRequest, TextGenConfig, preset, unescape
@@ -32,6 +33,7 @@ TEXTGEN_PARAMS = _named(params_of(TextGenConfig)) | {
 }
 CLASSIFY_PARAMS = _named(params_of(ClassifyConfig))
 SAMPLE_PARAMS = _named(params_of(SampleRequest))
+RETENTION_PARAMS = _named(params_of(Retention)) | {"vacuum": Param("vacuum", bool, False)}
 
 
 def parsed(spec: dict[str, Param], p: dict) -> dict:
@@ -193,6 +195,26 @@ def _report(settings: Settings, p: dict) -> dict:
     return export(settings, ReportRequest(out, fmt, subjects, corpora, sent=True))
 
 
+def _retention(p: dict) -> Retention:
+    values = parsed(RETENTION_PARAMS, p)
+    values.pop("vacuum", None)
+    return Retention.resolve(**values)
+
+
+def _maintenance(settings: Settings, p: dict) -> dict:
+    """Prune model artifacts under the retention policy (the schedule's parameters, else the store's
+    RECUR_RETENTION_*), then, with vacuum=true, give the space back."""
+    from pipelines.retention import prune_models
+
+    out = prune_models(settings, _retention(p))
+    done = {k: out[k] for k in ("pruned", "prunable_bytes", "kept_bytes")}
+    if parsed(RETENTION_PARAMS, p).get("vacuum"):
+        from pipelines.store import db_vacuum
+
+        done["vacuum"] = db_vacuum(settings)
+    return done
+
+
 def _sleep_checks(p: dict) -> None:
     import math
 
@@ -279,6 +301,13 @@ TASKS: dict[str, Task] = {
         _plain(series=str, file=str),
         _classify,
         ("labels",),
+    ),
+    "maintenance": Task(
+        "prune old model artifacts under the retention policy (and vacuum=true: give the space back)",
+        (),
+        RETENTION_PARAMS,
+        _maintenance,
+        build=_retention,
     ),
     "sleep": Task(
         "wait (for testing timeouts and retries)",

@@ -1,7 +1,8 @@
-"""Every subject at once: `forecast train --all` and `forecast predict --all`. Each subject (a series of
-its own, or a group with its one global model) is a unit the executor runs: here one after another, or as
-Ray tasks across the cluster. Each unit writes its own results to the store in its own transactions, as
-the one-subject commands do; a unit that fails is reported beside the others, not fatal to them."""
+"""Every subject at once: `forecast train --all`, `forecast backtest --all` and `forecast predict --all`.
+Each subject (a series of its own, or a group with its one global model) is a unit the executor runs: here
+one after another, or as Ray tasks across the cluster. Each unit writes its own results to the store in its
+own transactions, as the one-subject commands do; a unit that fails is reported beside the others, not
+fatal to them."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from core.settings import Settings
 from db import series as q
 from db.engine import read_session
 from forecaster.config import BacktestConfig, ForecastConfig
-from forecaster.scores import Scoreboard, lead_of
+from forecaster.scores import NETWORK, Scoreboard, lead_of
 from runtime.cluster import fan_out
 
 
@@ -34,6 +35,22 @@ def _trained(settings: Settings, name: str, cfg: ForecastConfig, backtest: Backt
     return {k: out[k] for k in keep} | {"mase": Scoreboard.of(out["metrics"]).score(lead_of(out["metrics"]))}
 
 
+def _backtested(settings: Settings, name: str, cfg: ForecastConfig | None, backtest: BacktestConfig) -> dict:
+    from pipelines.forecast import backtest as run
+
+    out = run(settings, name, cfg, backtest)
+    board = Scoreboard.of(out)
+    baselines = {m: board.score(m) for m in board.overall if m not in (NETWORK, lead_of(out))}
+    best = min((m for m in baselines if baselines[m] is not None), key=baselines.get, default=None)
+    return {
+        "model": out["model"],
+        "mase": board.score(lead_of(out)),
+        "network_mase": board.score(NETWORK),
+        "best_baseline": best,
+        "baseline_mase": baselines.get(best),
+    }
+
+
 def _predicted(settings: Settings, name: str, options) -> dict:
     from pipelines.vintages import predict_forecast
 
@@ -48,6 +65,13 @@ def _rows(outcomes) -> list[dict]:
 def train_all(settings: Settings, cfg: ForecastConfig, backtest: BacktestConfig) -> list[dict]:
     """Train (backtest, gate, refit, register) a forecaster for every subject with the same options."""
     unit = partial(_trained, cfg=cfg, backtest=backtest)
+    return _rows(fan_out(settings, unit, subjects(settings)))
+
+
+def backtest_all(settings: Settings, cfg: ForecastConfig | None, backtest: BacktestConfig) -> list[dict]:
+    """Backtest a fresh model of `cfg` (or, with None, each subject's champion) and the baselines for
+    every subject; nothing is registered."""
+    unit = partial(_backtested, cfg=cfg, backtest=backtest)
     return _rows(fan_out(settings, unit, subjects(settings)))
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from core.settings import Settings
 from db import registry
 from db.engine import read_session, write_session
+from db.retention import PRUNED
 from forecaster.scores import Scoreboard, lead_of
 
 
@@ -44,6 +45,7 @@ def show_model(settings: Settings, version_id: int) -> dict:
         out = _row(v) | {
             "sha256": v.sha256,
             "bytes": len(v.artifact or b""),
+            "artifact": "pruned" if v.status == PRUNED else ("stored" if v.artifact else "none"),
             "training_run": v.training_run_id,
         }
         out |= {

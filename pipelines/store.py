@@ -8,6 +8,7 @@ from pathlib import Path
 
 from core.errors import InputError, RecurError
 from core.outputs import check_output, may_replace, record_written
+from core.retention import Held, Retention, decide, named_versions, summary
 from core.settings import Settings
 from db import light
 from db.revision import HEAD
@@ -26,37 +27,51 @@ def safe_url(url: str) -> str:
     return scheme + sep + rest
 
 
-def db_info(settings: Settings) -> dict:
-    """URL, schema revision, row counts and size. Light (no SQLAlchemy) for a current SQLite store."""
+def db_info(settings: Settings, policy: Retention | None = None) -> dict:
+    """URL, schema revision, rows and bytes per table, size, and what retention would free. Light (no
+    SQLAlchemy) for a current SQLite store."""
+    policy = policy or Retention.resolve()
     integrity = None
     with light.reader(settings.db_url) as conn:
         if conn is not None:
             integrity = light.integrity(conn)
             counts, revision = light.table_counts(conn, TABLES), HEAD
+            sizes = light.table_bytes(conn)
+            held = [Held(*row) for row in light.held_versions(conn)]
+            decisions = decide(held, policy, named_versions(light.schedule_params(conn)))
     if conn is None:
-        counts, revision = _orm_counts(settings)
+        counts, revision, sizes = _orm_counts(settings)
+        from pipelines.retention import plan
+
+        decisions = plan(settings, policy)
     info = {"url": safe_url(settings.db_url), "home": str(settings.home), "schema_revision": revision}
     if integrity is not None:
         info["integrity"] = integrity if integrity == "ok" else f"DAMAGED: {integrity}; {RESTORE}"
     info["schema_head"] = HEAD
     info["rows"] = counts
+    info["table_bytes"] = dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
     path = light.sqlite_file(settings.db_url)
     if path is not None and path.exists():
         info["file"] = str(path)
         parts = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
         info["bytes"] = sum(p.stat().st_size for p in parts if p.exists())
+    info["retention"] = {"policy": vars(policy)} | summary(decisions)
     return info
 
 
-def _orm_counts(settings: Settings) -> tuple[dict[str, int], str | None]:
-    from sqlalchemy import func, select, table
+def _orm_counts(settings: Settings) -> tuple[dict[str, int], str | None, dict[str, int]]:
+    from sqlalchemy import func, select, table, text
 
     from db.engine import read_session
     from db.schema import current_revision
 
     with read_session(settings) as session:
         counts = {t: session.scalar(select(func.count()).select_from(table(t))) for t in TABLES}
-        return counts, current_revision(session.connection())
+        sizes: dict[str, int] = {}
+        if session.bind.dialect.name == "postgresql":
+            query = "SELECT relname, pg_total_relation_size(relid) FROM pg_catalog.pg_statio_user_tables"
+            sizes = {name: int(size) for name, size in session.execute(text(query))}
+        return counts, current_revision(session.connection()), sizes
 
 
 def db_upgrade(settings: Settings) -> dict:
@@ -91,3 +106,74 @@ def db_backup(settings: Settings, out: Path, force: bool = False) -> dict:
     shutil.move(tmp, out)
     record_written(settings, out)
     return {"path": str(out), "bytes": out.stat().st_size}
+
+
+VACUUM_WAIT_S = 2  # how long vacuum waits for a writer to finish before it refuses
+
+
+def db_vacuum(settings: Settings) -> dict:
+    """Give the space freed by pruning back to the disk (SQLite: VACUUM, which rewrites the file) or to
+    the database (PostgreSQL: VACUUM (ANALYZE)). Refused, in a sentence, while a writer holds the store."""
+    from db.engine import engine_of
+
+    engine = engine_of(settings)
+    before = _store_bytes(settings)
+    raw = engine.raw_connection()  # VACUUM cannot run inside the transaction a Connection opens
+    try:
+        driver = raw.driver_connection
+        if engine.dialect.name == "sqlite":
+            _vacuum_sqlite(driver)
+        elif engine.dialect.name == "postgresql":
+            _vacuum_postgresql(driver)
+        else:
+            raise RecurError(f"recur db vacuum knows SQLite and PostgreSQL, not {engine.dialect.name}")
+    finally:
+        raw.close()
+    return {"url": safe_url(settings.db_url), "bytes_before": before, "bytes_after": _store_bytes(settings)}
+
+
+BUSY = (
+    "the store is being written (a training run, a schedule or the service holds its write lock); "
+    "run `recur db vacuum` again when it is idle"
+)
+
+
+def _vacuum_sqlite(conn) -> None:
+    import sqlite3
+
+    conn.execute(f"PRAGMA busy_timeout = {VACUUM_WAIT_S * 1000}")
+    try:
+        conn.execute("VACUUM")
+        conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc) or "busy" in str(exc):
+            raise RecurError(BUSY) from exc
+        raise
+
+
+def _vacuum_postgresql(conn) -> None:
+    from db.engine import WRITE_LOCK
+
+    conn.autocommit = True
+    with conn.cursor() as cur:
+        cur.execute("SELECT pg_try_advisory_lock(%s)", (WRITE_LOCK,))
+        if not cur.fetchone()[0]:
+            raise RecurError(BUSY)
+        try:
+            cur.execute("VACUUM (ANALYZE)")
+        finally:
+            cur.execute("SELECT pg_advisory_unlock(%s)", (WRITE_LOCK,))
+
+
+def _store_bytes(settings: Settings) -> int | None:
+    path = light.sqlite_file(settings.db_url)
+    if path is not None and path.exists():
+        return sum(p.stat().st_size for p in (path, Path(f"{path}-wal")) if p.exists())
+    from sqlalchemy import text
+
+    from db.engine import read_session
+
+    with read_session(settings) as session:
+        if session.bind.dialect.name != "postgresql":
+            return None
+        return int(session.scalar(text("SELECT pg_database_size(current_database())")))

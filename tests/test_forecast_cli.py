@@ -355,6 +355,14 @@ def test_train_and_predict_every_subject_here(recur, write):
     predicted = recur.json("forecast", "predict", "--all")
     assert {r["subject"]: r["series"] for r in predicted} == {"airline": 1, "short": 1}
     assert "give a SUBJECT, or --all" in recur.fails("forecast", "predict", code=2)
+    result = recur("--json", "forecast", "backtest", "--all", "--model", "gru", *TINY, ok=False)
+    rows = {r["subject"]: r for r in json.loads(result.stdout)}
+    assert result.exit_code == 1 and rows["short"]["error"] and rows["airline"]["error"] is None
+    assert rows["airline"]["network_mase"] > 0 and rows["airline"]["best_baseline"] != "model"
+    champions = json.loads(recur("--json", "forecast", "backtest", "--all", "--champion", ok=False).stdout)
+    by_subject = {r["subject"]: r for r in champions}
+    assert "has no champion" in by_subject["short"]["error"]
+    assert by_subject["airline"]["error"] is None or "has no champion" in by_subject["airline"]["error"]
 
 
 def test_an_unreachable_ray_cluster_is_a_clear_error_at_once(airline):

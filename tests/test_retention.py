@@ -1,0 +1,96 @@
+"""Retention (`models prune`, the `maintenance` task, `db info`, `db vacuum`): old versions' artifact bytes
+go, their rows and lineage stay, and nothing a forecast, a report, a rollback or `forecast score` needs is
+ever pruned."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+
+from core.errors import InputError
+from core.retention import Held, Retention, decide
+from tests.conftest import DATA
+
+SMALL = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
+
+
+def _age(recur, days: int) -> None:
+    """Every version (and its promotion) `days` older, as if trained that long ago."""
+    with recur.db() as conn:
+        for column in ("created_at", "promoted_at"):
+            conn.execute(
+                f"UPDATE model_version SET {column} = datetime({column}, ?) WHERE {column} IS NOT NULL",
+                (f"-{days} days",),
+            )
+
+
+@pytest.fixture
+def history(recur):
+    """airline with five forced champions (oldest first), each of which issued a forecast, all 30 days
+    old, then a sixth version trained today."""
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    versions = []
+    for month in range(1, 6):
+        versions.append(recur.json("forecast", "train", "airline", "--model", "gru", "--force", *SMALL))
+        recur("forecast", "predict", "airline", "--as-of", f"1960-0{month}-01")
+    _age(recur, 30)
+    versions.append(recur.json("forecast", "train", "airline", "--model", "gru", "--force", *SMALL))
+    return [v["version"] for v in versions]
+
+
+def test_prune_keeps_what_rollback_forecasts_and_reports_need(recur, history):
+    before = recur.json("db", "info")
+    dry = recur.json("models", "prune", "--dry-run", "--keep-promotions", "3", "--keep-days", "7")
+    # kept: today's champion (young), the two champions before it (rollback), nothing else of a month ago
+    assert [v["id"] for v in dry["versions"]] == history[:3][::-1] and dry["pruned"] == 0
+    assert dry["prunable_bytes"] == before["retention"]["prunable_bytes"] > 0
+    assert all(recur.json("models", "show", str(v))["artifact"] == "stored" for v in history)
+
+    done = recur.json("models", "prune", "--keep-promotions", "3", "--keep-days", "7")
+    assert done["pruned"] == 3 and done["prunable_bytes"] == dry["prunable_bytes"]
+    shown = recur.json("models", "show", str(history[0]))
+    assert shown["artifact"] == "pruned" and shown["bytes"] == 0 and shown["metrics"]  # its row stays
+    assert recur.json("db", "info")["retention"]["prunable"] == 0
+    # the forecasts the pruned versions made still name them, and are still scored
+    scored = recur.json("forecast", "score", "airline")
+    assert {r["model_version"] for r in scored} >= set(history[:3])
+    recur("forecast", "predict", "airline")
+    recur("report", "export", "--out", recur.home / "r.md")
+    assert recur.json("models", "rollback", "airline")["champion"] == history[4]
+    recur("forecast", "predict", "airline")
+
+    assert "artifact was pruned" in recur.fails("models", "promote", str(history[0]))
+    vacuumed = recur.json("db", "vacuum")
+    assert vacuumed["bytes_after"] < vacuumed["bytes_before"]
+
+
+def test_the_maintenance_task_prunes_under_the_stores_policy(recur, history, monkeypatch):
+    monkeypatch.setenv("RECUR_RETENTION_KEEP_PROMOTIONS", "2")
+    monkeypatch.setenv("RECUR_RETENTION_KEEP_DAYS", "7")
+    recur("jobs", "add", "tidy", "--task", "maintenance", "--cron", "0 4 * * *", "--param", "vacuum=true")
+    recur("jobs", "run", "tidy")
+    statuses = {m["id"]: m["status"] for m in recur.json("models", "list")}
+    assert [statuses[v] for v in history] == ["pruned"] * 4 + ["ready"] * 2
+
+
+def test_the_policy_is_bounded_and_named_where_it_came_from(recur, monkeypatch):
+    assert "--keep-promotions" in recur.fails("models", "prune", "--keep-promotions", "1")
+    monkeypatch.setenv("RECUR_RETENTION_KEEP_DAYS", "a week")
+    assert "RECUR_RETENTION_KEEP_DAYS" in recur.fails("models", "prune", "--dry-run")
+    with pytest.raises(InputError, match="RECUR_RETENTION_KEEP_DAYS"):
+        Retention(keep_days=-1)
+
+
+def test_a_version_a_schedule_names_and_the_newest_challenger_keep_their_bytes():
+    old = datetime(2020, 1, 1)
+    held = [
+        Held(4, "textgen", "c", "challenger", old, None, 10),
+        Held(3, "textgen", "c", "challenger", old, None, 10),
+        Held(2, "textgen", "c", "none", old, None, 10),
+        Held(1, "textgen", "c", "champion", old, old, 10),
+    ]
+    kept = {d.version.id: d.kept_for for d in decide(held, Retention(), scheduled={2})}
+    assert kept == {4: "newest challenger", 3: None, 2: "named by a schedule", 1: "champion"}
+    young = [Held(5, "textgen", "c", "none", datetime.now() - timedelta(days=1), None, 10)]
+    assert decide(young, Retention(keep_days=2), set())[0].kept_for == "younger than 2 days"
