@@ -8,8 +8,10 @@ import click
 
 from commands.common import device_options, emit, force_out, pass_settings
 from commands.fleet import backtest_every, one_subject, predict_every, served_line, train_every
+from commands.models import RETENTION_NOTE
 from commands.options import config_options
 from core.params import params_of
+from core.retention import VINTAGE_FIELDS, Retention
 from core.settings import Settings
 from core.terminal import interactive
 from forecaster.config import GATE_OPTIONS, BacktestConfig, ForecastConfig
@@ -346,3 +348,22 @@ def forecast_export(settings: Settings, subject: str, out: str, all_vintages: bo
     from pipelines.vintages import export_forecasts
 
     emit(settings, export_forecasts(settings, subject, out, latest_only=not all_vintages, force=force))
+
+
+VINTAGE_PARAMS = [p for p in params_of(Retention) if p.name in VINTAGE_FIELDS]
+
+
+@forecast.command("prune")
+@config_options(VINTAGE_PARAMS, defaults=False, note=RETENTION_NOTE)
+@click.option("--dry-run", is_flag=True, help="Only count what would go.")
+@pass_settings
+def forecast_prune(settings: Settings, keep_vintage_days: int | None, dry_run: bool) -> None:
+    """Old forecasts keep their scores and lose their points, once every actual they forecast has arrived:
+    `forecast score` and the reports read the kept scores; each series' latest forecast stays whole.
+
+    Example: recur forecast prune --dry-run
+    """
+    from pipelines.retention import prune_vintages
+
+    out = prune_vintages(settings, Retention.resolve(keep_vintage_days=keep_vintage_days), dry_run)
+    emit(settings, out, keyvalues({k: v for k, v in out.items() if k != "forecast_ids"}))

@@ -7,7 +7,7 @@ import click
 from commands.common import emit, pass_settings
 from commands.options import config_options
 from core.params import params_of
-from core.retention import Retention
+from core.retention import VINTAGE_FIELDS, Retention
 from core.settings import Settings
 from reports.text import keyvalues, table
 
@@ -99,8 +99,11 @@ def models_rollback(settings: Settings, subject: str, kind: str) -> None:
     emit(settings, rollback_model(settings, subject, kind))
 
 
+RETENTION_NOTE = "(Default: RECUR_RETENTION_*, else README.)"
+
+
 @models.command("prune")
-@config_options(params_of(Retention), defaults=False, note="(Default: RECUR_RETENTION_*, else see README.)")
+@config_options(params_of(Retention, skip=VINTAGE_FIELDS), defaults=False, note=RETENTION_NOTE)
 @click.option("--dry-run", is_flag=True, help="Only list what would go and the bytes it would free.")
 @pass_settings
 def models_prune(settings: Settings, dry_run: bool, **policy) -> None:

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 from classifier.config import ClassifyConfig
-from commands.forecast import GATE_PARAMS, MODEL_PARAMS, WINDOW_PARAMS
+from commands.forecast import GATE_PARAMS, MODEL_PARAMS, VINTAGE_PARAMS, WINDOW_PARAMS
 from core.params import markdown_table, params_of
-from core.retention import Retention
+from core.retention import VINTAGE_FIELDS, Retention
 from service.config import ServeOptions
 from textgen.config import PRESETS, SampleRequest, TextGenConfig
 
@@ -19,7 +19,8 @@ def readme_tables() -> dict[str, str]:
         "textgen sample": markdown_table(params_of(SampleRequest)),
         "classify train": markdown_table(params_of(ClassifyConfig)),
         "serve": markdown_table(params_of(ServeOptions)),
-        "models prune": markdown_table(params_of(Retention)),
+        "models prune": markdown_table(params_of(Retention, skip=VINTAGE_FIELDS)),
+        "forecast prune": markdown_table(VINTAGE_PARAMS),
     }
 
 

@@ -34,16 +34,17 @@ def db() -> None:
 
 
 @db.command("info")
+@click.option("--check", is_flag=True, help="Also run SQLite's integrity check (reads every page).")
 @pass_settings
-def db_info(settings: Settings) -> None:
+def db_info(settings: Settings, check: bool) -> None:
     """URL, schema revision, rows and bytes per table, and what `models prune` would free under the
     retention policy (RECUR_RETENTION_*).
 
-    Example: recur db info
+    Example: recur db info --check
     """
     from pipelines.store import db_info as run
 
-    info = run(settings)
+    info = run(settings, check=check)
     sizes = info["table_bytes"]
     names = list(sizes) + [t for t in info["rows"] if t not in sizes]
     rows = [{"table": t, "rows": info["rows"].get(t, ""), "bytes": sizes.get(t, "")} for t in names]

@@ -12,7 +12,8 @@ from datetime import UTC, datetime, timedelta
 from core.errors import InputError
 from core.params import param
 
-BOUNDS = {"keep_promotions": (2, 1000), "keep_days": (0, 36500)}
+BOUNDS = {"keep_promotions": (2, 1000), "keep_days": (0, 36500), "keep_vintage_days": (1, 36500)}
+VINTAGE_FIELDS = ("keep_vintage_days",)  # `forecast prune`'s; the others are `models prune`'s
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,11 @@ class Retention:
         "rollback needs the one before).",
     )
     keep_days: int = param(14, "Every version younger than this many days keeps its artifact.")
+    keep_vintage_days: int = param(
+        90,
+        "A forecast issued longer ago than this, every actual of which has arrived, keeps its scores and "
+        "loses its points (each series' latest forecast stays whole).",
+    )
 
     def __post_init__(self) -> None:
         for name, (low, high) in BOUNDS.items():

@@ -1,14 +1,17 @@
-"""Retention's queries: which model versions still hold artifact bytes and what protects each, and the
-pruning itself (the bytes go; the row, its metrics, sha256 and every forecast's and sample's reference to
-it stay)."""
+"""Retention's queries: which model versions still hold artifact bytes and the pruning of them (the bytes
+go; the row, its metrics, sha256 and every forecast's and sample's reference to it stay); which old
+vintages still hold their points, and the freezing of them (their scores kept on the row, the points
+gone)."""
 
 from __future__ import annotations
 
-from sqlalchemy import func, select, update
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.retention import Held, named_versions
-from db.tables import ModelVersion, Schedule
+from db.tables import Forecast, ForecastPoint, ModelVersion, Schedule
 
 PRUNED = "pruned"  # the status of a version whose artifact bytes retention removed
 
@@ -51,3 +54,36 @@ def prune(session: Session, ids: list[int]) -> int:
         .values(artifact=None, inference=None, status=PRUNED)
     )
     return result.rowcount
+
+
+def old_vintages(session: Session, issued_before: datetime) -> list[Forecast]:
+    """Vintages issued before then that still hold their points, except each series' latest (its newest
+    origin): by series, then origin."""
+    latest = (
+        select(Forecast.series_id, func.max(Forecast.origin_ts).label("origin"))
+        .group_by(Forecast.series_id)
+        .subquery()
+    )
+    return list(
+        session.scalars(
+            select(Forecast)
+            .join(latest, latest.c.series_id == Forecast.series_id)
+            .where(
+                Forecast.issued_at < issued_before,
+                Forecast.scores.is_(None),
+                Forecast.origin_ts < latest.c.origin,
+            )
+            .order_by(Forecast.series_id, Forecast.origin_ts, Forecast.id)
+        )
+    )
+
+
+def freeze(session: Session, frozen: list[tuple[Forecast, dict]]) -> int:
+    """Each vintage's scores kept on its row and its points deleted; returns the points deleted."""
+    gone = 0
+    for vintage, scores in frozen:
+        vintage.scores = scores
+        done = session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == vintage.id))
+        gone += done.rowcount
+    session.flush()
+    return gone

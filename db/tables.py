@@ -194,6 +194,8 @@ class Forecast(Base):
     origin_ts: Mapped[int] = mapped_column(BigInteger)
     horizon: Mapped[int] = mapped_column(Integer)
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
+    # its scores against the actuals, kept when retention pruned its points (None: the points are here)
+    scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class ForecastPoint(Base):

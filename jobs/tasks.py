@@ -202,12 +202,14 @@ def _retention(p: dict) -> Retention:
 
 
 def _maintenance(settings: Settings, p: dict) -> dict:
-    """Prune model artifacts under the retention policy (the schedule's parameters, else the store's
-    RECUR_RETENTION_*), then, with vacuum=true, give the space back."""
-    from pipelines.retention import prune_models
+    """Prune model artifacts and old forecasts' points under the retention policy (the schedule's
+    parameters, else the store's RECUR_RETENTION_*), then, with vacuum=true, give the space back."""
+    from pipelines.retention import prune_models, prune_vintages
 
     out = prune_models(settings, _retention(p))
     done = {k: out[k] for k in ("pruned", "prunable_bytes", "kept_bytes")}
+    vintages = prune_vintages(settings, _retention(p))
+    done |= {"vintages_pruned": vintages["vintages"], "points_deleted": vintages["points"]}
     if parsed(RETENTION_PARAMS, p).get("vacuum"):
         from pipelines.store import db_vacuum
 
@@ -303,7 +305,8 @@ TASKS: dict[str, Task] = {
         ("labels",),
     ),
     "maintenance": Task(
-        "prune old model artifacts under the retention policy (and vacuum=true: give the space back)",
+        "prune old model artifacts and old forecasts' points under the retention policy (vacuum=true: "
+        "then give the space back)",
         (),
         RETENTION_PARAMS,
         _maintenance,

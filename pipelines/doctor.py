@@ -33,7 +33,7 @@ def doctor(settings: Settings, devices: bool = True) -> dict:
         report["backend"], report["gpus"] = visible_gpus()
         if report["backend"] != "tensorflow":
             report[report["backend"]] = _version(report["backend"])
-    info = db_info(settings)
+    info = db_info(settings, check=True)
     report["db"] = info["url"]
     report["schema"] = f"{info['schema_revision']} (head {info['schema_head']})"
     if "integrity" in info:

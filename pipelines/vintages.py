@@ -161,11 +161,15 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
                 "horizon": 0,
                 "arrived": 0,
             }
-            rows.append(row | _arrived(fq.points(session, f.id), observed[f.series_id], f.origin_ts, series))
+            if f.scores is not None:  # its points were pruned once every actual had arrived
+                rows.append(row | f.scores)
+                continue
+            points = fq.points(session, f.id)
+            rows.append(row | vintage_scores(points, observed[f.series_id], f.origin_ts, series))
     return rows
 
 
-def _arrived(points: list, observed: tuple[np.ndarray, np.ndarray], origin: int, series) -> dict:
+def vintage_scores(points: list, observed: tuple[np.ndarray, np.ndarray], origin: int, series) -> dict:
     """One vintage's scores over its points whose actuals have arrived (`observed`: the series' time
     stamps and values in time order)."""
     ts, values = observed

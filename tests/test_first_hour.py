@@ -129,7 +129,7 @@ def test_a_damaged_store_is_reported_by_doctor_and_db_info(recur):
         for offset in range(size // 2, size // 2 + 3 * 4096, 97):
             fh.seek(offset)
             fh.write(b"\xff")
-    assert recur.json("db", "info")["integrity"].startswith("DAMAGED")
+    assert recur.json("db", "info", "--check")["integrity"].startswith("DAMAGED")
     result = recur("--json", "doctor", "--no-devices", ok=False)
     assert result.exit_code == 1 and json.loads(result.output)["integrity"].startswith("DAMAGED")
 

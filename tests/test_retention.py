@@ -65,6 +65,23 @@ def test_prune_keeps_what_rollback_forecasts_and_reports_need(recur, history):
     assert vacuumed["bytes_after"] < vacuumed["bytes_before"]
 
 
+def test_old_forecasts_keep_their_scores_and_lose_their_points(recur, history):
+    scored = {r["forecast_id"]: r for r in recur.json("forecast", "score", "airline")}
+    recur("forecast", "predict", "airline")  # the latest, from the last observation: nothing arrived yet
+    with recur.db() as conn:
+        conn.execute("UPDATE forecast SET issued_at = ?", ("2020-01-01 00:00:00",))
+    dry = recur.json("forecast", "prune", "--keep-vintage-days", "7", "--dry-run")
+    assert dry["vintages"] == 5 and dry["points"] == 5 * 6 and recur.count("forecast_point") == 6 * 6
+    done = recur.json("forecast", "prune", "--keep-vintage-days", "7")
+    assert done["forecast_ids"] == sorted(scored) and recur.count("forecast_point") == 6
+    after = {r["forecast_id"]: r for r in recur.json("forecast", "score", "airline")}
+    for fid, row in scored.items():  # the same scores, read from the forecasts' rows now
+        assert after[fid].keys() == row.keys() and after[fid]["arrived"] == 6
+        assert all(after[fid][k] == pytest.approx(v) for k, v in row.items() if isinstance(v, float))
+    recur("report", "export", "--out", recur.home / "r.html")
+    assert recur.json("forecast", "prune", "--keep-vintage-days", "7")["vintages"] == 0
+
+
 def test_the_maintenance_task_prunes_under_the_stores_policy(recur, history, monkeypatch):
     monkeypatch.setenv("RECUR_RETENTION_KEEP_PROMOTIONS", "2")
     monkeypatch.setenv("RECUR_RETENTION_KEEP_DAYS", "7")
@@ -94,3 +111,21 @@ def test_a_version_a_schedule_names_and_the_newest_challenger_keep_their_bytes()
     assert kept == {4: "newest challenger", 3: None, 2: "named by a schedule", 1: "champion"}
     young = [Held(5, "textgen", "c", "none", datetime.now() - timedelta(days=1), None, 10)]
     assert decide(young, Retention(keep_days=2), set())[0].kept_for == "younger than 2 days"
+
+
+def test_db_info_and_vacuum_on_either_store_and_vacuum_waits_for_no_writer(recur, backend):
+    recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
+    recur("forecast", "train", "airline", "--model", "gru", *SMALL)
+    info = recur.json("db", "info")
+    assert info["table_bytes"]["model_version"] > 0 and info["table_bytes"]["observation"] > 0
+    assert info["retention"]["versions_with_artifacts"] == 1 and info["retention"]["prunable"] == 0
+    with recur.db() as writer:  # a writer holds the store: vacuum says so and changes nothing
+        if backend == "sqlite":
+            writer.execute("BEGIN IMMEDIATE")
+        else:
+            from db.engine import WRITE_LOCK
+
+            writer.execute("SELECT pg_advisory_lock(?)", (WRITE_LOCK,))
+        assert "being written" in recur.fails("db", "vacuum")
+        writer.execute("ROLLBACK" if backend == "sqlite" else "SELECT pg_advisory_unlock_all()")
+    assert recur.json("db", "vacuum")["bytes_after"] > 0
