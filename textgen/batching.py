@@ -50,6 +50,7 @@ class Job:
         self._fed = 0  # prompt characters fed so far
         self._made = 0  # characters sampled so far, per stream
         self._noise: StreamNoise | None = None
+        self.plain = _plain(self.params)  # sampled by the Gumbel-max draw alone
 
     @property
     def done(self) -> bool:
@@ -162,6 +163,8 @@ class Batcher:
         self.jobs: list[Job] = []
         self.state: list[tuple[np.ndarray, ...]] = model.initial_state(0)
         self.logits = np.zeros((0, len(model.dense_bias)), dtype=np.float32)
+        self._key: list = []  # the plain jobs' layout of the last step (see _layout)
+        self._at_scale: tuple[np.ndarray, np.ndarray] = (np.zeros(0, dtype=np.int64), np.zeros(0))
         self.steps = 0  # steps run, and the most rows one of them had: what batching did
         self.peak_rows = 0
 
@@ -191,18 +194,30 @@ class Batcher:
         """The next id of every sampling row: one product and one argmax for all plain jobs (what
         `sampler.choose` computes for each: logits × float32(1/T) + its own Gumbel draws), `choose` for
         the others."""
-        plain = [(job, rows) for job, rows in sampling if _plain(job.params)]
+        plain = [(job, rows) for job, rows in sampling if job.plain]
         if plain:
+            at, scale = self._layout(plain)
+            noise = np.concatenate([job._noise.gumbel() for job, _ in plain])
+            ids[at] = np.argmax(self.logits[at] * scale[:, None] + noise, axis=1)
+        for job, rows in sampling:
+            if not job.plain:
+                ids[rows] = choose(self.logits[rows], job.params, noise=job._noise)
+
+    def _layout(self, plain: list[tuple[Job, slice]]) -> tuple[np.ndarray, np.ndarray]:
+        """The rows of the plain jobs and each row's 1/T: the same from step to step until a job joins,
+        leaves or starts sampling, so kept until then."""
+        key = [(job, rows.start) for job, rows in plain]  # the jobs themselves: an id may be reused
+        same = len(key) == len(self._key) and all(
+            a is b and i == j for (a, i), (b, j) in zip(key, self._key, strict=True)
+        )
+        if not same:
             at = np.concatenate([np.arange(rows.start, rows.stop) for _, rows in plain])
             scale = np.repeat(
                 np.array([1.0 / job.params.temperature for job, _ in plain], dtype=np.float32),
                 [job.n for job, _ in plain],
             )
-            noise = np.concatenate([job._noise.gumbel() for job, _ in plain])
-            ids[at] = np.argmax(self.logits[at] * scale[:, None] + noise, axis=1)
-        for job, rows in sampling:
-            if not _plain(job.params):
-                ids[rows] = choose(self.logits[rows], job.params, noise=job._noise)
+            self._key, self._at_scale = key, (at, scale)
+        return self._at_scale
 
     def step(self) -> list[Job]:
         """One character for every job in the batch (a prompt character fed, or one sampled and recorded,
