@@ -51,15 +51,29 @@ class Task:
     build: Callable[[dict], object] | None = None  # the configuration the run will build, built at `add`
 
 
+# A file's layout and what to do with its gaps, as `series ingest`'s options give them (value_col: a
+# comma-separated list); a long file of many series (id, time, value) ingests nightly like a wide one.
+INGEST_PARAMS = _plain(
+    fill=str, on_duplicate=str, missing=str, freq=str, id_col=str, time_col=str, value_col=str
+)
+
+
+def _ingest_options(p: dict):
+    from readers.csvread import IngestOptions
+
+    given = {k: p[k] for k in INGEST_PARAMS if k in p and k != "value_col"}
+    cols = tuple(c.strip() for c in str(p.get("value_col", "")).split(",") if c.strip())
+    return IngestOptions(name=p.get("name"), value_cols=cols, **given)
+
+
 def _ingest(settings: Settings, p: dict) -> dict:
     from pipelines.ingest import ingest_corpus, ingest_series
-    from readers.csvread import IngestOptions
 
     path = Path(p["path"])
     files = sorted(f for f in path.iterdir() if f.is_file()) if path.is_dir() else [path]
     if p.get("corpus"):
         return {"corpus": ingest_corpus(settings, path, p["corpus"]).as_dict()}
-    opts = IngestOptions(**{k: p[k] for k in ("name", "fill", "on_duplicate", "missing", "freq") if k in p})
+    opts = _ingest_options(p)
     return {"ingested": [ingest_series(settings, f, opts).as_dict() for f in files]}
 
 
@@ -154,7 +168,7 @@ def _nightly(settings: Settings, p: dict) -> dict:
     if p.get("path"):
         name = p.get("name") or _ingested_as(settings, p["subject"])
         out["ingest"] = _ingest(
-            settings, {"path": p["path"], "name": name} | {k: p[k] for k in ("fill",) if k in p}
+            settings, {k: p[k] for k in ("path", *INGEST_PARAMS) if k in p} | {"name": name}
         )
     out["retrain"] = _retrain(settings, p)
     out["forecast"] = _forecast(settings, p)
@@ -237,7 +251,7 @@ TASKS: dict[str, Task] = {
     "ingest": Task(
         "append new rows (or text) from a file or folder",
         ("path",),
-        _plain(name=str, corpus=str, fill=str, on_duplicate=str, missing=str, freq=str),
+        _plain(name=str, corpus=str) | INGEST_PARAMS,
         _ingest,
     ),
     "retrain-forecaster": Task(
@@ -278,7 +292,7 @@ TASKS: dict[str, Task] = {
     "nightly": Task(
         "ingest → retrain → promote if better → forecast → score",
         ("subject",),
-        FORECAST_PARAMS | _plain(path=str, fill=str, name=str),
+        FORECAST_PARAMS | _plain(path=str, name=str) | INGEST_PARAMS,
         _nightly,
         ("subject",),
         _forecast_config,
