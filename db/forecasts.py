@@ -109,11 +109,26 @@ def vintages(session: Session, series_ids: list[int]) -> list[Forecast]:
 
 
 def points(session: Session, forecast_id: int) -> list[ForecastPoint]:
-    return list(
-        session.scalars(
-            select(ForecastPoint).where(ForecastPoint.forecast_id == forecast_id).order_by(ForecastPoint.ts)
+    return points_of(session, [forecast_id]).get(forecast_id, [])
+
+
+POINTS_BATCH = 5000  # forecast ids a query (SQLite and psycopg both take this many parameters)
+
+
+def points_of(session: Session, forecast_ids: list[int]) -> dict[int, list[ForecastPoint]]:
+    """The points of many vintages, each in time order, in a query per POINTS_BATCH of them (a query per
+    vintage made scoring a year of nightly vintages a query each, every night)."""
+    found: dict[int, list[ForecastPoint]] = {}
+    for start in range(0, len(forecast_ids), POINTS_BATCH):
+        batch = forecast_ids[start : start + POINTS_BATCH]
+        rows = session.scalars(
+            select(ForecastPoint)
+            .where(ForecastPoint.forecast_id.in_(batch))
+            .order_by(ForecastPoint.forecast_id, ForecastPoint.ts)
         )
-    )
+        for p in rows:
+            found.setdefault(p.forecast_id, []).append(p)
+    return found
 
 
 def observations(session: Session, series_id: int) -> tuple[np.ndarray, np.ndarray]:

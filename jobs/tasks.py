@@ -51,17 +51,15 @@ class Task:
     build: Callable[[dict], object] | None = None  # the configuration the run will build, built at `add`
 
 
-# A file's layout and what to do with its gaps, as `series ingest`'s options give them (value_col: a
-# comma-separated list); a long file of many series (id, time, value) ingests nightly like a wide one.
-INGEST_PARAMS = _plain(
-    fill=str, on_duplicate=str, missing=str, freq=str, id_col=str, time_col=str, value_col=str
-)
+# `series ingest`'s layout and gap options (value_col: comma-separated), so a long file ingests nightly too
+INGEST_KEYS = ("fill", "on_duplicate", "missing", "freq", "id_col", "time_col", "value_col")
+INGEST_PARAMS = _plain(**dict.fromkeys(INGEST_KEYS, str))
 
 
 def _ingest_options(p: dict):
     from readers.csvread import IngestOptions
 
-    given = {k: p[k] for k in INGEST_PARAMS if k in p and k != "value_col"}
+    given = {k: p[k] for k in INGEST_KEYS if k in p and k != "value_col"}
     cols = tuple(c.strip() for c in str(p.get("value_col", "")).split(",") if c.strip())
     return IngestOptions(name=p.get("name"), value_cols=cols, **given)
 
@@ -167,9 +165,8 @@ def _nightly(settings: Settings, p: dict) -> dict:
     out = {}
     if p.get("path"):
         name = p.get("name") or _ingested_as(settings, p["subject"])
-        out["ingest"] = _ingest(
-            settings, {k: p[k] for k in ("path", *INGEST_PARAMS) if k in p} | {"name": name}
-        )
+        given = {k: v for k, v in p.items() if k in ("path", *INGEST_KEYS)}
+        out["ingest"] = _ingest(settings, given | {"name": name})
     out["retrain"] = _retrain(settings, p)
     out["forecast"] = _forecast(settings, p)
     out["score"] = _score(settings, p)

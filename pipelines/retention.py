@@ -49,12 +49,14 @@ def prune_vintages(settings: Settings, policy: Retention, dry_run: bool = False)
     opened = read_session if dry_run else write_session
     with opened(settings) as session:
         frozen, observed = [], {}
-        for vintage in q.old_vintages(session, before):
+        old = q.old_vintages(session, before)
+        stored = fq.points_of(session, [v.id for v in old])
+        for vintage in old:
             sid = vintage.series_id
             if sid not in observed:
                 observed[sid] = (session.get(Series, sid), fq.observations(session, sid))
             series, seen = observed[sid]
-            scores = vintage_scores(fq.points(session, vintage.id), seen, vintage.origin_ts, series)
+            scores = vintage_scores(stored.get(vintage.id, []), seen, vintage.origin_ts, series)
             if 0 < scores["horizon"] == scores["arrived"]:
                 frozen.append((vintage, _plain(scores)))
         points = sum(s["horizon"] for _, s in frozen)

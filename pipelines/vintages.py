@@ -121,14 +121,25 @@ def _store_vintage(settings, subject, rows, version_id, o: PredictOptions) -> di
 
 
 def _points(stamps: list[int], row: Row) -> Points:
-    """A row's points as stored: bounds per level, quantiles by their level ("0.1")."""
+    """A row's points as stored: bounds per level, quantiles by their level ("0.1"); every number to
+    STORED_DIGITS significant digits (the point the same as its median quantile)."""
     steps = range(len(row.point))
     return Points(
         stamps,
-        [float(v) for v in row.point],
-        [{lv: [float(lo[k]), float(hi[k])] for lv, (lo, hi) in row.bounds.items()} for k in steps],
-        [{str(q): float(row.quantiles[j, k]) for j, q in enumerate(QUANTILES)} for k in steps],
+        [_kept(v) for v in row.point],
+        [{lv: [_kept(lo[k]), _kept(hi[k])] for lv, (lo, hi) in row.bounds.items()} for k in steps],
+        [{str(q): _kept(row.quantiles[j, k]) for j, q in enumerate(QUANTILES)} for k in steps],
     )
+
+
+# A point's bounds and quantiles are JSON text in the store, 13 numbers a point: at a float's full 17
+# digits they were most of a vintage's bytes, and vintages most of a nightly store's growth. Eight digits
+# are more than a float32 network's outputs carry and than any interval's own uncertainty.
+STORED_DIGITS = 8
+
+
+def _kept(v) -> float:
+    return float(f"{float(v):.{STORED_DIGITS}g}")
 
 
 def _columns(intervals: dict | None, quantiles: dict | None) -> dict:
@@ -149,7 +160,9 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
         subject = q.resolve(session, name)
         by_id = {s.id: s for s in subject.series}
         observed = {sid: fq.observations(session, sid) for sid in by_id}
-        for f in fq.vintages(session, list(by_id)):
+        chosen = fq.vintages(session, list(by_id))
+        stored = fq.points_of(session, [f.id for f in chosen if f.scores is None])
+        for f in chosen:
             series = by_id[f.series_id]
             row = {
                 "series": series.name,
@@ -164,7 +177,7 @@ def score_vintages(settings: Settings, name: str) -> list[dict]:
             if f.scores is not None:  # its points were pruned once every actual had arrived
                 rows.append(row | f.scores)
                 continue
-            points = fq.points(session, f.id)
+            points = stored.get(f.id, [])
             rows.append(row | vintage_scores(points, observed[f.series_id], f.origin_ts, series))
     return rows
 
@@ -228,9 +241,10 @@ def forecast_records(
             for f in chosen:
                 last[f.series_id] = f  # ordered by origin, so the last one wins
             chosen = list(last.values())
+        stored = fq.points_of(session, [f.id for f in chosen])
         for f in chosen:
             kind = by_id[f.series_id].time_kind
-            for p in fq.points(session, f.id):
+            for p in stored.get(f.id, []):
                 rec = {
                     "series": by_id[f.series_id].name,
                     "forecast_id": f.id,

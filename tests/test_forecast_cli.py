@@ -84,6 +84,9 @@ def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
     assert rows(home, "SELECT count(*) FROM forecast") == [(1,)] and len(snapshot) == 6
     lo80, hi80 = snapshot[0][4] and __import__("json").loads(snapshot[0][4])["80"]
     assert lo80 < snapshot[0][3] < hi80
+    assert all(v == float(f"{v:.8g}") for v in (lo80, hi80, snapshot[0][3]))  # the store's 8 digits
+    (stored,) = rows(home, "SELECT CAST(quantiles AS TEXT) FROM forecast_point LIMIT 1")[0]
+    assert ", " not in stored and ": " not in stored  # compact JSON text: most of a vintage's bytes
 
 
 def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path):
