@@ -168,19 +168,6 @@ def one_night(store: Store, work: Path, rows: dict, retention: bool) -> dict:
     return night
 
 
-def copy_of(admin: str, template: str, suffix: str) -> str:
-    """A new database on the server, a copy of `template` (PostgreSQL's CREATE DATABASE ... TEMPLATE)."""
-    from sqlalchemy import create_engine, text
-
-    source = template.rsplit("/", 1)[1]
-    name = f"{source}_{suffix}"
-    engine = create_engine(admin, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}" TEMPLATE "{source}"'))
-    engine.dispose()
-    return admin.rsplit("/", 1)[0] + "/" + name
-
-
 def set_up(store: Store, work: Path) -> dict:
     """Each group ingested and trained once with recur's defaults, both at once on the cluster: the
     champion a user starts the nights with."""
@@ -233,7 +220,7 @@ def bench(admin: str, nights: int, series: dict, arms: list[str]) -> dict[str, l
             results = {}
             for which in arms:
                 print(f"# {which} retention", flush=True)
-                store = Store(work / which, copy_of(admin, base, which), cluster.address)
+                store = Store(work / which, fresh_database(admin, base), cluster.address)
                 results[which] = arm(store, work, each, nights, which == "with")
             return results
     finally:

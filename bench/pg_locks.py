@@ -76,14 +76,16 @@ def night(subject: str, epochs: int) -> dict:
     }
 
 
-def store(admin: str) -> str:
-    """A fresh database on the server `admin` names; its URL."""
+def store(admin: str, template: str | None = None) -> str:
+    """A fresh database on the server `admin` names (a copy of the database `template` names, when
+    given: PostgreSQL's CREATE DATABASE ... TEMPLATE); its URL."""
     from sqlalchemy import create_engine, text
 
     name = f"bench_{uuid.uuid4().hex[:12]}"
+    copied = f' TEMPLATE "{template.rsplit("/", 1)[1]}"' if template else ""
     engine = create_engine(admin, isolation_level="AUTOCOMMIT")
     with engine.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
+        conn.execute(text(f'CREATE DATABASE "{name}"{copied}'))
     engine.dispose()
     return admin.rsplit("/", 1)[0] + "/" + name
 
