@@ -76,7 +76,7 @@ def test_every_light_query_equals_its_orm_query(filled_store, recur, home, monke
     from db import corpus as cq
     from db import light, registry
     from db import schedules as sq
-    from db.engine import read_session, write_session
+    from db.engine import compact_json, read_session, write_session
     from db.generators import StoredGenerator, sampling_inputs
     from db.tables import JobRun, utcnow
     from pipelines.store import TABLES
@@ -134,7 +134,7 @@ def test_every_light_query_equals_its_orm_query(filled_store, recur, home, monke
                 else registry.champion(session, "textgen", "shakespeare")
             )
             as_stored = {c: getattr(orm, c) for c in columns}
-            assert {c: row[c] for c in columns} == as_stored | {"config": '{"cell": "gru"}'}
+            assert {c: row[c] for c in columns} == as_stored | {"config": compact_json({"cell": "gru"})}
             assert StoredGenerator.of(row) == StoredGenerator.of(orm)  # sampling's one typed row
         assert light.model_row(conn, "textgen", "other", None) is None
         assert registry.champion(session, "textgen", "other") is None
