@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from core.errors import InputError
 from core.settings import Settings
@@ -81,6 +82,16 @@ class ScheduleSpec:
     retries: int = 0
 
 
+PATH_PARAMS = ("path", "file", "out")  # task parameters naming a file or folder
+
+
+def absolute_paths(params: dict) -> dict:
+    """A relative path means where `jobs add` was typed, not wherever the scheduler later runs."""
+    return {
+        k: str(Path(v).expanduser().absolute()) if k in PATH_PARAMS and v else v for k, v in params.items()
+    }
+
+
 def add_schedule(settings: Settings, spec: ScheduleSpec) -> dict:
     from db import schedules as sq
     from db.engine import write_session
@@ -90,6 +101,7 @@ def add_schedule(settings: Settings, spec: ScheduleSpec) -> dict:
     trigger(spec.cron)
     if spec.retries < 0:
         raise InputError(f"--retries {spec.retries}: must be 0 or more")
+    spec = replace(spec, params=absolute_paths(spec.params))
     validate(settings, spec.task, spec.params)
     with write_session(settings) as session:
         sq.add(

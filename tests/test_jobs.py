@@ -356,14 +356,15 @@ def test_jobs_run_says_what_the_run_made(recur):
     assert "status        succeeded" in shown and "made:\n  forecast_ids" in shown and "method" in shown
 
 
-def test_ingest_task_appends_a_long_file_of_many_series(recur, tmp_path):
+def test_ingest_task_appends_a_long_file_of_many_series(recur, tmp_path, monkeypatch):
     """A nightly drop in the long layout (id, time, value: one row per series and step) appends each
-    series' new step, as `series ingest --id-col` would."""
+    series' new step, as `series ingest --id-col` would; a relative path means where `jobs add` ran."""
     first, later = tmp_path / "first.csv", tmp_path / "drop.csv"
     first.write_text("unique_id,ds,y\n" + "".join(f"{s},{t},{t * 2}\n" for s in "ab" for t in (1, 2, 3)))
     later.write_text("unique_id,ds,y\na,4,8\nb,4,9\n")
     recur("series", "ingest", first, "--id-col", "unique_id", "--time-col", "ds", "--name", "shop")
-    params = [f"path={later}", "name=shop", "id_col=unique_id", "time_col=ds", "value_col=y"]
+    monkeypatch.chdir(tmp_path)
+    params = ["path=drop.csv", "name=shop", "id_col=unique_id", "time_col=ds", "value_col=y"]
     recur(
         "jobs",
         "add",
@@ -374,6 +375,8 @@ def test_ingest_task_appends_a_long_file_of_many_series(recur, tmp_path):
         "0 1 * * *",
         *[a for p in params for a in ("--param", p)],
     )
+    monkeypatch.chdir(tmp_path.parent)
+    assert recur.json("jobs", "show", "drop")["params"]["path"] == str(later)
     out = recur.json("jobs", "run", "drop")
     assert out["status"] == "succeeded", out["error"]
     inserted = {s["name"]: s["inserted"] for s in out["outputs"]["ingested"][0]["series"]}
