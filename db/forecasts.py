@@ -1,15 +1,17 @@
-"""Forecast vintages: upserted on (series, origin, method, model version); points on (forecast, ts)."""
+"""Forecast vintages: upserted on (series, origin, method, model version), each with its points packed
+on its row (db/packing.py)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from core.errors import ConflictError
-from db.tables import Forecast, ForecastPoint, Observation
+from db.packing import StoredPoint, pack, unpack
+from db.tables import Forecast, Observation
 
 
 @dataclass
@@ -53,14 +55,8 @@ def upsert_forecast(
                 f"{differs}. Pass --replace to replace it, or export it first (recur forecast export)"
             )
         found.horizon = len(points.stamps)
-        session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == found.id))
-    quantiles = points.quantiles or [None] * len(points.stamps)
-    session.add_all(
-        ForecastPoint(forecast_id=found.id, ts=t, step=k + 1, value=v, intervals=iv, quantiles=qs)
-        for k, (t, v, iv, qs) in enumerate(
-            zip(points.stamps, points.values, points.intervals, quantiles, strict=True)
-        )
-    )
+        found.scores = None
+    found.points = pack(points.stamps, points.values, points.intervals, points.quantiles)
     session.flush()
     return found.id
 
@@ -83,7 +79,7 @@ def stored_vintage(
 
 def other_options(session: Session, found: Forecast, points: Points) -> str | None:
     """How a stored vintage differs from `points` in horizon or interval levels (None: it does not)."""
-    first = session.scalar(select(ForecastPoint).where(ForecastPoint.forecast_id == found.id).limit(1))
+    first = next(iter(unpack(found.points)), None)
     stored = sorted((first.intervals or {}) if first else {}, key=int)
     levels = sorted(points.intervals[0] if points.intervals else {}, key=int)
     if found.horizon == len(points.stamps) and stored == levels:
@@ -108,26 +104,21 @@ def vintages(session: Session, series_ids: list[int]) -> list[Forecast]:
     )
 
 
-def points(session: Session, forecast_id: int) -> list[ForecastPoint]:
+def points(session: Session, forecast_id: int) -> list[StoredPoint]:
     return points_of(session, [forecast_id]).get(forecast_id, [])
 
 
 POINTS_BATCH = 5000  # forecast ids a query (SQLite and psycopg both take this many parameters)
 
 
-def points_of(session: Session, forecast_ids: list[int]) -> dict[int, list[ForecastPoint]]:
+def points_of(session: Session, forecast_ids: list[int]) -> dict[int, list[StoredPoint]]:
     """The points of many vintages, each in time order, in a query per POINTS_BATCH of them (a query per
-    vintage made scoring a year of nightly vintages a query each, every night)."""
-    found: dict[int, list[ForecastPoint]] = {}
+    vintage made scoring a year of nightly vintages a query each, every night); a pruned one has none."""
+    found: dict[int, list[StoredPoint]] = {}
     for start in range(0, len(forecast_ids), POINTS_BATCH):
         batch = forecast_ids[start : start + POINTS_BATCH]
-        rows = session.scalars(
-            select(ForecastPoint)
-            .where(ForecastPoint.forecast_id.in_(batch))
-            .order_by(ForecastPoint.forecast_id, ForecastPoint.ts)
-        )
-        for p in rows:
-            found.setdefault(p.forecast_id, []).append(p)
+        rows = session.execute(select(Forecast.id, Forecast.points).where(Forecast.id.in_(batch)))
+        found |= {fid: unpack(blob) for fid, blob in rows if blob is not None}
     return found
 
 

@@ -7,11 +7,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from core.retention import Held, named_versions
-from db.tables import Forecast, ForecastPoint, ModelVersion, Schedule
+from db.tables import Forecast, ModelVersion, Schedule
 
 PRUNED = "pruned"  # the status of a version whose artifact bytes retention removed
 
@@ -80,10 +80,7 @@ def old_vintages(session: Session, issued_before: datetime) -> list[Forecast]:
 
 def freeze(session: Session, frozen: list[tuple[Forecast, dict]]) -> int:
     """Each vintage's scores kept on its row and its points deleted; returns the points deleted."""
-    gone = 0
-    for vintage, scores in frozen:
-        vintage.scores = scores
-        done = session.execute(delete(ForecastPoint).where(ForecastPoint.forecast_id == vintage.id))
-        gone += done.rowcount
+    for vintage, scores in frozen:  # each holds its points (old_vintages picks those without scores)
+        vintage.scores, vintage.points = scores, None
     session.flush()
-    return gone
+    return sum(vintage.horizon for vintage, _ in frozen)

@@ -196,16 +196,8 @@ class Forecast(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # its scores against the actuals, kept when retention pruned its points (None: the points are here)
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-
-
-class ForecastPoint(Base):
-    __tablename__ = "forecast_point"
-    forecast_id: Mapped[int] = mapped_column(ForeignKey("forecast.id", ondelete="CASCADE"), primary_key=True)
-    ts: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    step: Mapped[int] = mapped_column(Integer)
-    value: Mapped[float] = mapped_column(Float)
-    intervals: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # {"80": [lo, hi], "95": [lo, hi]}
-    quantiles: Mapped[dict[str, float] | None] = mapped_column(JSON)  # {"0.1": v, ..., "0.9": v}
+    # its points, packed (db/packing.py); read only when asked for (db/forecasts.points_of)
+    points: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
 
 
 class Sample(Base):

@@ -42,6 +42,9 @@ def program(*names: str, package: str) -> str:
 
 
 def pytest_collection_modifyitems(config, items):
+    # xdist hands tests out in this order: the longest first, then the slow ones, so that a long test
+    # begun near the end does not leave the other worker idle for minutes
+    items.sort(key=lambda item: ("longest" not in item.keywords, "slow" not in item.keywords))
     if gpu_visible():
         return
     skip = pytest.mark.skip(reason="no GPU visible")
@@ -92,6 +95,15 @@ class Recur:
             return 0
         with self.db() as conn:
             return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+
+    def points(self) -> dict:
+        """Each stored vintage's points as read back from the store's packed column, by forecast id
+        (a vintage whose points were pruned has none)."""
+        from db.packing import unpack
+
+        with self.db() as conn:
+            rows = conn.execute("SELECT id, points FROM forecast WHERE points IS NOT NULL").fetchall()
+        return {fid: unpack(bytes(blob)) for fid, blob in rows}
 
 
 class Store:

@@ -138,6 +138,7 @@ def test_a_node_killed_mid_run_loses_nothing_and_runs_nothing_twice(recur, home,
     assert sorted(v["subject"] for v in versions) == sorted(["ett", *SUBJECTS])
 
 
+@pytest.mark.longest
 @pytest.mark.parametrize("backend", ["postgresql"], indirect=True)
 def test_the_readme_cluster_section_runs_as_written(recur, backend, ray_cluster, monkeypatch):
     """Its `export` lines as the environment (a PostgreSQL store, the test cluster), then every `recur`

@@ -74,19 +74,20 @@ def test_train_gate_follows_the_numbers(airline):
 def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
     airline("forecast", "train", "airline", "--model", "lstm", "--force", *TINY)
     first = airline.json("forecast", "predict", "airline")
-    snapshot = rows(home, "SELECT forecast_id, ts, step, value, intervals FROM forecast_point ORDER BY ts")
+    snapshot = rows(home, "SELECT id, origin_ts, issued_at, points FROM forecast")
     second = airline.json("forecast", "predict", "airline")
     assert first["forecasts"] == second["forecasts"] and first["method"] in ("lstm", "combination")
-    assert (
-        rows(home, "SELECT forecast_id, ts, step, value, intervals FROM forecast_point ORDER BY ts")
-        == snapshot
-    )
-    assert rows(home, "SELECT count(*) FROM forecast") == [(1,)] and len(snapshot) == 6
-    lo80, hi80 = snapshot[0][4] and __import__("json").loads(snapshot[0][4])["80"]
-    assert lo80 < snapshot[0][3] < hi80
-    assert all(v == float(f"{v:.8g}") for v in (lo80, hi80, snapshot[0][3]))  # the store's 8 digits
-    (stored,) = rows(home, "SELECT CAST(quantiles AS TEXT) FROM forecast_point LIMIT 1")[0]
-    assert ", " not in stored and ": " not in stored  # compact JSON text: most of a vintage's bytes
+    assert rows(home, "SELECT id, origin_ts, issued_at, points FROM forecast") == snapshot
+    [points] = airline.points().values()
+    assert len(snapshot) == 1 and len(points) == 6 and [p.step for p in points] == list(range(1, 7))
+    lo80, hi80 = points[0].intervals["80"]
+    assert lo80 < points[0].value < hi80
+    assert all(v == float(f"{v:.8g}") for v in (lo80, hi80, points[0].value))  # the store's 8 digits
+    assert points[0].quantiles["0.5"] == points[0].value
+    exported = [[p["value"], p["lower80"], p["q10"]] for p in first["forecasts"][0]["values"]]
+    assert exported == [[p.value, p.intervals["80"][0], p.quantiles["0.1"]] for p in points]
+    as_text = json.dumps([[p.value, p.intervals, p.quantiles] for p in points], separators=(",", ":"))
+    assert len(bytes(snapshot[0][3])) < len(as_text) / 2  # packed: smaller than its compact JSON text
 
 
 def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path):

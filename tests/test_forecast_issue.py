@@ -79,10 +79,9 @@ def test_an_ensemble_is_stored_as_one_model_and_predicts(shop):
     shop.json(
         "forecast", "predict", "shop/a", "--level", "50,90", "--replace"
     )  # any whole level has its width
-    with shop.db() as conn:
-        [(intervals,)] = conn.execute("SELECT intervals FROM forecast_point WHERE step = 1")
-    lo50, hi50 = json.loads(intervals)["50"]
-    lo90, hi90 = json.loads(intervals)["90"]
+    [first] = [points[0].intervals for points in shop.points().values()]
+    lo50, hi50 = first["50"]
+    lo90, hi90 = first["90"]
     assert lo90 < lo50 < hi50 < hi90
     assert "'150' is not a whole percentage from 1 to 99" in shop.fails(
         "forecast", "predict", "shop/a", "--level", "150", code=2

@@ -342,11 +342,8 @@ def test_nightly_composite_runs_end_to_end(recur, home):
     mine = by_hand["forecasts"][0]["forecast_id"]
     if not steps["retrain"]["promoted"]:  # the same method and no model: the person's vintage is kept
         assert steps["forecast"]["forecast_ids"] == [mine] and "levels 90" in steps["forecast"]["kept"][0]
-    with recur.db() as conn:
-        levels = conn.execute(
-            "SELECT intervals FROM forecast_point WHERE forecast_id = ?", (mine,)
-        ).fetchone()
-    assert "90" in str(levels[0]) and "95" not in str(levels[0])
+    levels = recur.points()[mine][0].intervals
+    assert "90" in levels and "95" not in levels
 
 
 def test_jobs_run_says_what_the_run_made(recur):

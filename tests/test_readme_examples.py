@@ -86,6 +86,7 @@ def _promote_latest(recur, subject: str) -> None:
 
 
 @pytest.mark.slow
+@pytest.mark.longest
 def test_every_readme_example_runs_as_written(recur, tmp_path, monkeypatch):
     monkeypatch.chdir(_workdir(tmp_path))
     monkeypatch.setenv("RECUR_SMOKE_STEPS", "2")
