@@ -45,6 +45,9 @@ def db_info(settings: Settings, check: bool) -> None:
     from pipelines.store import db_info as run
 
     info = run(settings, check=check)
+    if "rows" not in info:  # damaged: nothing was counted (it would read the damaged pages)
+        emit(settings, info, keyvalues(info))
+        return
     sizes = info["table_bytes"]
     names = list(sizes) + [t for t in info["rows"] if t not in sizes]
     rows = [{"table": t, "rows": info["rows"].get(t, ""), "bytes": sizes.get(t, "")} for t in names]

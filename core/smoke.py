@@ -1,8 +1,8 @@
 """`RECUR_SMOKE_STEPS=N`: every training run stops after N batches (one partial epoch, still validated and
 registered as usual; a text generator validates on its first N batches of validation windows and does not
-time a validation batch ahead for its time limit), and the
-statistical peers fit on each series' last SMOKE_POINTS points. It makes the
-README's examples runnable as written in a test, in seconds; a real run never sets it."""
+time a validation batch ahead for its time limit), and the statistical peers fit, and are carried forward
+to later backtest origins, on each series' last SMOKE_POINTS points. It makes the README's examples
+runnable as written in a test, in seconds; a real run never sets it."""
 
 from __future__ import annotations
 

@@ -89,9 +89,9 @@ def from_origins(values: np.ndarray, origins: np.ndarray, horizon: int, season: 
     if len(origins) == 0:
         return out, lo, hi
     model = _fitted(method, values[: int(origins[0])], season)
-    level = [BAND_LEVEL]
+    level, cap = [BAND_LEVEL], smoke_points()
     for j, origin in enumerate(origins):
-        history = values[: int(origin)]
+        history = values[max(0, int(origin) - cap) if cap else 0 : int(origin)]
         naive = _naive(history, horizon)
         out[j] = naive
         if model is None:

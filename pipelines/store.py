@@ -36,6 +36,9 @@ def db_info(settings: Settings, policy: Retention | None = None, check: bool = F
     with light.reader(settings.db_url) as conn:
         if conn is not None:
             integrity = light.integrity(conn) if check else None
+            if integrity not in (None, "ok"):  # counting would read the damaged pages: say so, and stop
+                damaged = {"integrity": f"DAMAGED: {integrity}; {RESTORE}"}
+                return _where(settings) | {"schema_revision": HEAD, "schema_head": HEAD} | damaged
             counts, revision = light.table_counts(conn, TABLES), HEAD
             sizes = light.table_bytes(conn)
             held = [Held(*row) for row in light.held_versions(conn)]
@@ -47,17 +50,23 @@ def db_info(settings: Settings, policy: Retention | None = None, check: bool = F
         decisions = plan(settings, policy)
     info = {"url": safe_url(settings.db_url), "home": str(settings.home), "schema_revision": revision}
     if integrity is not None:
-        info["integrity"] = integrity if integrity == "ok" else f"DAMAGED: {integrity}; {RESTORE}"
+        info["integrity"] = integrity
     info["schema_head"] = HEAD
     info["rows"] = counts
     info["table_bytes"] = dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
-    path = light.sqlite_file(settings.db_url)
-    if path is not None and path.exists():
-        info["file"] = str(path)
-        parts = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
-        info["bytes"] = sum(p.stat().st_size for p in parts if p.exists())
+    info |= _where(settings)
     info["retention"] = {"policy": vars(policy)} | summary(decisions)
     return info
+
+
+def _where(settings: Settings) -> dict:
+    """The store's URL and home; for SQLite, its file and bytes on disk (with the WAL)."""
+    out = {"url": safe_url(settings.db_url), "home": str(settings.home)}
+    path = light.sqlite_file(settings.db_url)
+    if path is not None and path.exists():
+        parts = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+        out |= {"file": str(path), "bytes": sum(p.stat().st_size for p in parts if p.exists())}
+    return out
 
 
 def _orm_counts(settings: Settings) -> tuple[dict[str, int], str | None, dict[str, int]]:
