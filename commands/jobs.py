@@ -8,6 +8,7 @@ import click
 
 from commands.common import FLOAT, emit, pass_settings
 from core.settings import Settings
+from jobs.checks import parse_params
 from jobs.lease import LEASE_S
 from jobs.schedules import (
     ScheduleSpec,
@@ -22,7 +23,7 @@ from jobs.schedules import (
     show_schedule,
     status,
 )
-from jobs.tasks import TASKS, parse_params
+from jobs.tasks import TASKS
 from reports.text import keyvalues, table
 
 TASK_NAMES = list(TASKS)

@@ -9,6 +9,11 @@ class InputError(RecurError):
     """A file or value the user gave cannot be accepted as it is."""
 
 
+class TooShortError(InputError):
+    """The data are too short for a network to train and be backtested (a nightly then issues its
+    forecast from the baselines and statistical peers, as `forecast predict` does without a champion)."""
+
+
 class NotFoundError(RecurError):
     """A named series, group, corpus or model does not exist."""
 

@@ -113,16 +113,19 @@ class ForecastConfig:
     def resolved(self, season: int, series: list, windows: int, stride: int) -> ForecastConfig:
         """The concrete settings for this data: the season; where no lookback was given, four horizons (at
         least a season and a horizon), shortened towards a season and a horizon so that the longest series
-        keeps MIN_WINDOWS training windows before its backtest; log scaling where every value is positive;
-        an even share of the window budget per series."""
+        keeps MIN_WINDOWS training windows before its backtest, and below that where the longest series
+        would otherwise hold no training window and backtest window at all; log scaling where every value
+        is positive; an even share of the window budget per series."""
         import numpy as np
 
         lookback = self.lookback
         if not lookback:
-            cutoff = max(len(v) for v in series) - self.horizon - (windows - 1) * stride
+            longest = max(len(v) for v in series)
+            cutoff = longest - self.horizon - (windows - 1) * stride
             room = cutoff - self.horizon - MIN_WINDOWS + 1
             usual = max(4 * self.horizon, season + self.horizon)
-            lookback = max(2, min(usual, max(room, season + self.horizon)))
+            fits = longest - 2 * self.horizon  # one training window and one backtest window
+            lookback = max(2, min(usual, max(room, season + self.horizon), fits))
         positive = all(np.min(v) > 0 for v in series)
         scaling = self.scaling
         if scaling == "auto":

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from core.errors import InputError
+from core.errors import InputError, TooShortError
 from forecaster import methods, metrics
 from forecaster.config import ForecastConfig
 from forecaster.intervals import (
@@ -62,7 +62,7 @@ def check_length(names: list[str], lengths: list[int], cfg: ForecastConfig, wind
     longest = int(np.argmax(lengths))
     needed = cfg.lookback + 2 * cfg.horizon
     what = f"series {names[longest]!r}" if len(names) == 1 else f"the longest series, {names[longest]!r},"
-    raise InputError(
+    raise TooShortError(
         f"{what} has {lengths[longest]} points; lookback {cfg.lookback} + horizon {cfg.horizon} for one "
         f"training window + a backtest window of {cfg.horizon} needs at least {needed}; lower --lookback or "
         "--horizon"

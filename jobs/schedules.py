@@ -10,8 +10,8 @@ from core.errors import InputError
 from core.settings import Settings
 from db import light
 from db.names import check_name
+from jobs.checks import validate
 from jobs.cron import due, local_naive, logical_key, next_runs, trigger, zone
-from jobs.tasks import validate
 
 
 def _row(r) -> dict:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from classifier.config import ClassifyConfig
-from core.errors import InputError
+from core.errors import InputError, TooShortError
 from core.params import Param, params_of
 from core.retention import Retention
 from core.settings import Settings
@@ -16,7 +16,7 @@ from forecaster.config import BacktestConfig, ForecastConfig
 from textgen.config import PRESETS, SampleRequest, TextGenConfig, preset, unescape
 
 
-def _plain(**kinds: type) -> dict[str, Param]:
+def plain(**kinds: type) -> dict[str, Param]:
     """Task parameters that are not configuration fields (paths, names, switches)."""
     return {name: Param(name, kind, None) for name, kind in kinds.items()}
 
@@ -53,7 +53,7 @@ class Task:
 
 # `series ingest`'s layout and gap options (value_col: comma-separated), so a long file ingests nightly too
 INGEST_KEYS = ("fill", "on_duplicate", "missing", "freq", "id_col", "time_col", "value_col")
-INGEST_PARAMS = _plain(**dict.fromkeys(INGEST_KEYS, str))
+INGEST_PARAMS = plain(**dict.fromkeys(INGEST_KEYS, str))
 
 
 def _ingest_options(p: dict):
@@ -86,7 +86,10 @@ def _retrain(settings: Settings, p: dict) -> dict:
     from pipelines.forecast import train_forecaster
 
     cfg, bt = _forecast_config(p)
-    out = train_forecaster(settings, p["subject"], cfg, bt)
+    try:
+        out = train_forecaster(settings, p["subject"], cfg, bt)
+    except TooShortError as exc:  # the night's forecast still comes, from the baselines and peers
+        return {"skipped": str(exc)}
     return {k: out[k] for k in ("version", "model", "alias", "promoted", "reason")}
 
 
@@ -248,7 +251,7 @@ TASKS: dict[str, Task] = {
     "ingest": Task(
         "append new rows (or text) from a file or folder",
         ("path",),
-        _plain(name=str, corpus=str) | INGEST_PARAMS,
+        plain(name=str, corpus=str) | INGEST_PARAMS,
         _ingest,
     ),
     "retrain-forecaster": Task(
@@ -289,7 +292,7 @@ TASKS: dict[str, Task] = {
     "nightly": Task(
         "ingest → retrain → promote if better → forecast → score",
         ("subject",),
-        FORECAST_PARAMS | _plain(path=str, name=str) | INGEST_PARAMS,
+        FORECAST_PARAMS | plain(path=str, name=str) | INGEST_PARAMS,
         _nightly,
         ("subject",),
         _forecast_config,
@@ -297,7 +300,7 @@ TASKS: dict[str, Task] = {
     "report": Task(
         "write the report into <home>/reports/",
         (),
-        _plain(format=str, out=str, series=str, corpus=str),
+        plain(format=str, out=str, series=str, corpus=str),
         _report,
     ),
     "retrain-classifier": Task(
@@ -311,7 +314,7 @@ TASKS: dict[str, Task] = {
     "classify": Task(
         "classify with the champion: the latest window of `series`, or the lines of `file`",
         ("labels",),
-        _plain(series=str, file=str),
+        plain(series=str, file=str),
         _classify,
         ("labels",),
     ),
@@ -326,75 +329,8 @@ TASKS: dict[str, Task] = {
     "sleep": Task(
         "wait (for testing timeouts and retries)",
         ("seconds",),
-        _plain(fail=str),
+        plain(fail=str),
         _sleep,
         build=_sleep_checks,
     ),
 }
-
-
-def validate(settings: Settings, task: str, params: dict) -> dict:
-    """Check a task's parameters now, with the same messages the task would give later."""
-    if task not in TASKS:
-        raise InputError(f"unknown task {task!r}; tasks: {', '.join(TASKS)}")
-    spec = TASKS[task]
-    allowed = set(spec.required) | set(spec.optional)
-    unknown = sorted(set(params) - allowed)
-    if unknown:
-        raise InputError(
-            f"task {task!r} takes no parameter {unknown[0]!r}; it takes: {', '.join(sorted(allowed))}"
-        )
-    missing = [k for k in spec.required if k not in params]
-    if missing:
-        raise InputError(f"task {task!r} needs --param {missing[0]}=...")
-    for key, p in (spec.optional | _plain(seconds=float)).items():
-        if key in params:
-            p.parse(str(params[key]))
-    if spec.build is not None:
-        try:
-            spec.build(params)
-        except InputError as exc:  # the configuration names its CLI options; here they are --param keys
-            import re
-
-            message = re.sub(
-                r"^--(?!param )([a-z-]+) ", lambda m: f"--param {m[1].replace('-', '_')}=", str(exc)
-            )
-            raise InputError(message) from exc
-    _check_subjects(settings, spec, params)
-    if task == "classify" and bool(params.get("series")) == bool(params.get("file")):
-        raise InputError("task 'classify' needs one of --param series=NAME or --param file=PATH")
-    if task == "classify" and params.get("series"):
-        from db import series as q
-        from db.engine import read_session
-
-        with read_session(settings) as session:
-            q.resolve(session, params["series"])
-    if task in ("ingest", "nightly") and params.get("path") and not Path(params["path"]).exists():
-        raise InputError(f"--param path={params['path']!r}: no such file or folder")
-    return params
-
-
-def _check_subjects(settings: Settings, spec: Task, params: dict) -> None:
-    from db import corpus as cq
-    from db import labels as lq
-    from db import series as q
-    from db.engine import read_session
-
-    with read_session(settings) as session:
-        for key in spec.subjects:
-            if key == "corpus":
-                cq.get_corpus(session, params[key])
-            elif key == "labels":
-                lq.get_set(session, params[key])
-            elif not (spec is TASKS["nightly"] and params.get("path")):
-                q.resolve(session, params[key])
-
-
-def parse_params(pairs: tuple[str, ...]) -> dict:
-    out = {}
-    for pair in pairs:
-        key, sep, value = pair.partition("=")
-        if not sep or not key:
-            raise InputError(f"--param {pair!r}: write key=value")
-        out[key.strip().replace("-", "_")] = value
-    return out

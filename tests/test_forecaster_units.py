@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pytest
 
-from core.errors import InputError
+from core.errors import InputError, TooShortError
 from forecaster import metrics
 from forecaster.baselines import BASELINES, drift, naive, naive2, season_for, seasonal_naive
 from forecaster.choose import compare, gate, per_series
@@ -271,3 +271,17 @@ def test_a_quantile_networks_band_is_calibrated_by_its_own_factors():
         assert abs(metrics.coverage(fresh, *limits[level]) - share) < 0.03
     again = Calibration.stored({"intervals": cal.widths, "interval_scale": cal.to_json()})
     assert again == cal and again.limits(point, np.zeros((2000, 8)), band, (80,))["80"][0].shape == (2000, 4)
+
+
+def test_the_default_lookback_shrinks_to_what_the_longest_series_holds():
+    """48 monthly points, h = 18 (M3 Monthly's shortest): a season and a horizon (30) would leave no
+    training window before the backtest window; the default lookback is what fits, 12."""
+    short = [np.arange(48.0) + 1, np.arange(40.0) + 1]
+    cfg = ForecastConfig(horizon=18).resolved(12, short, 5, 18)
+    assert cfg.lookback == 12
+    check_length(["a", "b"], [48, 40], cfg, 5, 18)
+    long = ForecastConfig(horizon=18).resolved(12, [np.arange(400.0) + 1], 5, 18)
+    assert long.lookback == 72  # four horizons where the series holds them
+    with pytest.raises(TooShortError, match="has 37 points; lookback 2"):
+        cfg = ForecastConfig(horizon=18).resolved(12, [np.arange(37.0) + 1], 5, 18)
+        check_length(["a"], [37], cfg, 5, 18)

@@ -346,6 +346,21 @@ def test_nightly_composite_runs_end_to_end(recur, home):
     assert "90" in levels and "95" not in levels
 
 
+def test_a_nightly_of_series_too_short_to_train_still_forecasts(recur, tmp_path):
+    """Two and a half years of monthly data and h = 18 leave no room for a training window and a backtest
+    window: the retrain step says so, and the night's forecast comes from the best baseline."""
+    lines = (DATA / "airline_passengers.csv").read_text().splitlines()[:31]
+    (tmp_path / "short.csv").write_text("\n".join(lines) + "\n")
+    recur("series", "ingest", tmp_path / "short.csv", "--name", "short")
+    params = ["--param", "subject=short", "--param", "horizon=18", "--param", f"path={tmp_path / 'short.csv'}"]
+    recur("jobs", "add", "night", "--task", "nightly", "--cron", "0 2 * * *", *params)
+    out = recur.json("jobs", "run", "night")
+    assert out["status"] == "succeeded", out["error"]
+    steps = out["outputs"]
+    assert "has 30 points; lookback 2 + horizon 18" in steps["retrain"]["skipped"]
+    assert steps["forecast"]["model_version"] is None and len(steps["forecast"]["forecast_ids"]) == 1
+
+
 def test_jobs_run_says_what_the_run_made(recur):
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
     recur("jobs", "add", "f", "--task", "forecast", "--cron", "0 3 * * *", "--param", "subject=airline")
