@@ -12,6 +12,8 @@ import json
 import zlib
 from dataclasses import dataclass
 
+from core.errors import RecurError
+
 FORMAT = 1  # the layout below; a reader refuses a newer one in a sentence rather than misreading it
 
 
@@ -56,7 +58,7 @@ def unpack(blob: bytes | None) -> list[StoredPoint]:
         return []
     body = json.loads(zlib.decompress(blob))
     if body.get("format", 0) > FORMAT:
-        raise ValueError(f"a vintage stored in format {body['format']}: upgrade recur to read this store")
+        raise RecurError(f"a vintage stored in format {body['format']}: upgrade recur to read this store")
     levels, keys = body["intervals"], body["quantiles"]
     return [
         StoredPoint(

@@ -352,7 +352,7 @@ def test_a_nightly_of_series_too_short_to_train_still_forecasts(recur, tmp_path)
     lines = (DATA / "airline_passengers.csv").read_text().splitlines()[:31]
     (tmp_path / "short.csv").write_text("\n".join(lines) + "\n")
     recur("series", "ingest", tmp_path / "short.csv", "--name", "short")
-    params = ["--param", "subject=short", "--param", "horizon=18", "--param", f"path={tmp_path / 'short.csv'}"]
+    params = [f"--param={p}" for p in ("subject=short", "horizon=18", f"path={tmp_path / 'short.csv'}")]
     recur("jobs", "add", "night", "--task", "nightly", "--cron", "0 2 * * *", *params)
     out = recur.json("jobs", "run", "night")
     assert out["status"] == "succeeded", out["error"]

@@ -186,3 +186,25 @@ def test_vintages_stored_as_rows_of_points_are_packed_on_upgrade_and_read_back_t
     assert recur.count("sqlite_master WHERE name = 'forecast_point'") == 0 and len(recur.points()) == 1
     assert before["rows"] == after["rows"] == 12
     assert (home / "before.json").read_text() == (home / "after.json").read_text()
+
+
+def test_a_packed_vintage_reads_back_exactly_and_a_newer_layout_is_refused():
+    import json
+    import zlib
+
+    from core.errors import RecurError
+    from db.packing import pack, unpack
+
+    stamps, values = [10, 20, 30], [1.5, 123456.78, -0.000123]
+    bounds = [{"80": [v - 1, v + 1], "95": [v - 2.25, v + 2.25]} for v in values]
+    quantiles = [{"0.1": v - 1, "0.5": v, "0.9": v + 1} for v in values]
+    points = unpack(pack(stamps, values, bounds, quantiles))
+    assert [(p.ts, p.step, p.value) for p in points] == [(10, 1, 1.5), (20, 2, 123456.78), (30, 3, -0.000123)]
+    assert [p.intervals for p in points] == bounds and [p.quantiles for p in points] == quantiles
+    bare = unpack(pack(stamps, values, [{}, {}, {}], None))
+    assert [(p.intervals, p.quantiles) for p in bare] == [(None, None)] * 3 and unpack(None) == []
+    with pytest.raises(ValueError, match="the same interval levels"):
+        pack(stamps, values, [{"80": [0, 1]}, {}, {}], None)
+    newer = zlib.compress(json.dumps({"format": 99}).encode())
+    with pytest.raises(RecurError, match="format 99: upgrade recur"):
+        unpack(newer)
