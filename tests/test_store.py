@@ -163,29 +163,33 @@ def test_an_older_store_is_migrated_on_first_use_and_keeps_its_data(home, recur)
         assert "promoted_at" in [r[1] for r in conn.execute("PRAGMA table_info(model_version)")]
 
 
-def test_vintages_stored_as_rows_of_points_are_packed_on_upgrade_and_read_back_the_same(home, recur):
+@pytest.mark.usefixtures("backend")
+def test_vintages_stored_as_rows_of_points_are_packed_on_upgrade_and_read_back_the_same(
+    home, recur, tmp_path
+):
     """A store from before packed vintages (revision 0010: a row per point) keeps every forecast: the
     upgrade packs each vintage's points, and a downgrade gives the rows back."""
     from alembic import command
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, inspect
 
     from db.schema import _alembic_config
 
     recur("series", "ingest", DATA / "airline_passengers.csv", "--name", "airline")
     recur("forecast", "predict", "airline", "--horizon", "12")
-    before = recur.json("forecast", "export", "airline", "--all", "--out", home / "before.json")
+    before = recur.json("forecast", "export", "airline", "--all", "--out", tmp_path / "before.json")
     engine = create_engine(Settings.resolve(home).db_url)
     with engine.connect() as conn, conn.begin():
         command.downgrade(_alembic_config(conn), "0010")
-    engine.dispose()
+    with engine.connect() as conn:
+        assert "points" not in [c["name"] for c in inspect(conn).get_columns("forecast")]
     assert recur.count("forecast_point") == 12
-    with sqlite3.connect(home / "recur.db") as conn:
-        assert "points" not in [r[1] for r in conn.execute("PRAGMA table_info(forecast)")]
-    after = recur.json("forecast", "export", "airline", "--all", "--out", home / "after.json")
+    after = recur.json("forecast", "export", "airline", "--all", "--out", tmp_path / "after.json")
     assert recur.json("db", "info")["schema_revision"] == HEAD
-    assert recur.count("sqlite_master WHERE name = 'forecast_point'") == 0 and len(recur.points()) == 1
-    assert before["rows"] == after["rows"] == 12
-    assert (home / "before.json").read_text() == (home / "after.json").read_text()
+    with engine.connect() as conn:
+        assert "forecast_point" not in inspect(conn).get_table_names()
+    engine.dispose()
+    assert before["rows"] == after["rows"] == 12 and len(recur.points()) == 1
+    assert (tmp_path / "before.json").read_text() == (tmp_path / "after.json").read_text()
 
 
 def test_a_packed_vintage_reads_back_exactly_and_a_newer_layout_is_refused():
