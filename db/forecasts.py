@@ -1,5 +1,5 @@
 """Forecast vintages: upserted on (series, origin, method, model version), each with its points packed
-on its row (db/packing.py)."""
+into one value on a row of their own (db/packing.py)."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from core.errors import ConflictError
 from db.packing import StoredPoint, pack, unpack
-from db.tables import Forecast, Observation
+from db.tables import Forecast, Observation, VintagePoints
 
 
 @dataclass
@@ -56,7 +56,12 @@ def upsert_forecast(
             )
         found.horizon = len(points.stamps)
         found.scores = None
-    found.points = pack(points.stamps, points.values, points.intervals, points.quantiles)
+    packed = pack(points.stamps, points.values, points.intervals, points.quantiles)
+    stored = session.get(VintagePoints, found.id)
+    if stored is None:
+        session.add(VintagePoints(forecast_id=found.id, points=packed))
+    else:
+        stored.points = packed
     session.flush()
     return found.id
 
@@ -79,7 +84,8 @@ def stored_vintage(
 
 def other_options(session: Session, found: Forecast, points: Points) -> str | None:
     """How a stored vintage differs from `points` in horizon or interval levels (None: it does not)."""
-    first = next(iter(unpack(found.points)), None)
+    stored = session.get(VintagePoints, found.id)
+    first = next(iter(unpack(stored.points if stored else None)), None)
     stored = sorted((first.intervals or {}) if first else {}, key=int)
     levels = sorted(points.intervals[0] if points.intervals else {}, key=int)
     if found.horizon == len(points.stamps) and stored == levels:
@@ -117,8 +123,9 @@ def points_of(session: Session, forecast_ids: list[int]) -> dict[int, list[Store
     found: dict[int, list[StoredPoint]] = {}
     for start in range(0, len(forecast_ids), POINTS_BATCH):
         batch = forecast_ids[start : start + POINTS_BATCH]
-        rows = session.execute(select(Forecast.id, Forecast.points).where(Forecast.id.in_(batch)))
-        found |= {fid: unpack(blob) for fid, blob in rows if blob is not None}
+        held = VintagePoints.forecast_id
+        rows = session.execute(select(held, VintagePoints.points).where(held.in_(batch)))
+        found |= {fid: unpack(blob) for fid, blob in rows}
     return found
 
 

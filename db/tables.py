@@ -196,8 +196,16 @@ class Forecast(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # its scores against the actuals, kept when retention pruned its points (None: the points are here)
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
-    # its points, packed (db/packing.py); read only when asked for (db/forecasts.points_of)
-    points: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+
+class VintagePoints(Base):
+    """A vintage's points, packed into one value (db/packing.py), on a row of their own: listing and
+    scoring vintages reads small rows, and freezing one (its scores kept, its points pruned) deletes this
+    row rather than rewriting a large one."""
+
+    __tablename__ = "vintage_points"
+    forecast_id: Mapped[int] = mapped_column(ForeignKey("forecast.id", ondelete="CASCADE"), primary_key=True)
+    points: Mapped[bytes] = mapped_column(LargeBinary)
 
 
 class Sample(Base):

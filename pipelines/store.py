@@ -13,8 +13,8 @@ from core.settings import Settings
 from db import light
 from db.revision import HEAD
 
-TABLES = ["series", "series_group", "observation", "corpus", "model_version", "forecast", "sample"]
-TABLES += ["training_run", "schedule", "job_run"]
+TABLES = ["series", "series_group", "observation", "corpus", "model_version", "forecast", "vintage_points"]
+TABLES += ["sample", "training_run", "schedule", "job_run"]
 RESTORE = "restore the latest backup (recur db backup makes them) or export what you can and re-ingest"
 
 

@@ -102,7 +102,7 @@ class Recur:
         from db.packing import unpack
 
         with self.db() as conn:
-            rows = conn.execute("SELECT id, points FROM forecast WHERE points IS NOT NULL").fetchall()
+            rows = conn.execute("SELECT forecast_id, points FROM vintage_points").fetchall()
         return {fid: unpack(bytes(blob)) for fid, blob in rows}
 
 

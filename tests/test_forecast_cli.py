@@ -74,10 +74,14 @@ def test_train_gate_follows_the_numbers(airline):
 def test_force_promotes_and_predict_twice_leaves_identical_rows(airline, home):
     airline("forecast", "train", "airline", "--model", "lstm", "--force", *TINY)
     first = airline.json("forecast", "predict", "airline")
-    snapshot = rows(home, "SELECT id, origin_ts, issued_at, points FROM forecast")
+    vintages = (
+        "SELECT f.id, f.origin_ts, f.issued_at, v.points FROM forecast f "
+        "JOIN vintage_points v ON v.forecast_id = f.id"
+    )
+    snapshot = rows(home, vintages)
     second = airline.json("forecast", "predict", "airline")
     assert first["forecasts"] == second["forecasts"] and first["method"] in ("lstm", "combination")
-    assert rows(home, "SELECT id, origin_ts, issued_at, points FROM forecast") == snapshot
+    assert rows(home, vintages) == snapshot
     [points] = airline.points().values()
     assert len(snapshot) == 1 and len(points) == 6 and [p.step for p in points] == list(range(1, 7))
     lo80, hi80 = points[0].intervals["80"]

@@ -1,4 +1,4 @@
-"""a vintage's points packed on its row; the table of points dropped
+"""a vintage's points packed into one value on a row of their own; the row per point dropped
 
 Revision ID: 0011
 Revises: 0010
@@ -19,7 +19,10 @@ branch_labels = None
 depends_on = None
 BATCH = 1000
 
-forecast = sa.table("forecast", sa.column("id", sa.Integer), sa.column("points", sa.LargeBinary))
+forecast = sa.table("forecast", sa.column("id", sa.Integer))
+vintage_points = sa.table(
+    "vintage_points", sa.column("forecast_id", sa.Integer), sa.column("points", sa.LargeBinary)
+)
 point_columns = ("forecast_id", "ts", "step", "value")
 forecast_point = sa.table(
     "forecast_point",
@@ -30,8 +33,13 @@ forecast_point = sa.table(
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("forecast", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("points", sa.LargeBinary(), nullable=True))
+    op.create_table(
+        "vintage_points",
+        sa.Column("forecast_id", sa.Integer(), nullable=False),
+        sa.Column("points", sa.LargeBinary(), nullable=False),
+        sa.ForeignKeyConstraint(["forecast_id"], ["forecast.id"], ondelete="CASCADE"),
+        sa.PrimaryKeyConstraint("forecast_id"),
+    )
     conn = op.get_bind()
     ids = conn.execute(sa.select(forecast.c.id).order_by(forecast.c.id)).scalars().all()
     for start in range(0, len(ids), BATCH):  # a batch of vintages at a time: a large store fits in memory
@@ -41,8 +49,10 @@ def upgrade() -> None:
             .where(forecast_point.c.forecast_id.in_(batch))
             .order_by(forecast_point.c.forecast_id, forecast_point.c.ts)
         ).all()
-        for fid, group in groupby(rows, key=lambda r: r.forecast_id):
-            conn.execute(sa.update(forecast).where(forecast.c.id == fid).values(points=_packed(list(group))))
+        grouped = groupby(rows, key=lambda r: r.forecast_id)
+        packed = [{"forecast_id": fid, "points": _packed(list(group))} for fid, group in grouped]
+        if packed:
+            conn.execute(sa.insert(vintage_points), packed)
     op.drop_table("forecast_point")
 
 
@@ -68,9 +78,6 @@ def downgrade() -> None:
         sa.PrimaryKeyConstraint("forecast_id", "ts"),
     )
     conn = op.get_bind()
-    for fid, blob in conn.execute(sa.select(forecast.c.id, forecast.c.points)).all():
-        rows = [asdict(p) | {"forecast_id": fid} for p in unpack(blob)]
-        if rows:
-            conn.execute(sa.insert(forecast_point), rows)
-    with op.batch_alter_table("forecast", schema=None) as batch_op:
-        batch_op.drop_column("points")
+    for fid, blob in conn.execute(sa.select(vintage_points)).all():
+        conn.execute(sa.insert(forecast_point), [asdict(p) | {"forecast_id": fid} for p in unpack(blob)])
+    op.drop_table("vintage_points")
