@@ -1,4 +1,4 @@
-"""A vintage's bytes in the store: its points packed on its own row, against the row per point they
+"""A vintage's bytes in the store: its points packed into one row, against the row per point they
 replaced, the same vintages side by side.
 
     python bench/vintages.py [--series 80] [--nights 15]
@@ -7,7 +7,8 @@ replaced, the same vintages side by side.
 each held back, in one SQLite store. Each night one more point of every series is ingested and
 `forecast predict` issues the group's vintages (no network: each series' best baseline or statistical
 peer by backtest, with 80 and 95% intervals and nine quantiles, h = 18). After the nights, the store's
-`forecast` table is measured (bytes with its indexes, SQLite's dbstat through `db info`). The reference: a
+vintages are measured: the `forecast` and `vintage_points` tables, bytes with their indexes (SQLite's
+dbstat through `db info`), after a vacuum. The reference: a
 copy of the same store taken back to revision 0010 — a row per point (its bounds and quantiles as compact
 JSON at the same eight digits), the layout before — vacuumed and measured the same way. Also timed on the
 packed store (median of three): `forecast score` (every vintage read and scored) and `forecast export
@@ -111,10 +112,10 @@ def main() -> None:
         score_s = timed(home, "forecast", "score", M3.name)
         export_s = timed(home, "forecast", "export", M3.name, "--all", "--out", str(work / "all.csv"))
     before = rows.get("forecast", 0) + rows.get("forecast_point", 0)
-    after = packed["forecast"]
+    after = packed["forecast"] + packed.get("vintage_points", 0)
     print(f"{vintages} vintages, {points} points (M3 Monthly, {args.series} series, {args.nights} nights)")
     print(f"  rows of points (revision 0010): {before / 1e6:6.2f} MB  {before / points:6.1f} bytes a point")
-    print(f"  packed on the vintage's row:    {after / 1e6:6.2f} MB  {after / points:6.1f} bytes a point")
+    print(f"  packed, a row a vintage:        {after / 1e6:6.2f} MB  {after / points:6.1f} bytes a point")
     print(f"  ratio {before / after:.2f}x smaller")
     print(f"  forecast score {score_s:.2f} s, forecast export --all {export_s:.2f} s (median of 3)")
 
