@@ -84,8 +84,8 @@ def stored_vintage(
 
 def other_options(session: Session, found: Forecast, points: Points) -> str | None:
     """How a stored vintage differs from `points` in horizon or interval levels (None: it does not)."""
-    stored = session.get(VintagePoints, found.id)
-    first = next(iter(unpack(stored.points if stored else None)), None)
+    held = session.get(VintagePoints, found.id)
+    first = next(iter(unpack(held.points if held else None)), None)
     stored = sorted((first.intervals or {}) if first else {}, key=int)
     levels = sorted(points.intervals[0] if points.intervals else {}, key=int)
     if found.horizon == len(points.stamps) and stored == levels:
@@ -121,9 +121,9 @@ def points_of(session: Session, forecast_ids: list[int]) -> dict[int, list[Store
     """The points of many vintages, each in time order, in a query per POINTS_BATCH of them (a query per
     vintage made scoring a year of nightly vintages a query each, every night); a pruned one has none."""
     found: dict[int, list[StoredPoint]] = {}
+    held = VintagePoints.forecast_id
     for start in range(0, len(forecast_ids), POINTS_BATCH):
         batch = forecast_ids[start : start + POINTS_BATCH]
-        held = VintagePoints.forecast_id
         rows = session.execute(select(held, VintagePoints.points).where(held.in_(batch)))
         found |= {fid: unpack(blob) for fid, blob in rows}
     return found

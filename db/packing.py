@@ -1,4 +1,4 @@
-"""A vintage's points as one value on its row: compact columnar JSON, deflated.
+"""A vintage's points as one value (its row in `vintage_points`): compact columnar JSON, deflated.
 
 As a row a point (time stamp, step, value, two intervals' bounds, nine quantiles) cost ~240 bytes with its
 key and index, and the vintages a store must keep (each series' h latest, awaiting their actuals) made the

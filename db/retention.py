@@ -11,6 +11,7 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session
 
 from core.retention import Held, named_versions
+from db.forecasts import POINTS_BATCH
 from db.tables import Forecast, ModelVersion, Schedule, VintagePoints
 
 PRUNED = "pruned"  # the status of a version whose artifact bytes retention removed
@@ -78,16 +79,13 @@ def old_vintages(session: Session, issued_before: datetime) -> list[Forecast]:
     )
 
 
-BATCH = 5000  # vintages a statement (SQLite and psycopg both take this many parameters)
-
-
 def freeze(session: Session, frozen: list[tuple[Forecast, dict]]) -> int:
     """Each vintage's scores kept on its row and its points deleted; returns the points deleted."""
     for vintage, scores in frozen:  # each holds its points (old_vintages picks those without scores)
         vintage.scores = scores
     ids = [vintage.id for vintage, _ in frozen]
     held = VintagePoints.forecast_id
-    for start in range(0, len(ids), BATCH):
-        session.execute(delete(VintagePoints).where(held.in_(ids[start : start + BATCH])))
+    for start in range(0, len(ids), POINTS_BATCH):
+        session.execute(delete(VintagePoints).where(held.in_(ids[start : start + POINTS_BATCH])))
     session.flush()
     return sum(vintage.horizon for vintage, _ in frozen)

@@ -37,8 +37,9 @@ def db_info(settings: Settings, policy: Retention | None = None, check: bool = F
         if conn is not None:
             integrity = light.integrity(conn) if check else None
             if integrity not in (None, "ok"):  # counting would read the damaged pages: say so, and stop
-                damaged = {"integrity": f"DAMAGED: {integrity}; {RESTORE}"}
-                return _where(settings) | {"schema_revision": HEAD, "schema_head": HEAD} | damaged
+                damaged = {"schema_revision": HEAD, "schema_head": HEAD}
+                damaged["integrity"] = f"DAMAGED: {integrity}; {RESTORE}"
+                return _where(settings) | damaged | _file(settings)
             counts, revision = light.table_counts(conn, TABLES), HEAD
             sizes = light.table_bytes(conn)
             held = [Held(*row) for row in light.held_versions(conn)]
@@ -48,25 +49,28 @@ def db_info(settings: Settings, policy: Retention | None = None, check: bool = F
         from pipelines.retention import plan
 
         decisions = plan(settings, policy)
-    info = {"url": safe_url(settings.db_url), "home": str(settings.home), "schema_revision": revision}
+    info = _where(settings) | {"schema_revision": revision}
     if integrity is not None:
         info["integrity"] = integrity
     info["schema_head"] = HEAD
     info["rows"] = counts
     info["table_bytes"] = dict(sorted(sizes.items(), key=lambda kv: -kv[1]))
-    info |= _where(settings)
+    info |= _file(settings)
     info["retention"] = {"policy": vars(policy)} | summary(decisions)
     return info
 
 
 def _where(settings: Settings) -> dict:
-    """The store's URL and home; for SQLite, its file and bytes on disk (with the WAL)."""
-    out = {"url": safe_url(settings.db_url), "home": str(settings.home)}
+    return {"url": safe_url(settings.db_url), "home": str(settings.home)}
+
+
+def _file(settings: Settings) -> dict:
+    """For SQLite, the store's file and its bytes on disk (with the WAL)."""
     path = light.sqlite_file(settings.db_url)
-    if path is not None and path.exists():
-        parts = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
-        out |= {"file": str(path), "bytes": sum(p.stat().st_size for p in parts if p.exists())}
-    return out
+    if path is None or not path.exists():
+        return {}
+    parts = [path, Path(f"{path}-wal"), Path(f"{path}-shm")]
+    return {"file": str(path), "bytes": sum(p.stat().st_size for p in parts if p.exists())}
 
 
 def _orm_counts(settings: Settings) -> tuple[dict[str, int], str | None, dict[str, int]]:
