@@ -102,7 +102,7 @@ def split(
         val_starts.append(starts[cut:])
     total = sum(len(s) for s in train_starts)
     if total < MIN_TRAIN_WINDOWS:
-        raise InputError(
+        raise TooShortError(
             f"only {total} training windows before the backtest (at least {MIN_TRAIN_WINDOWS} are needed); "
             "lower --lookback, --horizon or --windows"
         )
