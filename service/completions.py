@@ -6,6 +6,7 @@ parameters, as `recur textgen sample` stores them."""
 from __future__ import annotations
 
 import asyncio
+import json
 import secrets
 import time
 from typing import Annotated, Literal
@@ -141,6 +142,7 @@ class Completion:
         self.model = f"{loop.corpus}@{loop.loaded.version}"
         self.kept: dict | None = None
         self.echoed: dict | None = None  # the prompt's logprobs block, with echo and logprobs
+        self._event_head = ""  # an event up to its choice (see `text_event`)
 
     def _made(self) -> None:
         """On the model loop's thread, after each step that made this request characters."""
@@ -190,6 +192,15 @@ class Completion:
         streams = self.loop.batcher.rows
         return min(GATHER_MAX_S, max(GATHER_S, streams * GATHER_PER_STREAM_S))
 
+    def chunk(self, k: int, text: str, finish: str | None, scores: list | None) -> str:
+        """One stream's event: its new final text (and their scores, with logprobs)."""
+        if self.body.logprobs is None:
+            self._event_head = self._event_head or event_head(self.head())
+            return text_event(self._event_head, k, text, finish)
+        logprobs = self.logprobs(text, scores, self.reader.sent[k] - len(text))
+        choice = {"text": text, "index": k, "logprobs": logprobs, "finish_reason": finish}
+        return sse(self.head() | {"choices": [choice]})
+
     def _echo(self) -> str:
         return self.prompt if self.body.echo else ""
 
@@ -232,10 +243,9 @@ class Completion:
                     yield event
             while self.reader is not None and not self.reader.done:
                 await self.bell.wait()
-                for k, text, finish, scores in self.reader.news():
-                    logprobs = self.logprobs(text, scores, self.reader.sent[k] - len(text))
-                    choice = {"text": text, "index": k, "logprobs": logprobs, "finish_reason": finish}
-                    yield sse(self.head() | {"choices": [choice]})
+                news = self.reader.news()
+                if news:  # the streams' chunks of one look go out in one write
+                    yield "".join([self.chunk(*piece) for piece in news])
                 if not self.reader.done:  # the first characters still go at once
                     await asyncio.sleep(self.gather())
             async for event in self._tail():
@@ -259,6 +269,19 @@ class Completion:
 
 def sse(data: dict) -> str:
     return f"data: {dumps(data).decode('utf-8')}\n\n"
+
+
+def event_head(head: dict) -> str:
+    """A completion's event up to its one choice, for `text_event`."""
+    return sse(head | {"choices": []}).removesuffix("]}\n\n")
+
+
+def text_event(start: str, k: int, text: str, finish: str | None) -> str:
+    """`sse` of the event with stream k's text and no logprobs, written around one JSON string: the
+    service sends thousands of these a second, each through the event loop."""
+    ending = "null" if finish is None else json.dumps(finish)
+    choice = f'{{"text": {json.dumps(text, ensure_ascii=False)}, "index": {k}, "logprobs": null'
+    return f'{start}{choice}, "finish_reason": {ending}}}]}}\n\n'
 
 
 @router.post("/v1/completions", summary="Generate text (OpenAI's completions API)")

@@ -3,6 +3,7 @@ that starts and exits; then uvicorn runs the app on it until Ctrl-C or SIGTERM."
 
 from __future__ import annotations
 
+import gc
 import socket
 from collections.abc import Callable
 
@@ -45,4 +46,9 @@ def serve(settings: Settings, options: ServeOptions, say: Callable[[str], None])
     )
     if options.generated:
         say(f"token (made for this run; send it as Authorization: Bearer TOKEN): {options.token}")
+    # What start-up made (the app, its libraries, the store's metadata) lives as long as the process: out
+    # of the collector's sight, a full collection under load walks a fraction of the objects (measured
+    # under 64 streams: 12 ms instead of 77, each such pause delaying every stream's next characters).
+    gc.collect()
+    gc.freeze()
     uvicorn.Server(config).run(sockets=[sock])

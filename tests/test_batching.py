@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from textgen.batching import Batcher, Job, run_alone
-from textgen.sampler import CharModel, SamplingParams, generate
+from textgen.sampler import CharModel, SamplingParams, StreamNoise, generate
 
 CHARS = list("abcdefgh")
 
@@ -32,6 +32,20 @@ def model(cell: str) -> CharModel:
 def alone(m: CharModel, prompt, length, n, params, seed) -> list[str]:
     ids = np.stack(list(generate(m, np.array(prompt), length, n, params, seed)))
     return ["".join(CHARS[i] for i in ids[:, k]) for k in range(n)]
+
+
+def test_each_streams_draws_are_its_own_generators_however_the_blocks_are_cut():
+    """The draws come in blocks that start small and double (a new stream's first character does not
+    wait for 256 steps of draws): stream i's are still its generator's, in order, so a seed gives the
+    text it always gave."""
+    noise = StreamNoise(7, 3, 5)
+    drawn = np.stack([noise.gumbel() for _ in range(700)], axis=1)  # (streams, steps, vocab)
+    for i, seed in enumerate([7, [7, 1], [7, 2]]):
+        expected = np.random.default_rng(seed).gumbel(size=(700, 5)).astype(np.float32)
+        assert np.array_equal(drawn[i], expected)
+    uniform = StreamNoise(7, 2, 5)
+    taken = np.stack([uniform.uniform() for _ in range(300)], axis=1)
+    assert np.array_equal(taken[1], np.random.default_rng([7, 1]).random((300, 1)))
 
 
 @pytest.mark.parametrize("cell", ["lstm", "gru"])

@@ -56,3 +56,16 @@ def test_a_long_sample_against_a_real_corpus():
     sample = ("".join(pieces)[:19_000] + copied)[:20_000]
     start, length = longest_shared(index, sample)
     assert length >= len(copied) and sample[start : start + length] in corpus
+
+
+def test_placing_every_fourth_position_first_finds_what_placing_all_finds():
+    """The search places a sample's every 4th position, then only those that may hold the longest run:
+    the same run, at the same first position, as placing every position (stride 1)."""
+    rng = random.Random(4)
+    for _ in range(200):
+        corpus = "".join(rng.choice("abcé") for _ in range(rng.randint(1, 300)))
+        samples = [
+            "".join(rng.choice("abcz") for _ in range(rng.randint(0, 120))) for _ in range(rng.randint(1, 6))
+        ]
+        index = CorpusIndex.build(corpus)
+        assert longest_shared_many(index, samples) == longest_shared_many(index, samples, stride=1)

@@ -96,6 +96,18 @@ def test_streaming_sends_characters_as_they_are_made(client):
     assert all(c.usage is None for c in counted[:-1])
 
 
+def test_a_streamed_text_event_is_what_the_json_encoder_writes():
+    """Events without logprobs are written around one JSON string: the same bytes as the whole event
+    through the service's encoder, for any text (quotes, backslashes, controls, non-ASCII) and finish."""
+    from service.completions import event_head, sse, text_event
+
+    head = {"id": "cmpl-1", "object": "text_completion", "created": 7, "model": "shakespeare@3"}
+    for text in ["", 'a "b" \\ c\n\t\x00', "é ☃ 𝄞", "ROMEO:"]:
+        for finish in (None, "length", "stop"):
+            choice = {"text": text, "index": 2, "logprobs": None, "finish_reason": finish}
+            assert text_event(event_head(head), 2, text, finish) == sse(head | {"choices": [choice]})
+
+
 def test_logprobs_are_the_models_and_echo_with_no_tokens_scores_a_text(built, client):
     from core.settings import Settings
     from pipelines.sampling import load

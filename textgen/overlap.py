@@ -14,6 +14,7 @@ import numpy as np
 
 PER_KEY = 4  # characters packed into one uint64 comparison key (16 bits each)
 FOREIGN = 0xFFFF  # a sample character the corpus never has: matches nothing
+STRIDE = 4  # a sample's positions placed first (longest_shared_many)
 
 
 @dataclass(frozen=True)
@@ -124,25 +125,45 @@ def longest_shared(index: CorpusIndex, sample: str) -> tuple[int, int]:
     return longest_shared_many(index, [sample])[0]
 
 
-def longest_shared_many(index: CorpusIndex, samples: list[str]) -> list[tuple[int, int]]:
+def longest_shared_many(
+    index: CorpusIndex, samples: list[str], stride: int = STRIDE
+) -> list[tuple[int, int]]:
     """`longest_shared` of several samples in one search: their suffixes are placed all at once (each
-    ends at its own sample's end), so many samples cost about as many NumPy calls as one."""
+    ends at its own sample's end), so many samples cost about as many NumPy calls as one.
+
+    Not every suffix need be placed. A run shared from position i+1 is at least the run from i less one,
+    so the run from any position is at most the run from a later one plus the distance. Placed first:
+    every `stride`-th position of a sample and its last; a sample's longest run then lies within `stride`
+    positions before a placed one whose run is within `stride` - 1 of the longest placed, and only those
+    positions are placed next. Every other position's run is shorter than the longest: the answer, its
+    first position included, is the search of every position's."""
     if not len(index.ids) or not samples:
         return [(0, 0)] * len(samples)
     parts = [index.encode(s) for s in samples]
-    offsets = np.cumsum([0] + [len(p) + 1 for p in parts])  # a 0 after each sample, as past a string's end
+    sizes = np.array([len(p) for p in parts], dtype=np.int64)
+    offsets = np.concatenate(([0], np.cumsum(sizes + 1)))  # a 0 after each sample, as past a string's end
     s_ids = np.concatenate([np.append(p, np.uint16(0)) for p in parts])
-    ends = np.repeat(offsets[1:] - 1, [len(p) + 1 for p in parts])
-    starts = np.flatnonzero(s_ids != 0).astype(np.int64)
+    sample = {"end": np.repeat(offsets[1:] - 1, sizes + 1), "keys": _keys(s_ids)}
+    owner = np.repeat(np.arange(len(parts)), sizes)  # each position's sample
+    local = np.arange(len(owner)) - np.repeat(np.cumsum(sizes) - sizes, sizes)  # its place in the sample
+    at = local + offsets[owner]  # its place in s_ids
     best = np.zeros(len(s_ids), dtype=np.int64)
-    if len(starts):
-        best[starts] = _placed(index, {"end": ends, "keys": _keys(s_ids)}, starts)
+    coarse = (local % stride == stride - 1) | (local == sizes[owner] - 1)
+    best[at[coarse]] = _placed(index, sample, at[coarse])
+    top = np.zeros(len(parts), dtype=np.int64)
+    np.maximum.at(top, owner[coarse], best[at[coarse]])
+    near = np.zeros(len(owner), dtype=bool)
+    for back in range(stride):  # the positions up to stride - 1 before a placed one that may hold the top
+        lead = coarse & (best[at] >= top[owner] - stride + 1) & (local >= back)
+        near[np.flatnonzero(lead) - back] = True
+    fine = near & ~coarse
+    best[at[fine]] = _placed(index, sample, at[fine])
     best[s_ids == FOREIGN] = 0
     out = []
     for k, p in enumerate(parts):
         mine = best[offsets[k] : offsets[k] + len(p)]
-        at = int(np.argmax(mine)) if len(p) else 0
-        out.append((at, int(mine[at]) if len(p) else 0))
+        start = int(np.argmax(mine)) if len(p) else 0
+        out.append((start, int(mine[start]) if len(p) else 0))
     return out
 
 

@@ -116,6 +116,7 @@ class SamplingParams:
     top_p: float = 1.0
 
 
+FIRST_BLOCK = 8  # steps of draws a stream takes at first (StreamNoise)
 ONE_THREAD_STREAMS = 16  # measured in bench/textgen.py --streams: one BLAS thread wins up to here
 
 
@@ -131,21 +132,24 @@ class StreamNoise:
         ]
         self.vocab, self.block = vocab, block
         self.blocks: dict[str, np.ndarray] = {}
-        self.next = {"gumbel": block, "uniform": block}
+        self.next = {"gumbel": 0, "uniform": 0}
 
     def _take(self, kind: str) -> np.ndarray:
-        if self.next[kind] == self.block:
-            self.blocks[kind], self.next[kind] = self._draw(kind), 0
+        block = self.blocks.get(kind)
+        if block is None or self.next[kind] == len(block):
+            size = FIRST_BLOCK if block is None else min(2 * len(block), self.block)
+            self.blocks[kind], self.next[kind] = self._draw(kind, size), 0
         self.next[kind] += 1
         return self.blocks[kind][self.next[kind] - 1]
 
-    def _draw(self, kind: str) -> np.ndarray:
-        """The next block: (block, streams, vocab) Gumbel draws, or (block, streams, 1) uniform ones."""
+    def _draw(self, kind: str, size: int) -> np.ndarray:
+        """The next `size` steps' draws: (size, streams, vocab) Gumbel draws, or (size, streams, 1) uniform
+        ones. A generator's draws do not depend on how they are cut into blocks, so the blocks start small
+        (the first character of 64 new streams waits for 64 × 8 steps of draws, not 64 × 256: 1 ms, not
+        30) and double up to `block`."""
         if kind == "gumbel":
-            return np.stack([r.gumbel(size=(self.block, self.vocab)) for r in self.rngs], 1).astype(
-                np.float32
-            )
-        return np.stack([r.random((self.block, 1)) for r in self.rngs], 1)
+            return np.stack([r.gumbel(size=(size, self.vocab)) for r in self.rngs], 1).astype(np.float32)
+        return np.stack([r.random((size, 1)) for r in self.rngs], 1)
 
     def gumbel(self) -> np.ndarray:
         """(streams, vocab)"""
