@@ -31,6 +31,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 CORPUS = ROOT / "data" / "tinyshakespeare.txt"
+# After a bare run, its BLAS threads spin on a core for a while before they sleep (OpenBLAS waits about
+# 0.1 s): the next service run would share the two cores with them (first characters at 64 streams took
+# 95 ms instead of 30-45 in such runs).
+BLAS_IDLE_S = 0.5
 RECUR = [sys.executable, str(ROOT / "cli.py")]
 
 
@@ -191,6 +195,7 @@ def main() -> None:
                 for _ in range(args.repeat):  # each run beside a bare one, at the same moment
                     runs.append(asyncio.run(service_level(server.url, level, requests, args.length)))
                     bares.append(bare_level(home, level, args.length))
+                    time.sleep(BLAS_IDLE_S)
                 rows.append((level, best_of(runs), None))
                 bare[level] = max(bares)
         for i, (level, served, _) in enumerate(rows):

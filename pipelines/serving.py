@@ -22,6 +22,7 @@ from textgen.overlap import CorpusIndex
 from textgen.sampler import ONE_THREAD_STREAMS
 
 KEPT = 4  # model versions kept loaded
+SETTLE_S, SETTLE_MAX_S = 0.001, 0.02  # see ModelLoop._settle
 CHAMPION_TTL_S = 2.0  # how long a corpus's champion, once looked up, is taken as known
 
 
@@ -65,12 +66,27 @@ class ModelLoop:
             self.closed = True
             self.wake.notify()
 
+    def _settle(self) -> None:
+        """An idle loop woken by a request waits, holding `wake`'s lock only while it checks, until no
+        other request has come for SETTLE_S (at most SETTLE_MAX_S in all): the requests of a wave are read
+        by the event loop while this thread sleeps instead of stepping beside it for the GIL, and start
+        together."""
+        deadline, seen = time.monotonic() + SETTLE_MAX_S, -1
+        while len(self.pending) != seen and not self.closed:
+            seen = len(self.pending)
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return
+            self.wake.wait(min(SETTLE_S, left))
+
     def _run(self) -> None:
         limits, one_thread = None, None
         while True:
             with self.wake:
                 while not self.pending and not self.batcher.busy and not self.closed:
                     self.wake.wait()
+                if not self.batcher.busy:
+                    self._settle()
                 if self.closed and not self.pending and not self.batcher.busy:
                     self.running = False
                     return

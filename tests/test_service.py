@@ -189,6 +189,37 @@ def test_concurrent_requests_share_one_step_loop_and_get_their_own_text(server, 
     assert max(g["peak_streams"] for g in state) > 1  # they were stepped together
 
 
+def test_an_idle_step_loop_lets_a_wave_of_requests_land_before_it_steps(built, monkeypatch):
+    """A request that wakes an idle loop waits until no other has come for SETTLE_S: a second request
+    50 ms behind the first (the settling stretched to 0.3 s here) starts on the same step, so the two
+    take as many steps as one alone; the texts are each request's own."""
+    from core.settings import Settings
+    from pipelines import serving
+    from pipelines.sampling import load
+    from textgen.batching import Job
+    from textgen.sampler import SamplingParams
+
+    monkeypatch.setattr(serving, "SETTLE_S", 0.3)
+    monkeypatch.setattr(serving, "SETTLE_MAX_S", 2.0)
+    loaded = load(Settings.resolve(built[0] / "home"), "shakespeare", None)
+    prompt = loaded.vocab.prompt_ids("\n")
+
+    def wave(seeds: list[int]) -> tuple[int, list[str]]:
+        loop, jobs = serving.ModelLoop("shakespeare", loaded), []
+        for seed in seeds:
+            jobs.append(Job(prompt, 1, 200, SamplingParams(0.8), seed))
+            loop.submit(jobs[-1])
+            time.sleep(0.05)
+        while not all(j.done for j in jobs):
+            time.sleep(0.01)
+        loop.close()
+        return loop.batcher.steps, [j.text(0) for j in jobs]
+
+    one_steps, (first,) = wave([5])
+    two_steps, texts = wave([5, 6])
+    assert two_steps == one_steps and texts[0] == first and texts[1] != first
+
+
 def test_a_client_that_goes_away_stops_generation_and_what_was_made_is_kept(built):
     import time
 
