@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from classifier.config import ClassifyConfig
-from commands.common import device_options, emit, pass_settings
+from commands.common import CASCADE, device_options, emit, pass_settings
 from commands.options import config_options
 from core.params import params_of
 from core.settings import Settings
@@ -76,12 +76,19 @@ def labels_list(settings: Settings) -> None:
 
 @labels.command("delete")
 @click.argument("name")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@CASCADE
 @pass_settings
-def labels_delete(settings: Settings, name: str) -> None:
-    """Delete a labelled set.  Example: recur labels delete sentiment"""
+def labels_delete(settings: Settings, name: str, yes: bool, cascade: bool) -> None:
+    """Delete a labelled set. Refused while a classifier or a schedule uses it, unless --cascade.
+
+    Example: recur labels delete sentiment --yes
+    """
     from pipelines.classify import delete_set
 
-    emit(settings, delete_set(settings, name))
+    if not yes:
+        click.confirm(f"Delete labelled set {name!r}?", abort=True)
+    emit(settings, delete_set(settings, name, cascade))
 
 
 @click.group()

@@ -59,3 +59,8 @@ def device_options(f):
         show_default=True,
         help="auto: the GPU when one is visible.",
     )(f)
+
+
+CASCADE = click.option(
+    "--cascade", is_flag=True, help="Also delete the schedules and models that use it (listed in the output)."
+)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from commands.common import CORPUS_COLUMNS, SERIES_COLUMNS, emit, force_out, pass_settings
+from commands.common import CASCADE, CORPUS_COLUMNS, SERIES_COLUMNS, emit, force_out, pass_settings
 from core.settings import Settings
 from pipelines.catalog import (
     delete_corpus,
@@ -137,11 +137,6 @@ def series_export(settings: Settings, name: str, out: str, force: bool) -> None:
     Example: recur series export airline --out airline.csv
     """
     emit(settings, export_series(settings, name, out, force))
-
-
-CASCADE = click.option(
-    "--cascade", is_flag=True, help="Also delete the schedules and models that use it (listed in the output)."
-)
 
 
 @series.command("delete")

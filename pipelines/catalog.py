@@ -127,7 +127,7 @@ def export_series(settings: Settings, name: str, out: str | Path, force: bool = 
     return {"name": name, "path": str(target), "rows": len(frame), "columns": len(frame.columns)}
 
 
-SUBJECT_PARAMS = {"forecaster": ("subject", "series"), "textgen": ("corpus",)}
+SUBJECT_PARAMS = {"forecaster": ("subject", "series"), "textgen": ("corpus",), "classifier": ("labels",)}
 
 
 def dependents(session, kind: str, names: set[str]) -> tuple[list, list]:
@@ -153,7 +153,7 @@ def dependents(session, kind: str, names: set[str]) -> tuple[list, list]:
     return schedules, versions
 
 
-def _remove_dependents(session, what: str, schedules: list, versions: list, cascade: bool) -> dict:
+def remove_dependents(session, what: str, schedules: list, versions: list, cascade: bool) -> dict:
     """Refuse to leave schedules and models pointing at nothing; with `cascade`, delete them and say so."""
     import shlex
 
@@ -180,7 +180,7 @@ def delete_series(settings: Settings, name: str, cascade: bool = False) -> dict:
     with write_session(settings) as session:
         subject = q.resolve(session, name)
         names = {name} | {s.name for s in subject.series}
-        removed = _remove_dependents(session, f"{name!r}", *dependents(session, "forecaster", names), cascade)
+        removed = remove_dependents(session, f"{name!r}", *dependents(session, "forecaster", names), cascade)
         points = q.delete_subject(session, subject)
         return {"name": name, "series": [s.name for s in subject.series], "points": points} | removed
 
@@ -233,7 +233,7 @@ def delete_corpus(settings: Settings, name: str, cascade: bool = False) -> dict:
     with write_session(settings) as session:
         corpus = cq.get_corpus(session, name)
         row = _orm_corpus_row(corpus)
-        removed = _remove_dependents(
+        removed = remove_dependents(
             session, f"corpus {name!r}", *dependents(session, "textgen", {name}), cascade
         )
         session.delete(corpus)

@@ -106,12 +106,18 @@ def list_sets(settings: Settings) -> list[dict]:
         return out
 
 
-def delete_set(settings: Settings, name: str) -> dict:
+def delete_set(settings: Settings, name: str, cascade: bool = False) -> dict:
+    """A labelled set; the classifiers trained on it and the schedules that name it only with `cascade`."""
+    from pipelines.catalog import dependents, remove_dependents
+
     with write_session(settings) as session:
         s = lq.get_set(session, name)
+        removed = remove_dependents(
+            session, f"labelled set {name!r}", *dependents(session, "classifier", {name}), cascade
+        )
         session.execute(delete(LabelledItem).where(LabelledItem.set_id == s.id))
         session.delete(s)
-    return {"name": name, "deleted": True}
+    return {"name": name, "deleted": True} | removed
 
 
 def train_classifier(

@@ -84,6 +84,13 @@ def test_bad_labelled_files(recur, write, content, args, fragment):
     assert recur.count("labelled_set") == 0
 
 
+def test_labels_delete_asks_first(sentiment):
+    result = sentiment("labels", "delete", "s", input="n\n", ok=False)
+    assert result.exit_code == 1 and sentiment.count("labelled_set") == 1
+    assert sentiment.json("labels", "delete", "s", "--yes") == {"name": "s", "deleted": True}
+    assert sentiment.count("labelled_set") == 0 and sentiment.count("labelled_item") == 0
+
+
 def test_predict_without_a_champion(sentiment):
     message = sentiment.fails("classify", "predict", "s", "--text", "hi")
     assert "has no classifier champion: train one (`recur classify train s`" in message
@@ -179,6 +186,12 @@ def test_classifier_tasks_run_from_the_scheduler(sentiment, write):
     assert "needs one of --param series=NAME or --param file=PATH" in sentiment.fails(
         "jobs", "add", "y", "--task", "classify", *every_night
     )
+    refused = sentiment.fails("labels", "delete", "s", "--yes")
+    assert "labelled set 's' is used by schedule 'inbox' (classify)" in refused and "--cascade" in refused
+    assert sentiment.count("labelled_set") == 1 and sentiment.count("model_version") == 2
+    out = sentiment.json("labels", "delete", "s", "--yes", "--cascade")
+    assert len(out["cascaded"]) == 4 and sentiment.count("model_version") == 0
+    assert sentiment.count("schedule") == 0 and sentiment.count("labelled_item") == 0
 
 
 def test_a_window_across_a_gap_is_refused(recur, write):
