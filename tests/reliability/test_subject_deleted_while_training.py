@@ -46,7 +46,7 @@ DELETED = {  # what a run trains on, how it is stored, how it is deleted, how it
     ),
     "classifier": (
         ["labels", "ingest", str(DATA / "sentiment_labelled_sentences.csv"), "--name", "s2"],
-        ["labels", "delete", "s2"],
+        ["labels", "delete", "s2", "--yes"],
         ["classify", "train", "s2", "--model", "gru", "--units", "8", "--epochs", "6", "--patience", "6"],
         "labelled set 's2' was deleted",
     ),
