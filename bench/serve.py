@@ -131,15 +131,13 @@ def reference_level(home: Path, level: int, requests: int, length: int) -> dict:
     return summary(done, time.perf_counter() - started)
 
 
-def bare_level(home: Path, level: int, length: int) -> float:
-    """The bare NumPy sampler here, `level` streams as one batch, no service: chars/s."""
+def bare_level(loaded, level: int, length: int) -> float:
+    """The bare NumPy sampler here (on the generator `load` gave), `level` streams as one batch, no
+    service: chars/s."""
     import numpy as np
 
-    from core.settings import Settings
-    from pipelines.sampling import load
     from textgen.sampler import SamplingParams, generate
 
-    loaded = load(Settings.resolve(home), "shakespeare", None)
     prompt = loaded.vocab.prompt_ids("\n")
     started = time.perf_counter()
     for _ in generate(loaded.model, np.asarray(prompt), length, level, SamplingParams(0.8), 0):
@@ -187,6 +185,10 @@ def main() -> None:
         print("training a --preset cpu shaped generator for a minute ...", flush=True)
         build(home)
         rows, bare = [], {}
+        from core.settings import Settings
+        from pipelines.sampling import load
+
+        loaded = load(Settings.resolve(home), "shakespeare", None)
         with Server(home) as server:
             asyncio.run(service_level(server.url, 1, 2, 50))  # load the model once before timing
             for level in map(int, args.levels.split(",")):
@@ -194,7 +196,7 @@ def main() -> None:
                 runs, bares = [], []
                 for _ in range(args.repeat):  # each run beside a bare one, at the same moment
                     runs.append(asyncio.run(service_level(server.url, level, requests, args.length)))
-                    bares.append(bare_level(home, level, args.length))
+                    bares.append(bare_level(loaded, level, args.length))
                     time.sleep(BLAS_IDLE_S)
                 rows.append((level, best_of(runs), None))
                 bare[level] = max(bares)

@@ -152,10 +152,10 @@ def longest_shared_many(
     best[at[coarse]] = _placed(index, sample, at[coarse])
     top = np.zeros(len(parts), dtype=np.int64)
     np.maximum.at(top, owner[coarse], best[at[coarse]])
+    leads = coarse & (best[at] >= top[owner] - stride + 1)  # placed ones a longest run may lie before
     near = np.zeros(len(owner), dtype=bool)
-    for back in range(stride):  # the positions up to stride - 1 before a placed one that may hold the top
-        lead = coarse & (best[at] >= top[owner] - stride + 1) & (local >= back)
-        near[np.flatnonzero(lead) - back] = True
+    for back in range(stride):  # the positions up to stride - 1 before each of them
+        near[np.flatnonzero(leads & (local >= back)) - back] = True
     fine = near & ~coarse
     best[at[fine]] = _placed(index, sample, at[fine])
     best[s_ids == FOREIGN] = 0
