@@ -22,7 +22,8 @@ user's schedules run:
 
 The store ages a data step per night: a night of weekly data stands for a week of a user's calendar, of
 monthly data for a month (30 days), so each group's rows (versions' creation and promotion times, vintages'
-issue times) are moved back that far after each night. The policy's ages (14 days, 90 days) then mean what
+issue times) are moved back that far after each night's runs, before its maintenance (only the rows
+whose age retention still decides on: see Store.age). The policy's ages (14 days, 90 days) then mean what
 they would for a user, with a run per new data point. Measured per night: wall seconds of the nightlies
 and of the maintenance, CPU seconds of the whole machine (/proc/stat: Ray, PostgreSQL and the commands,
 nothing else running), the store's bytes (recur's tables, `db info`), and failed runs.
@@ -103,13 +104,17 @@ class Store:
         return json.loads(out)
 
     def age(self, group: Group) -> None:
-        """The group's versions and vintages a data step older (the calendar moves on)."""
+        """The group's versions and vintages a data step older (the calendar moves on). Only the rows whose
+        age retention still decides on: versions holding their bytes, vintages holding their points. A
+        pruned version's or a frozen vintage's date decides nothing any more, and re-dating every row
+        each night would leave a dead copy of each (PostgreSQL writes a new row version on every UPDATE)
+        that a real store, whose rows age without being written, never has."""
         from sqlalchemy import create_engine, text
 
         engine = create_engine(self.url)
         days = f"interval '{group.step_days} days'"
-        subject = "(subject = :g OR subject LIKE :members)"
-        series = "series_id IN (SELECT id FROM series WHERE name LIKE :members)"
+        subject = "(subject = :g OR subject LIKE :members) AND status = 'ready'"
+        series = "series_id IN (SELECT id FROM series WHERE name LIKE :members) AND scores IS NULL"
         with engine.begin() as conn:
             names = {"g": group.name, "members": f"{group.name}/%"}
             conn.execute(
@@ -152,6 +157,8 @@ def one_night(store: Store, work: Path, rows: dict, retention: bool) -> dict:
     night["promoted"] = [
         n for n, r in runs.items() if (r.get("outputs") or {}).get("retrain", {}).get("promoted")
     ]
+    for g in GROUPS:  # before the maintenance, whose vacuum then reclaims the re-dated rows' old copies
+        store.age(g)
     began = time.perf_counter()
     if retention:
         tidy = store("jobs", "run", "tidy")
@@ -160,8 +167,6 @@ def one_night(store: Store, work: Path, rows: dict, retention: bool) -> dict:
         night["points_deleted"] = (tidy.get("outputs") or {}).get("points_deleted", 0)
     night["maintenance_s"] = round(time.perf_counter() - began, 1)
     night["cpu_s"] = round(cpu_seconds() - cpu, 1)
-    for g in GROUPS:
-        store.age(g)
     sizes = store("db", "info")["table_bytes"]
     night["bytes"] = sum(sizes.values())
     night["top"] = dict(list(sizes.items())[:4])

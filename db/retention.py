@@ -1,10 +1,11 @@
 """Retention's queries: which model versions still hold artifact bytes and the pruning of them (the bytes
-go; the row, its metrics, sha256 and every forecast's and sample's reference to it stay); which old
-vintages still hold their points, and the freezing of them (their scores kept on the row, the points
-gone)."""
+go, with the metrics only forecasting with it reads; the row, its record, sha256 and every forecast's and
+sample's reference to it stay); which old vintages still hold their points, and the freezing of them
+(their scores kept on the row, the points gone)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import delete, func, select, update
@@ -44,17 +45,20 @@ def scheduled_versions(session: Session) -> set[int]:
     return named_versions(list(session.scalars(select(Schedule.params))))
 
 
-def prune(session: Session, ids: list[int]) -> int:
+def prune(session: Session, ids: list[int], record_of: Callable[[dict | None], dict | None]) -> int:
     """Drop the artifact bytes of these versions (still ready, still not champions: checked again in
-    this write transaction); returns how many were pruned."""
+    this write transaction), their metrics cut to `record_of` them; returns how many were pruned."""
     if not ids:
         return 0
-    result = session.execute(
-        update(ModelVersion)
-        .where(ModelVersion.id.in_(ids), ModelVersion.status == "ready", ModelVersion.alias != "champion")
-        .values(artifact=None, inference=None, status=PRUNED)
-    )
-    return result.rowcount
+    rows = session.execute(
+        select(ModelVersion.id, ModelVersion.metrics).where(
+            ModelVersion.id.in_(ids), ModelVersion.status == "ready", ModelVersion.alias != "champion"
+        )
+    ).all()
+    if rows:
+        gone = {"artifact": None, "inference": None, "status": PRUNED}
+        session.execute(update(ModelVersion), [{"id": i, "metrics": record_of(m)} | gone for i, m in rows])
+    return len(rows)
 
 
 def old_vintages(session: Session, issued_before: datetime) -> list[Forecast]:

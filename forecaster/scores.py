@@ -60,3 +60,21 @@ class Scoreboard:
 def lead_of(metrics: dict | None) -> str:
     """What a version issues where the network serves: the network alone, or its combination."""
     return (metrics or {}).get("lead") or NETWORK
+
+
+# What only forecasting with a version reads: its interval widths, its combination's factors, what serves
+# each series. They go with its artifact (retention), since a pruned version never forecasts again.
+SERVING_STATE = ("intervals", "interval_scale", "combination_factors", "serve")
+
+
+def record_of(metrics: dict | None) -> dict | None:
+    """A version's metrics once its artifact is pruned: its record — the backtest overall and by step, the
+    gate and its decision, coverage, how many series each method served — without the serving state and
+    the per-series scores (with a group's many series, most of the bytes; evidence for choosing what
+    serves each series, a choice a pruned version never makes again)."""
+    if not metrics:
+        return metrics
+    out = {k: v for k, v in metrics.items() if k not in SERVING_STATE}
+    if isinstance(out.get("backtest"), dict):
+        out["backtest"] = {k: v for k, v in out["backtest"].items() if k != "per_series"}
+    return out

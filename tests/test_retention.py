@@ -10,6 +10,7 @@ import pytest
 
 from core.errors import InputError
 from core.retention import Held, Retention, decide
+from forecaster.scores import SERVING_STATE
 from tests.conftest import DATA
 
 SMALL = ["--lookback", "12", "--horizon", "6", "--units", "4", "--epochs", "1", "--windows", "2"]
@@ -46,11 +47,24 @@ def test_prune_keeps_what_rollback_forecasts_and_reports_need(recur, history):
     assert [v["id"] for v in dry["versions"]] == history[:3][::-1] and dry["pruned"] == 0
     assert dry["prunable_bytes"] == before["retention"]["prunable_bytes"] > 0
     assert all(recur.json("models", "show", str(v))["artifact"] == "stored" for v in history)
+    before_pruning = recur.json("models", "show", str(history[0]))
+    full = before_pruning["metrics"]
+    assert all(k in full for k in SERVING_STATE) and full["serve"]
 
     done = recur.json("models", "prune", "--keep-promotions", "3", "--keep-days", "7")
     assert done["pruned"] == 3 and done["prunable_bytes"] == dry["prunable_bytes"]
     shown = recur.json("models", "show", str(history[0]))
-    assert shown["artifact"] == "pruned" and shown["bytes"] == 0 and shown["metrics"]  # its row stays
+    assert shown["artifact"] == "pruned" and shown["bytes"] == 0  # its row stays, and its record:
+    record = shown["metrics"]
+    assert (
+        record["backtest"]["overall"] == full["backtest"]["overall"]
+        and record["decision"] == full["decision"]
+    )
+    assert record["served"] == full["served"] and shown["scores"] == before_pruning["scores"]
+    # what only forecasting with it read is gone with its bytes
+    assert not set(SERVING_STATE) & set(record) and "per_series" not in record["backtest"]
+    kept = recur.json("models", "show", str(history[4]))["metrics"]
+    assert all(k in kept for k in SERVING_STATE)
     assert recur.json("db", "info")["retention"]["prunable"] == 0
     # the forecasts the pruned versions made still name them, and are still scored
     scored = recur.json("forecast", "score", "airline")
