@@ -107,9 +107,10 @@ RETENTION_NOTE = "(Default: RECUR_RETENTION_*, else README.)"
 @click.option("--dry-run", is_flag=True, help="Only list what would go and the bytes it would free.")
 @pass_settings
 def models_prune(settings: Settings, dry_run: bool, **policy) -> None:
-    """Drop the artifact bytes of old versions under the retention policy. A pruned version keeps its
-    row, metrics and lineage (forecasts and samples still name it); champions, what a rollback or a
-    report needs, young versions and versions a schedule names are never pruned.
+    """Drop the artifact bytes of old versions under the retention policy, with what only forecasting
+    with them read (interval widths, per-series scores). A pruned version keeps its row, its record
+    (backtest scores, the gate's decision) and lineage (forecasts and samples still name it); champions,
+    what a rollback or a report needs, young versions and versions a schedule names are never pruned.
 
     Example: recur models prune --dry-run
     """
