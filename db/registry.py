@@ -90,6 +90,17 @@ def champions(session: Session, kind: str, subjects: list[str] | None = None) ->
     return {r.subject: r._asdict() for r in session.execute(query)}
 
 
+def champion_ids(session: Session, kind: str, subjects: list[str]) -> dict[str, int]:
+    """The ready champions' version ids of a kind, by subject: what a service asks every few seconds."""
+    query = select(ModelVersion.subject, ModelVersion.id).where(
+        ModelVersion.kind == kind,
+        ModelVersion.alias == "champion",
+        ModelVersion.status == "ready",
+        ModelVersion.subject.in_(subjects),
+    )
+    return {subject: version for subject, version in session.execute(query)}
+
+
 def newest(session: Session, kind: str, subjects: list[str]) -> dict[str, dict]:
     """The newest ready version of each subject, champion or not, by subject (as `champions`)."""
     query = (

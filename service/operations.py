@@ -3,6 +3,7 @@ then 200), `/metrics` (Prometheus), and a sentence for a chat client that came t
 
 from __future__ import annotations
 
+import gc
 import threading
 from collections.abc import Callable
 from contextlib import asynccontextmanager
@@ -25,6 +26,8 @@ def warming(say: Callable[[str], None]):
             try:
                 app.state.generators.warm(say)
             finally:
+                gc.collect()  # what loading made lives as long as the process too (see service.server)
+                gc.freeze()
                 app.state.ready = True
 
         threading.Thread(target=warm, daemon=True, name="warm").start()

@@ -220,6 +220,62 @@ def test_an_idle_step_loop_lets_a_wave_of_requests_land_before_it_steps(built, m
     assert two_steps == one_steps and texts[0] == first and texts[1] != first
 
 
+def test_a_champion_known_a_while_serves_at_once_and_is_looked_up_again_behind(built):
+    """Past CHAMPION_TTL_S a request is still served the known champion's loop at once (a wave of
+    requests never waits on the store) while one thread looks it up again; past CHAMPION_STALE_S (an idle
+    service) the request waits for the lookup."""
+    from core.settings import Settings
+    from pipelines import serving
+
+    generators = serving.Generators(Settings.resolve(built[0] / "home"))
+    loop = generators.resolve("shakespeare")
+    version, _ = generators.champions["shakespeare"]
+    aged = time.monotonic() - serving.CHAMPION_TTL_S - 0.1
+    generators.champions["shakespeare"] = (version, aged)
+    assert generators.cached("shakespeare") is loop and "shakespeare" in generators.refreshing
+    for _ in range(200):
+        if "shakespeare" not in generators.refreshing:
+            break
+        time.sleep(0.01)
+    assert generators.champions["shakespeare"][0] == version
+    assert generators.champions["shakespeare"][1] > aged  # looked up again
+    assert generators.cached("shakespeare") is loop and not generators.refreshing  # fresh: no lookup
+    generators.champions["shakespeare"] = (version, time.monotonic() - serving.CHAMPION_STALE_S)
+    assert generators.cached("shakespeare") is None and not generators.refreshing
+    loop.close()
+
+
+def test_what_the_champions_loading_made_is_kept_out_of_the_collectors_sight(built):
+    """Once the champions are loaded at start, what loading made is frozen with the rest of start-up:
+    a full collection under load then walks only what requests made (in a fresh server, loading a
+    generator makes about 51,000 objects, 9.5 ms of each full collection)."""
+    import asyncio
+    import gc
+
+    from core.settings import Settings
+    from service.app import create_app
+    from service.config import ServeOptions
+
+    app = create_app(Settings.resolve(built[0] / "home"), ServeOptions(), say=lambda _line: None)
+    gc.collect()
+    gc.freeze()
+    frozen = gc.get_freeze_count()
+
+    async def start_up() -> None:
+        async with app.router.lifespan_context(app):
+            while not app.state.ready:
+                await asyncio.sleep(0.01)
+
+    try:
+        asyncio.run(start_up())
+        assert app.state.generators.loops  # the champion loaded
+        assert gc.get_freeze_count() > frozen  # the loop, its model and what loading made
+    finally:
+        gc.unfreeze()
+        for loop in app.state.generators.loops.values():
+            loop.close()
+
+
 def test_a_client_that_goes_away_stops_generation_and_what_was_made_is_kept(built):
     import time
 
