@@ -274,11 +274,13 @@ def forecast_predict(settings: Settings, subject: str | None, every: bool, **opt
         return predict_every(settings, asked)
     out = predict_forecast(settings, subject, asked)
     served = served_line(out["served"])
-    how = (
-        f"model version {out['model_version']} ({served})"
-        if out["model_version"]
-        else f"the best baseline of each series' backtest ({served}): no champion"
-    )
+    how = f"model version {out['model_version']} ({served})"
+    if not out["model_version"]:
+        chosen = out["chosen"]
+        when = f" of {chosen['origin']}" if chosen["kept"] else ""
+        how = f"the best baseline of each series' backtest{when} ({served}): no champion"
+        if chosen["kept"]:
+            how += f"; backtested again once {chosen['again_after']} new observations have arrived"
     emit(settings, out, f"{subject}: forecast by {how}\n\n" + forecast_tables(out["forecasts"]))
 
 

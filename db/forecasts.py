@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from core.errors import ConflictError
@@ -25,6 +25,16 @@ class Points:
     quantiles: list[dict] | None = None
 
 
+@dataclass(frozen=True)
+class Choice:
+    """How a vintage issued without a model got its method: by a backtest of the methods on the data up to
+    `origin`, with this seasonal period."""
+
+    method: str
+    origin: int
+    season: int
+
+
 def upsert_forecast(
     session: Session,
     series_id: int,
@@ -33,10 +43,12 @@ def upsert_forecast(
     origin: int,
     points: Points,
     replace: bool = False,
+    choice: Choice | None = None,
 ) -> int:
     """Insert or replace one vintage. Its issue time is kept from the first run, so a re-run with the same
     data, model and options leaves identical rows; a vintage of the same origin with another horizon or
-    other interval levels is replaced only with `replace` (never silently)."""
+    other interval levels is replaced only with `replace` (never silently). `choice`: for one issued
+    without a model, how its method was chosen."""
     found = stored_vintage(session, series_id, version_id, method, origin)
     if found is None:
         found = Forecast(
@@ -56,6 +68,8 @@ def upsert_forecast(
             )
         found.horizon = len(points.stamps)
         found.scores = None
+    found.chosen_ts = choice.origin if choice else None
+    found.chosen_season = choice.season if choice else None
     packed = pack(points.stamps, points.values, points.intervals, points.quantiles)
     stored = session.get(VintagePoints, found.id)
     if stored is None:
@@ -80,6 +94,28 @@ def stored_vintage(
             else Forecast.model_version_id == version_id,
         )
     )
+
+
+def latest_choices(session: Session, series_ids: list[int], horizon: int, until: int) -> dict[int, Choice]:
+    """Each series' newest vintage issued without a model at this horizon, from an origin no later than
+    `until`: how its method was chosen (the newest issued of them where several share that origin)."""
+    f = Forecast
+    mine = (
+        f.series_id.in_(series_ids),
+        f.model_version_id.is_(None),
+        f.horizon == horizon,
+        f.chosen_ts.is_not(None),
+        f.origin_ts <= until,
+    )
+    newest = select(f.series_id, func.max(f.origin_ts).label("origin")).where(*mine).group_by(f.series_id)
+    newest = newest.subquery()
+    rows = session.execute(
+        select(f.series_id, f.method, f.chosen_ts, f.chosen_season)
+        .join(newest, (f.series_id == newest.c.series_id) & (f.origin_ts == newest.c.origin))
+        .where(*mine)
+        .order_by(f.id)
+    )
+    return {sid: Choice(method, chosen, season) for sid, method, chosen, season in rows}
 
 
 def other_options(session: Session, found: Forecast, points: Points) -> str | None:

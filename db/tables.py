@@ -196,6 +196,10 @@ class Forecast(Base):
     issued_at: Mapped[datetime] = mapped_column(DateTime, default=utcnow)
     # its scores against the actuals, kept when retention pruned its points (None: the points are here)
     scores: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # issued without a model: the origin of the backtest of the methods that chose its method, and the
+    # season that backtest used; a later run keeps the choice until a horizon of new observations arrives
+    chosen_ts: Mapped[int | None] = mapped_column(BigInteger)
+    chosen_season: Mapped[int | None] = mapped_column(Integer)
 
 
 class VintagePoints(Base):

@@ -98,7 +98,7 @@ def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path
     out = airline.json("forecast", "predict", "airline", "--horizon", "12")
     assert out["method"] == "auto_theta" and out["model_version"] is None  # it wins airline's backtest
     text = airline("forecast", "predict", "airline").output
-    assert "the best baseline of each series' backtest (auto_theta 1): no champion" in text
+    assert "the best baseline of each series' backtest of 1960-12-01 (auto_theta 1): no champion" in text
     airline("forecast", "export", "airline", "--out", tmp_path / "f.csv")
     lines = (tmp_path / "f.csv").read_text().splitlines()
     assert lines[0].startswith("series,origin,issued_at,method,model_version,time,step,value,lower80,upper80")
@@ -111,6 +111,34 @@ def test_without_a_champion_each_series_gets_its_best_baseline(airline, tmp_path
     fan = [float(row[q]) for q in quantiles]
     assert fan == sorted(fan) and fan[0] < fan[-1] and fan[4] == float(row["value"])
     assert float(row["lower80"]) == fan[0] and float(row["upper80"]) == fan[-1]  # read off the same bounds
+
+
+@pytest.mark.usefixtures("backend")
+def test_without_a_champion_the_choice_stands_until_a_horizon_of_new_observations(recur, write):
+    """The backtest of every method chooses each series' method once; later runs issue by that choice
+    while fewer than a horizon of observations have arrived since it, at the same horizon and season."""
+    lines = (DATA / "airline_passengers.csv").read_text().splitlines()
+
+    def months(n: int) -> None:  # the first n months (newer rows append)
+        recur("series", "ingest", write(f"a{n}.csv", "\n".join(lines[: n + 1]) + "\n"), "--name", "airline")
+
+    def predict(*more: str) -> dict:
+        return recur.json("forecast", "predict", "airline", "--horizon", "12", *more)
+
+    months(120)
+    first = predict()
+    assert first["chosen"] == {"origin": "1958-12-01", "kept": False, "again_after": 12}
+    assert predict()["chosen"] == first["chosen"] | {"kept": True}
+    months(131)  # eleven months more
+    later = predict()
+    assert later["chosen"] == first["chosen"] | {"kept": True} and later["method"] == first["method"]
+    assert later["forecasts"][0]["origin"] == "1959-11-01"  # from the new end, by the method chosen then
+    text = recur("forecast", "predict", "airline", "--horizon", "12").output
+    assert "backtest of 1958-12-01" in text and "backtested again once 12 new observations" in text
+    assert not predict("--season", "6")["chosen"]["kept"]  # another season: chosen again
+    assert not recur.json("forecast", "predict", "airline", "--horizon", "6")["chosen"]["kept"]
+    months(132)  # a horizon since the choice
+    assert predict()["chosen"] == {"origin": "1959-12-01", "kept": False, "again_after": 12}
 
 
 def test_the_fallback_uses_the_season_given_at_train_for_integer_time(recur, write):
