@@ -15,10 +15,7 @@ the kept store kept its choice, and the series whose issued method differs betwe
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sqlite3
-import subprocess
 import sys
 import tempfile
 import time
@@ -28,18 +25,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.night import GROUPS, held_back  # noqa: E402
+from bench.vintages import recur  # noqa: E402
 
-RECUR = [sys.executable, str(ROOT / "cli.py")]
 LONG = ("--id-col", "unique_id", "--time-col", "ds", "--value-col", "y")
-
-
-def recur(home: Path, *args: str) -> dict:
-    env = os.environ | {"RECUR_HOME": str(home), "PYTHONPATH": str(ROOT)}
-    env.pop("RECUR_DB", None)
-    done = subprocess.run([*RECUR, "--json", *args], env=env, capture_output=True, text=True)
-    if done.returncode != 0:
-        raise SystemExit(f"recur {' '.join(args)} failed:\n{done.stdout[-2000:]}{done.stderr[-2000:]}")
-    return json.loads(done.stdout)
 
 
 def predict(home: Path, group, afresh: bool) -> tuple[float, dict]:
