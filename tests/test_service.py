@@ -230,18 +230,29 @@ def test_a_champion_known_a_while_serves_at_once_and_is_looked_up_again_behind(b
     generators = serving.Generators(Settings.resolve(built[0] / "home"))
     loop = generators.resolve("shakespeare")
     version, _ = generators.champions["shakespeare"]
+    held, lookups, resolve = threading.Event(), [], generators.resolve
+
+    def slow_resolve(model: str):
+        lookups.append(model)
+        held.wait(10)
+        return resolve(model)
+
+    generators.resolve = slow_resolve
     aged = time.monotonic() - serving.CHAMPION_TTL_S - 0.1
     generators.champions["shakespeare"] = (version, aged)
-    assert generators.cached("shakespeare") is loop and "shakespeare" in generators.refreshing
-    for _ in range(200):
+    assert generators.cached("shakespeare") is loop and generators.cached("shakespeare") is loop
+    assert "shakespeare" in generators.refreshing
+    held.set()
+    for _ in range(500):
         if "shakespeare" not in generators.refreshing:
             break
         time.sleep(0.01)
+    assert lookups == ["shakespeare"]  # one lookup for both requests, behind them
     assert generators.champions["shakespeare"][0] == version
     assert generators.champions["shakespeare"][1] > aged  # looked up again
-    assert generators.cached("shakespeare") is loop and not generators.refreshing  # fresh: no lookup
+    assert generators.cached("shakespeare") is loop and lookups == ["shakespeare"]  # fresh: no lookup
     generators.champions["shakespeare"] = (version, time.monotonic() - serving.CHAMPION_STALE_S)
-    assert generators.cached("shakespeare") is None and not generators.refreshing
+    assert generators.cached("shakespeare") is None and lookups == ["shakespeare"]
     loop.close()
 
 
