@@ -85,12 +85,12 @@ DEFAULT_HORIZON = ForecastConfig.horizon
 
 
 def _chosen(settings: Settings, subject: Subject, ask: Ask) -> tuple[dict[str, Choice], bool]:
-    """Each series' method with no champion, and whether an earlier choice was kept. A backtest of every
-    baseline and peer on every series costs minutes on long series (199 s for M4 Weekly's 359, against
-    1.6 s to forecast with a champion), and a night's new observation hardly moves it: the methods the
-    newest vintages issued without a model were chosen by serve again while every series has gained fewer
-    than a horizon of observations since their backtest, at the same horizon and season; else a backtest
-    chooses afresh, for every series (the choice weighs them together)."""
+    """Each series' method with no champion, and whether an earlier choice was kept. The backtest of every
+    baseline and peer on every series is most of a night's cost on long series (bench/fallback.py: M4
+    Weekly 222-239 s a night, 75 s with the choice kept), and a night's new observation hardly moves it:
+    the methods of the newest vintages issued without a model serve again while every series has gained
+    fewer than a horizon of observations since the backtest that chose them, at the same horizon and
+    season; else a backtest chooses afresh, for every series (the choice weighs them together)."""
     kept = _kept_choices(settings, subject, ask)
     if kept is not None:
         return kept, True
