@@ -28,7 +28,7 @@ def every_forecast(
     season, n, ask = used.season, len(values), Ask(holdout, used.season, ASKED)
     out = {"issued": [(r.point, r.bounds) for r in issued]}
     out["network"] = [network.forecasts.get(i, out["issued"][i]) for i in range(n)]
-    methods.prefetch(values, used.peers, holdout, season, ASKED)
+    methods.prefetch([(v, peer) for peer in used.peers for v in values], holdout, season, ASKED)
     for b in (*methods.names_for(season, used.peers), *(() if season > 1 else ("naive2",))):
         out[b] = [methods.forecast(v, b, holdout, season, ASKED) for v in values]
     if used.peers:

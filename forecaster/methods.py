@@ -43,11 +43,11 @@ def from_origins_many(
     return [{n: row[n] for n in names} for row in out]
 
 
-def prefetch(values: list[np.ndarray], names: tuple[str, ...], horizon: int, season: int, levels) -> None:
-    """Fit the peers among `names` on each whole series ahead of their `forecast`s, many at once."""
-    for name in names:
-        if name in STATISTICAL:
-            statistical.remember_many(values, name, horizon, season, tuple(levels))
+def prefetch(fits: list[tuple[np.ndarray, str]], horizon: int, season: int, levels) -> None:
+    """Fit the peers among the (series, method) pairs on each whole series ahead of their `forecast`s, all
+    at once."""
+    peers = [(values, name) for values, name in fits if name in STATISTICAL]
+    statistical.remember_many(peers, horizon, season, tuple(levels))
 
 
 def peer_bands(

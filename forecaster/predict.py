@@ -127,14 +127,14 @@ def served_forecasts(
 
 
 def _prefetch(subject: Subject, serve: dict[str, str], ask: Ask, peers: tuple[str, ...]) -> None:
-    """Fit each statistical peer once on every series that needs it, many at once."""
-    for peer in methods.STATISTICAL:
-        needs = [
-            v
-            for n, v in zip(subject.names, subject.values, strict=True)
-            if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
-        ]
-        methods.prefetch(needs, (peer,), ask.horizon, ask.season, ask.needed)
+    """Fit each statistical peer once on every series that needs it, all of them at once."""
+    fits = [
+        (v, peer)
+        for peer in methods.STATISTICAL
+        for n, v in zip(subject.names, subject.values, strict=True)
+        if serve.get(n) == peer or (serve.get(n) == COMBINATION and peer in peers)
+    ]
+    methods.prefetch(fits, ask.horizon, ask.season, ask.needed)
 
 
 def combined_forecast(network: Networked, i: int, values: np.ndarray, ask: Ask) -> tuple:

@@ -246,12 +246,18 @@ def _banded_many(values, origins, horizon: int, season: int, method: str) -> lis
     return [found[key] for key in keys]
 
 
-def remember_many(values: list[np.ndarray], method: str, horizon: int, season: int, levels: tuple) -> None:
-    """Fit `method` on many whole series at once (over worker processes where there are many), so that
-    the `forecast` of each is answered from memory."""
-    arrays = [np.ascontiguousarray(v, dtype=np.float64) for v in values]
-    todo = [v for v in arrays if (v.tobytes(), method, horizon, season, tuple(levels)) not in _MEMORY]
-    n = len(todo)
-    done = _map(_forecast, todo, [method] * n, [horizon] * n, [season] * n, [tuple(levels)] * n)
-    for v, out in zip(todo, done, strict=True):
+def remember_many(fits: list[tuple[np.ndarray, str]], horizon: int, season: int, levels: tuple) -> None:
+    """Fit each (series, method) pair on the whole series, all of them at once (over worker processes where
+    there are many, whatever the method: a night whose series two peers serve fits them in one map, not
+    two that may each be too few to spread), so that the `forecast` of each is answered from memory."""
+    todo = []
+    for values, method in fits:
+        v = np.ascontiguousarray(values, dtype=np.float64)
+        if (v.tobytes(), method, horizon, season, tuple(levels)) not in _MEMORY:
+            todo.append((v, method))
+    n, levels = len(todo), tuple(levels)
+    done = _map(
+        _forecast, [v for v, _ in todo], [m for _, m in todo], [horizon] * n, [season] * n, [levels] * n
+    )
+    for (v, method), out in zip(todo, done, strict=True):
         _remember(v.tobytes(), method, horizon, season, tuple(levels), out)

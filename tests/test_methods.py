@@ -85,3 +85,30 @@ def test_the_combination_is_the_median_of_the_network_and_the_peers():
     peers = {"auto_ets": np.array([[2.0, 0.0]]), "auto_theta": np.array([[3.0, 5.0]])}
     assert methods.combination(network, peers, PEERS).tolist() == [[2.0, 5.0]]
     assert methods.combination(network, peers, ("auto_ets",)).tolist() == [[1.5, 5.0]]
+
+
+def test_a_nights_peer_fits_go_in_one_map_whatever_the_method(monkeypatch):
+    """Series served by two peers are fitted in one map over the worker processes (two maps of fewer
+    than PARALLEL_FROM each would both run in this process), and each forecast is then what fitting it
+    alone gives."""
+    from forecaster.predict import Ask, _prefetch
+
+    class Subject:
+        names = [f"s{i}" for i in range(6)]
+        values = [seasonal_series(seed=i) for i in range(6)]
+
+    maps, real = [], statistical._map
+    monkeypatch.setattr(
+        statistical, "_map", lambda fn, *columns: maps.append(columns[1]) or real(fn, *columns)
+    )
+    monkeypatch.setattr(statistical, "_MEMORY", {})
+    serve = {n: ("auto_ets", "auto_theta", "naive")[i % 3] for i, n in enumerate(Subject.names)}
+    ask = Ask(12, 12, (80,))
+    _prefetch(Subject, serve, ask, ())
+    assert maps == [["auto_ets", "auto_ets", "auto_theta", "auto_theta"]]
+    for name, values in zip(Subject.names, Subject.values, strict=True):
+        if serve[name] != "naive":
+            point, bounds = methods.forecast(values, serve[name], 12, 12, ask.needed)
+            alone, alone_bounds = statistical._forecast(values, serve[name], 12, 12, ask.needed)
+            assert np.array_equal(point, alone) and np.array_equal(bounds["80"][0], alone_bounds["80"][0])
+    assert len(maps) == 1  # answered from memory
