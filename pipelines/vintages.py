@@ -87,7 +87,7 @@ DEFAULT_HORIZON = ForecastConfig.horizon
 def _chosen(settings: Settings, subject: Subject, ask: Ask) -> tuple[dict[str, Choice], bool]:
     """Each series' method with no champion, and whether an earlier choice was kept. The backtest of every
     baseline and peer on every series is most of a night's cost on long series (bench/fallback.py: M4
-    Weekly 222-239 s a night, 75 s with the choice kept), and a night's new observation hardly moves it:
+    Weekly 222-239 s a night, 43 s with the choice kept), and a night's new observation hardly moves it:
     the methods of the newest vintages issued without a model serve again while every series has gained
     fewer than a horizon of observations since the backtest that chose them, at the same horizon and
     season; else a backtest chooses afresh, for every series (the choice weighs them together)."""
