@@ -250,14 +250,15 @@ def remember_many(fits: list[tuple[np.ndarray, str]], horizon: int, season: int,
     """Fit each (series, method) pair on the whole series, all of them at once (over worker processes where
     there are many, whatever the method: a night whose series two peers serve fits them in one map, not
     two that may each be too few to spread), so that the `forecast` of each is answered from memory."""
+    levels = tuple(levels)
     todo = []
     for values, method in fits:
         v = np.ascontiguousarray(values, dtype=np.float64)
-        if (v.tobytes(), method, horizon, season, tuple(levels)) not in _MEMORY:
+        if (v.tobytes(), method, horizon, season, levels) not in _MEMORY:
             todo.append((v, method))
-    n, levels = len(todo), tuple(levels)
+    n = len(todo)
     done = _map(
         _forecast, [v for v, _ in todo], [m for _, m in todo], [horizon] * n, [season] * n, [levels] * n
     )
     for (v, method), out in zip(todo, done, strict=True):
-        _remember(v.tobytes(), method, horizon, season, tuple(levels), out)
+        _remember(v.tobytes(), method, horizon, season, levels, out)
