@@ -247,7 +247,12 @@ def forecast_evaluate(settings: Settings, ctx: click.Context, subject: str, **op
     show_default=True,
     help="Interval levels in percent (comma-separated, or the option repeated).",
 )
-@click.option("--season", type=int, default=0, help="Seasonal period for the baselines; 0: the stored one.")
+@click.option(
+    "--season",
+    type=click.IntRange(min=0),
+    default=0,
+    help="Seasonal period for the baselines; 0: the stored one.",
+)
 @click.option("--as-of", help="Forecast from this time, with the data known then.")
 @click.option(
     "--replace", is_flag=True, help="Replace a stored forecast of the same origin made with other options."

@@ -279,6 +279,13 @@ def test_bad_training_requests(airline, args, fragment, code):
     assert airline.count("model_version") == 0
 
 
+def test_a_negative_season_for_predict_is_refused_before_anything_runs(airline):
+    before = airline.count("forecast")
+    message = airline.fails("forecast", "predict", "airline", "--season", "-3", code=2)
+    assert "--season" in message and "-3 is not in the range x>=0" in message
+    assert airline.count("forecast") == before
+
+
 def test_constant_series_is_refused(recur, write):
     recur(
         "series",
